@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: the character device, the per-fd context, the object table and
+ * the ioctl dispatch table.
+ *
+ * To follow a command: find its row in iolab_ioctl_ops[] below, then its
+ * handler in the file named after the object it works on.
+ */
+#define pr_fmt(fmt) "iommulab: " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommulab_private.h"
+
+static char *devname = "iommu";
+module_param(devname, charp, 0444);
+MODULE_PARM_DESC(devname, "name of the device node under /dev (default: iommu)");
+
+/* Objects alive in all contexts, allocated but not yet freed. */
+static atomic_long_t iolab_nr_objects_all = ATOMIC_LONG_INIT(0);
+
+struct iolab_object_ops {
+	void (*destroy)(struct iolab_object *obj);
+};
+
+static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
+	[IOLAB_OBJ_IOAS] = { .destroy = iolab_ioas_destroy },
+};
+
+static void iolab_object_free(struct iolab_object *obj)
+{
+	atomic_long_dec(&iolab_nr_objects_all);
+	kfree(obj);
+}
+
+/*
+ * Reserve an ID for a new object of @type. The object stays invisible to
+ * every lookup until iolab_object_finalize(); iolab_object_abort() undoes
+ * this call completely.
+ */
+struct iolab_object *_iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
+					 enum iolab_obj_type type)
+{
+	struct iolab_object *obj;
+	int rc;
+
+	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	obj->type = type;
+	refcount_set(&obj->users, 1);
+	rc = xa_alloc(&ctx->objects, &obj->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(obj);
+		return ERR_PTR(rc);
+	}
+	atomic_long_inc(&iolab_nr_objects_all);
+	return obj;
+}
+
+/* Make a fully built object visible. Must not fail, so call it last. */
+void iolab_object_finalize(struct iolab_ctx *ctx, struct iolab_object *obj)
+{
+	/* The slot holds our XA_ZERO_ENTRY, so this store needs no memory. */
+	xa_store(&ctx->objects, obj->id, obj, GFP_KERNEL_ACCOUNT);
+}
+
+/* Free an object that was never finalized, as if it had never existed. */
+void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj)
+{
+	xa_erase(&ctx->objects, obj->id);
+	iolab_object_free(obj);
+}
+
+/*
+ * Look up @id and take a users reference on it. @type IOLAB_OBJ_ANY
+ * matches every type. An unknown ID and an ID of another type both give
+ * ENOENT, as upstream does.
+ */
+struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
+				      enum iolab_obj_type type)
+{
+	struct iolab_object *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj || (type != IOLAB_OBJ_ANY && obj->type != type) ||
+	    !refcount_inc_not_zero(&obj->users))
+		obj = ERR_PTR(-ENOENT);
+	xa_unlock(&ctx->objects);
+	return obj;
+}
+
+void iolab_put_object(struct iolab_object *obj)
+{
+	/* The table's reference outlives every other, so this never hits 0. */
+	refcount_dec(&obj->users);
+}
+
+static int iolab_object_destroy_id(struct iolab_ctx *ctx, u32 id)
+{
+	struct iolab_object *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj) {
+		xa_unlock(&ctx->objects);
+		return -ENOENT;
+	}
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ctx->objects);
+		return -EBUSY;
+	}
+	__xa_erase(&ctx->objects, id);
+	xa_unlock(&ctx->objects);
+
+	iolab_object_ops[obj->type].destroy(obj);
+	iolab_object_free(obj);
+	return 0;
+}
+
+int iolab_ucmd_respond(struct iolab_ucmd *ucmd, size_t cmd_len)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, cmd_len)))
+		return -EFAULT;
+	return 0;
+}
+
+static int iolab_destroy(struct iolab_ucmd *ucmd)
+{
+	struct iommu_destroy *cmd = ucmd->cmd;
+
+	return iolab_object_destroy_id(ucmd->ctx, cmd->id);
+}
+
+static int iolab_option_rlimit_mode(struct iolab_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	struct iolab_ctx *ctx = ucmd->ctx;
+	int rc = 0;
+
+	if (cmd->object_id)
+		return -EOPNOTSUPP;
+
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		cmd->val64 = READ_ONCE(ctx->account_mode) == IOLAB_ACCOUNT_MM;
+		return 0;
+	}
+	if (cmd->op != IOMMU_OPTION_OP_SET)
+		return -EOPNOTSUPP;
+	if (!capable(CAP_SYS_RESOURCE))
+		return -EPERM;
+	if (cmd->val64 > 1)
+		return -EINVAL;
+
+	/* Pages already charged one way must be returned the same way. */
+	xa_lock(&ctx->objects);
+	if (!xa_empty(&ctx->objects))
+		rc = -EBUSY;
+	else
+		WRITE_ONCE(ctx->account_mode, cmd->val64 ? IOLAB_ACCOUNT_MM :
+							    IOLAB_ACCOUNT_USER);
+	xa_unlock(&ctx->objects);
+	return rc;
+}
+
+static int iolab_option(struct iolab_ucmd *ucmd)
+{
+	struct iommu_option *cmd = ucmd->cmd;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->option_id) {
+	case IOMMU_OPTION_RLIMIT_MODE:
+		rc = iolab_option_rlimit_mode(ucmd);
+		break;
+	case IOMMU_OPTION_HUGE_PAGES:
+		rc = iolab_ioas_option(ucmd);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc)
+		return rc;
+	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int iolab_get_info(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_info *cmd = ucmd->cmd;
+	struct iolab_ctx *ctx = ucmd->ctx;
+	struct iolab_object *obj;
+	unsigned long index;
+	u32 nr = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+
+	xa_lock(&ctx->objects);
+	xa_for_each(&ctx->objects, index, obj)
+		nr++;
+	xa_unlock(&ctx->objects);
+
+	cmd->out_abi_version = IOMMULAB_ABI_VERSION;
+	cmd->out_nr_objects = nr;
+	cmd->out_features = IOMMULAB_FEATURE_IOAS | IOMMULAB_FEATURE_OPTION;
+	cmd->out_nr_objects_all = atomic_long_read(&iolab_nr_objects_all);
+	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* Large enough for the argument of every command in iolab_ioctl_ops[]. */
+union iolab_ucmd_buffer {
+	struct iommu_destroy destroy;
+	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_option option;
+	struct iommulab_info info;
+};
+
+/**
+ * struct iolab_ioctl_op - one row of the dispatch table
+ * @size: the kernel's size of the argument structure
+ * @min_size: end of the last mandatory field; a smaller user size is EINVAL
+ * @ioctl_num: the full ioctl number, checked against the caller's
+ * @execute: the handler
+ */
+struct iolab_ioctl_op {
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int ioctl_num;
+	int (*execute)(struct iolab_ucmd *ucmd);
+};
+
+#define IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last)                          \
+	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                             \
+		.size = sizeof(_struct) +                                    \
+			BUILD_BUG_ON_ZERO(sizeof(union iolab_ucmd_buffer) <  \
+					  sizeof(_struct)),                  \
+		.min_size = offsetofend(_struct, _last),                     \
+		.ioctl_num = _ioctl,                                         \
+		.execute = _fn,                                              \
+	}
+
+/*
+ * The dispatch table, indexed by command number minus IOMMUFD_CMD_BASE.
+ * Upstream's numbers (0x80...) and iommulab's extension range (0xc0...)
+ * share it; empty rows are unknown commands.
+ */
+static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
+	IOLAB_IOCTL_OP(IOMMU_DESTROY, iolab_destroy, struct iommu_destroy, id),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOC, iolab_ioas_alloc_ioctl,
+		       struct iommu_ioas_alloc, out_ioas_id),
+	IOLAB_IOCTL_OP(IOMMU_OPTION, iolab_option, struct iommu_option, val64),
+	IOLAB_IOCTL_OP(IOMMULAB_GET_INFO, iolab_get_info, struct iommulab_info,
+		       out_nr_objects_all),
+};
+
+static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	const struct iolab_ioctl_op *op;
+	union iolab_ucmd_buffer buf;
+	struct iolab_ucmd ucmd = {
+		.ctx = filp->private_data,
+		.ubuffer = (void __user *)arg,
+		.cmd = &buf,
+	};
+	unsigned int nr = _IOC_NR(cmd);
+	int rc;
+
+	if (nr < IOMMUFD_CMD_BASE ||
+	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iolab_ioctl_ops))
+		return -ENOTTY;
+	op = &iolab_ioctl_ops[nr - IOMMUFD_CMD_BASE];
+	if (!op->execute || op->ioctl_num != cmd)
+		return -ENOTTY;
+
+	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
+		return -EFAULT;
+	if (ucmd.user_size < op->min_size)
+		return -EINVAL;
+	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
+				   ucmd.user_size);
+	if (rc)
+		return rc;
+	return op->execute(&ucmd);
+}
+
+static int iolab_fops_open(struct inode *inode, struct file *filp)
+{
+	struct iolab_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	ctx->file = filp;
+	ctx->account_mode = IOLAB_ACCOUNT_USER;
+	filp->private_data = ctx;
+	return 0;
+}
+
+/*
+ * Objects reference each other (a user holds a users count on what it
+ * uses), so destroy in rounds: each round removes every object nobody else
+ * uses, which releases the objects those used, until the table is empty.
+ */
+static int iolab_fops_release(struct inode *inode, struct file *filp)
+{
+	struct iolab_ctx *ctx = filp->private_data;
+	struct iolab_object *obj;
+	unsigned long index;
+
+	while (!xa_empty(&ctx->objects)) {
+		unsigned int destroyed = 0;
+
+		xa_for_each(&ctx->objects, index, obj) {
+			if (!refcount_dec_if_one(&obj->users))
+				continue;
+			xa_erase(&ctx->objects, index);
+			iolab_object_ops[obj->type].destroy(obj);
+			iolab_object_free(obj);
+			destroyed++;
+		}
+		if (!destroyed) {
+			/* A reference cycle: a module bug, never user input. */
+			pr_err("objects left at close, leaking them\n");
+			break;
+		}
+	}
+	xa_destroy(&ctx->objects);
+	kfree(ctx);
+	return 0;
+}
+
+static const struct file_operations iolab_fops = {
+	.owner = THIS_MODULE,
+	.open = iolab_fops_open,
+	.release = iolab_fops_release,
+	.unlocked_ioctl = iolab_fops_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice iolab_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.fops = &iolab_fops,
+	.mode = 0660,
+};
+
+static int __init iolab_init(void)
+{
+	int rc;
+
+	iolab_misc.name = devname;
+	iolab_misc.nodename = devname;
+	rc = misc_register(&iolab_misc);
+	if (rc)
+		return rc;
+	pr_info("ready on /dev/%s\n", devname);
+	return 0;
+}
+
+static void __exit iolab_exit(void)
+{
+	misc_deregister(&iolab_misc);
+}
+
+module_init(iolab_init);
+module_exit(iolab_exit);
+
+MODULE_DESCRIPTION("iommufd-style objects over a mock IOMMU, for testing and reference");
+MODULE_LICENSE("GPL");
