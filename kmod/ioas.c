@@ -1,11 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iommulab: IOAS objects, the user's I/O address spaces, and their ioctls.
+ * The IOVA bookkeeping itself is in io_pagetable.c, pinning in pages.c.
  */
 #include <linux/err.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "iommulab_private.h"
+
+#define IOLAB_MAP_FLAGS                                                     \
+	(IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE |              \
+	 IOMMU_IOAS_MAP_READABLE)
+
+struct iolab_ioas *iolab_get_ioas(struct iolab_ctx *ctx, u32 id)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_IOAS);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iolab_ioas, obj);
+}
+
+static void iolab_put_ioas(struct iolab_ioas *ioas)
+{
+	iolab_put_object(&ioas->obj);
+}
 
 int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 {
@@ -19,12 +40,14 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 	ioas = iolab_object_alloc(ucmd->ctx, ioas, IOLAB_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	mutex_init(&ioas->mutex);
+	iolab_iopt_init(&ioas->iopt);
+	mutex_init(&ioas->access_lock);
+	INIT_LIST_HEAD(&ioas->accesses);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		mutex_destroy(&ioas->mutex);
+		iolab_ioas_destroy(&ioas->obj);
 		iolab_object_abort(ucmd->ctx, &ioas->obj);
 		return rc;
 	}
@@ -32,38 +55,265 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 	return 0;
 }
 
+/* Nothing can use the IOAS any more: every access held a reference. */
 void iolab_ioas_destroy(struct iolab_object *obj)
 {
 	struct iolab_ioas *ioas = container_of(obj, struct iolab_ioas, obj);
+	u64 unmapped;
 
-	mutex_destroy(&ioas->mutex);
+	iolab_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped, NULL, NULL);
+	iolab_iopt_destroy(&ioas->iopt);
+	mutex_destroy(&ioas->access_lock);
 }
 
 /* IOMMU_OPTION_HUGE_PAGES: object_id names the IOAS. */
 int iolab_ioas_option(struct iolab_ucmd *ucmd)
 {
 	struct iommu_option *cmd = ucmd->cmd;
-	struct iolab_object *obj;
 	struct iolab_ioas *ioas;
 	int rc = 0;
 
 	/* As upstream: the ID is checked before the op and the value. */
-	obj = iolab_get_object(ucmd->ctx, cmd->object_id, IOLAB_OBJ_IOAS);
-	if (IS_ERR(obj))
-		return PTR_ERR(obj);
-	ioas = container_of(obj, struct iolab_ioas, obj);
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->object_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
 
-	mutex_lock(&ioas->mutex);
+	down_write(&ioas->iopt.rwsem);
 	if (cmd->op == IOMMU_OPTION_OP_GET)
-		cmd->val64 = !ioas->disable_large_pages;
+		cmd->val64 = !ioas->iopt.disable_large_pages;
 	else if (cmd->op != IOMMU_OPTION_OP_SET)
 		rc = -EOPNOTSUPP;
 	else if (cmd->val64 > 1)
 		rc = -EINVAL;
 	else
-		ioas->disable_large_pages = !cmd->val64;
-	mutex_unlock(&ioas->mutex);
+		ioas->iopt.disable_large_pages = !cmd->val64;
+	up_write(&ioas->iopt.rwsem);
 
-	iolab_put_object(obj);
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
+static int iolab_prot_of(u32 flags)
+{
+	return (flags & IOMMU_IOAS_MAP_READABLE ? IOLAB_PROT_READ : 0) |
+	       (flags & IOMMU_IOAS_MAP_WRITEABLE ? IOLAB_PROT_WRITE : 0);
+}
+
+/* Ask every access on @arg (an IOAS) to drop its pins in the range. */
+static void iolab_ioas_notify_unmap(void *arg, u64 iova, u64 length)
+{
+	struct iolab_ioas *ioas = arg;
+	struct iolab_access *access;
+
+	mutex_lock(&ioas->access_lock);
+	list_for_each_entry(access, &ioas->accesses, item)
+		access->ops->unmap(access->data, iova, length);
+	mutex_unlock(&ioas->access_lock);
+}
+
+int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
+			   u64 *unmapped)
+{
+	u64 last;
+
+	*unmapped = 0;
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	return iolab_iopt_unmap(&ioas->iopt, iova, last, unmapped,
+				iolab_ioas_notify_unmap, ioas);
+}
+
+int iolab_ioas_map(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_map *cmd = ucmd->cmd;
+	struct iolab_pages *pages;
+	struct iolab_ioas *ioas;
+	u64 iova = cmd->iova;
+	u64 unmapped;
+	int rc;
+
+	if (cmd->flags & ~IOLAB_MAP_FLAGS || cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	pages = iolab_pages_pin(ucmd->ctx, cmd->user_va, cmd->length,
+				cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	if (IS_ERR(pages)) {
+		rc = PTR_ERR(pages);
+		goto out_put;
+	}
+	rc = iolab_iopt_map_pages(&ioas->iopt, pages,
+				  cmd->user_va - pages->uptr, cmd->length,
+				  &iova, iolab_prot_of(cmd->flags),
+				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	/* On success the area holds its own reference. */
+	iolab_pages_put(pages);
+	if (rc)
+		goto out_put;
+
+	cmd->iova = iova;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		iolab_ioas_unmap_range(ioas, iova, cmd->length, &unmapped);
+out_put:
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
+int iolab_ioas_copy(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_copy *cmd = ucmd->cmd;
+	struct iolab_ioas *src, *dst;
+	struct iolab_pages *pages;
+	u64 iova = cmd->dst_iova;
+	u64 start_byte, unmapped;
+	int rc;
+
+	if (cmd->flags & ~IOLAB_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->length >= ULONG_MAX || cmd->src_iova >= ULONG_MAX ||
+	    cmd->dst_iova >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+
+	src = iolab_get_ioas(ucmd->ctx, cmd->src_ioas_id);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+	rc = iolab_iopt_get_pages(&src->iopt, cmd->src_iova, cmd->length,
+				  &pages, &start_byte);
+	iolab_put_ioas(src);
+	if (rc)
+		return rc;
+
+	dst = iolab_get_ioas(ucmd->ctx, cmd->dst_ioas_id);
+	if (IS_ERR(dst)) {
+		rc = PTR_ERR(dst);
+		goto out_pages;
+	}
+	rc = iolab_iopt_map_pages(&dst->iopt, pages, start_byte, cmd->length,
+				  &iova, iolab_prot_of(cmd->flags),
+				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	if (rc)
+		goto out_dst;
+
+	cmd->dst_iova = iova;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		iolab_ioas_unmap_range(dst, iova, cmd->length, &unmapped);
+out_dst:
+	iolab_put_ioas(dst);
+out_pages:
+	iolab_pages_put(pages);
+	return rc;
+}
+
+int iolab_ioas_unmap(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_unmap *cmd = ucmd->cmd;
+	struct iolab_ioas *ioas;
+	u64 unmapped = 0;
+	int rc;
+
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	if (cmd->iova == 0 && cmd->length == U64_MAX) {
+		rc = iolab_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped,
+				      iolab_ioas_notify_unmap, ioas);
+		/* Unmapping everything of an empty IOAS is not an error. */
+		if (rc == -ENOENT)
+			rc = 0;
+	} else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX) {
+		rc = -EOVERFLOW;
+	} else {
+		rc = iolab_ioas_unmap_range(ioas, cmd->iova, cmd->length,
+					    &unmapped);
+	}
+	if (!rc) {
+		cmd->length = unmapped;
+		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
+int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_iova_ranges *cmd = ucmd->cmd;
+	struct iolab_ioas *ioas;
+	u32 max = cmd->num_iovas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	rc = iolab_iopt_report_ranges(&ioas->iopt,
+				      u64_to_user_ptr(cmd->allowed_iovas), max,
+				      &cmd->num_iovas,
+				      &cmd->out_iova_alignment);
+	if (!rc)
+		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc && cmd->num_iovas > max)
+		rc = -EMSGSIZE;
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
+int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_allow_iovas *cmd = ucmd->cmd;
+	struct iommu_iova_range __user *ranges;
+	struct rb_root_cached allowed = RB_ROOT_CACHED;
+	struct iolab_ioas *ioas;
+	u32 i;
+	int rc = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	ranges = u64_to_user_ptr(cmd->allowed_iovas);
+	for (i = 0; i != cmd->num_iovas; i++) {
+		struct iommu_iova_range range;
+
+		if (copy_from_user(&range, ranges + i, sizeof(range))) {
+			rc = -EFAULT;
+			goto out_free;
+		}
+		if (range.start >= range.last) {
+			rc = -EINVAL;
+			goto out_free;
+		}
+		rc = iolab_iopt_add_allowed(&allowed, range.start, range.last);
+		if (rc)
+			goto out_free;
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			goto out_free;
+		}
+	}
+	/* On success this swaps the old list into @allowed, freed below. */
+	rc = iolab_iopt_set_allowed(&ioas->iopt, &allowed);
+out_free:
+	iolab_iopt_free_allowed(&allowed);
+	iolab_put_ioas(ioas);
 	return rc;
 }

@@ -15,6 +15,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include <iommulab/iommufd_test.h>
+
 #include "iommulab_private.h"
 
 static char *devname = "iommu";
@@ -212,7 +214,9 @@ static int iolab_get_info(struct iolab_ucmd *ucmd)
 
 	cmd->out_abi_version = IOMMULAB_ABI_VERSION;
 	cmd->out_nr_objects = nr;
-	cmd->out_features = IOMMULAB_FEATURE_IOAS | IOMMULAB_FEATURE_OPTION;
+	cmd->out_features = IOMMULAB_FEATURE_IOAS | IOMMULAB_FEATURE_OPTION |
+			    IOMMULAB_FEATURE_IOAS_MAP |
+			    IOMMULAB_FEATURE_TEST_ACCESS;
 	cmd->out_nr_objects_all = atomic_long_read(&iolab_nr_objects_all);
 	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -221,8 +225,15 @@ static int iolab_get_info(struct iolab_ucmd *ucmd)
 union iolab_ucmd_buffer {
 	struct iommu_destroy destroy;
 	struct iommu_ioas_alloc ioas_alloc;
+	struct iommu_ioas_allow_iovas allow_iovas;
+	struct iommu_ioas_copy ioas_copy;
+	struct iommu_ioas_iova_ranges iova_ranges;
+	struct iommu_ioas_map map;
+	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_test_cmd test;
 	struct iommulab_info info;
+	struct iommulab_bench_pin bench_pin;
 };
 
 /**
@@ -258,9 +269,23 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 	IOLAB_IOCTL_OP(IOMMU_DESTROY, iolab_destroy, struct iommu_destroy, id),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOC, iolab_ioas_alloc_ioctl,
 		       struct iommu_ioas_alloc, out_ioas_id),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iolab_ioas_allow_iovas,
+		       struct iommu_ioas_allow_iovas, allowed_iovas),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_COPY, iolab_ioas_copy, struct iommu_ioas_copy,
+		       src_iova),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_IOVA_RANGES, iolab_ioas_iova_ranges,
+		       struct iommu_ioas_iova_ranges, out_iova_alignment),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_MAP, iolab_ioas_map, struct iommu_ioas_map,
+		       iova),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_UNMAP, iolab_ioas_unmap,
+		       struct iommu_ioas_unmap, length),
 	IOLAB_IOCTL_OP(IOMMU_OPTION, iolab_option, struct iommu_option, val64),
+	IOLAB_IOCTL_OP(IOMMU_TEST_CMD, iolab_test_cmd, struct iommu_test_cmd,
+		       last),
 	IOLAB_IOCTL_OP(IOMMULAB_GET_INFO, iolab_get_info, struct iommulab_info,
 		       out_nr_objects_all),
+	IOLAB_IOCTL_OP(IOMMULAB_BENCH_PIN, iolab_bench_pin,
+		       struct iommulab_bench_pin, out_unpin_ns),
 };
 
 static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
@@ -304,6 +329,7 @@ static int iolab_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	ctx->file = filp;
 	ctx->account_mode = IOLAB_ACCOUNT_USER;
+	ctx->pin_batch = IOLAB_DEFAULT_PIN_BATCH;
 	filp->private_data = ctx;
 	return 0;
 }

@@ -187,3 +187,187 @@ void Ioas::set_huge_pages(bool on) const
 }
 
 } // namespace iommulab
+
+namespace iommulab {
+
+uint64_t Ioas::map(const void *buf, uint64_t length, uint32_t flags,
+		   uint64_t iova) const
+{
+	iommu_ioas_map cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = id();
+	cmd.user_va = reinterpret_cast<uintptr_t>(buf);
+	cmd.length = length;
+	cmd.iova = iova;
+	iommufd().call("IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, &cmd);
+	return cmd.iova;
+}
+
+uint64_t Ioas::unmap(uint64_t iova, uint64_t length) const
+{
+	iommu_ioas_unmap cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.ioas_id = id();
+	cmd.iova = iova;
+	cmd.length = length;
+	iommufd().call("IOMMU_IOAS_UNMAP", IOMMU_IOAS_UNMAP, &cmd);
+	return cmd.length;
+}
+
+uint64_t Ioas::copy_from(const Ioas &src, uint64_t src_iova, uint64_t length,
+			 uint32_t flags, uint64_t dst_iova) const
+{
+	iommu_ioas_copy cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.dst_ioas_id = id();
+	cmd.src_ioas_id = src.id();
+	cmd.length = length;
+	cmd.dst_iova = dst_iova;
+	cmd.src_iova = src_iova;
+	iommufd().call("IOMMU_IOAS_COPY", IOMMU_IOAS_COPY, &cmd);
+	return cmd.dst_iova;
+}
+
+std::vector<IovaRange> Ioas::iova_ranges(uint64_t *alignment) const
+{
+	std::vector<IovaRange> ranges(4);
+
+	while (true) {
+		iommu_ioas_iova_ranges cmd{};
+
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = id();
+		cmd.num_iovas = ranges.size();
+		cmd.allowed_iovas = reinterpret_cast<uintptr_t>(ranges.data());
+		int err = iommufd().raw(IOMMU_IOAS_IOVA_RANGES, &cmd);
+		if (err == EMSGSIZE) {
+			ranges.resize(cmd.num_iovas);
+			continue;
+		}
+		if (err)
+			throw Error("IOMMU_IOAS_IOVA_RANGES", err);
+		ranges.resize(cmd.num_iovas);
+		if (alignment)
+			*alignment = cmd.out_iova_alignment;
+		return ranges;
+	}
+}
+
+void Ioas::allow_iovas(const std::vector<IovaRange> &ranges) const
+{
+	iommu_ioas_allow_iovas cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.ioas_id = id();
+	cmd.num_iovas = ranges.size();
+	cmd.allowed_iovas = reinterpret_cast<uintptr_t>(ranges.data());
+	iommufd().call("IOMMU_IOAS_ALLOW_IOVAS", IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+iommu_test_cmd test_cmd(uint32_t op, uint32_t id)
+{
+	iommu_test_cmd cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.id = id;
+	return cmd;
+}
+
+void Ioas::add_reserved(uint64_t start, uint64_t length) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ADD_RESERVED, id());
+
+	cmd.add_reserved.start = start;
+	cmd.add_reserved.length = length;
+	iommufd().call("IOMMU_TEST_OP_ADD_RESERVED", IOMMU_TEST_CMD, &cmd);
+}
+
+static int create_access(const Ioas &ioas, uint32_t flags)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_CREATE_ACCESS, ioas.id());
+
+	cmd.create_access.flags = flags;
+	ioas.iommufd().call("IOMMU_TEST_OP_CREATE_ACCESS", IOMMU_TEST_CMD, &cmd);
+	return cmd.create_access.out_access_fd;
+}
+
+Access::Access(const Ioas &ioas, uint32_t flags)
+	: fd_owner_(&ioas.iommufd()), fd_(create_access(ioas, flags))
+{
+}
+
+Access::~Access()
+{
+	::close(fd_);
+}
+
+void Access::write(uint64_t iova, const void *buf, uint64_t length) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_RW, fd_);
+
+	cmd.access_rw.iova = iova;
+	cmd.access_rw.length = length;
+	cmd.access_rw.uptr = reinterpret_cast<uintptr_t>(buf);
+	cmd.access_rw.flags = MOCK_ACCESS_RW_WRITE;
+	fd_owner_->call("IOMMU_TEST_OP_ACCESS_RW(write)", IOMMU_TEST_CMD, &cmd);
+}
+
+void Access::read(uint64_t iova, void *buf, uint64_t length) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_RW, fd_);
+
+	cmd.access_rw.iova = iova;
+	cmd.access_rw.length = length;
+	cmd.access_rw.uptr = reinterpret_cast<uintptr_t>(buf);
+	fd_owner_->call("IOMMU_TEST_OP_ACCESS_RW(read)", IOMMU_TEST_CMD, &cmd);
+}
+
+uint32_t Access::pin(uint64_t iova, uint64_t length, const void *uptr,
+		     bool write) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, fd_);
+
+	cmd.access_pages.flags = write ? MOCK_FLAGS_ACCESS_WRITE : 0;
+	cmd.access_pages.iova = iova;
+	cmd.access_pages.length = length;
+	cmd.access_pages.uptr = reinterpret_cast<uintptr_t>(uptr);
+	fd_owner_->call("IOMMU_TEST_OP_ACCESS_PAGES", IOMMU_TEST_CMD, &cmd);
+	return cmd.access_pages.out_access_pages_id;
+}
+
+void Access::unpin(uint32_t item) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, fd_);
+
+	cmd.destroy_access_pages.access_pages_id = item;
+	fd_owner_->call("IOMMU_TEST_OP_DESTROY_ACCESS_PAGES", IOMMU_TEST_CMD,
+			&cmd);
+}
+
+void Access::replace_ioas(const Ioas &ioas) const
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, fd_);
+
+	cmd.access_replace_ioas.ioas_id = ioas.id();
+	fd_owner_->call("IOMMU_TEST_OP_ACCESS_REPLACE_IOAS", IOMMU_TEST_CMD,
+			&cmd);
+}
+
+int check_refs(const Iommufd &fd, const void *buf, uint64_t length,
+	       uint32_t refs)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_REFS, 0);
+
+	cmd.check_refs.length = length;
+	cmd.check_refs.uptr = reinterpret_cast<uintptr_t>(buf);
+	cmd.check_refs.refs = refs;
+	return fd.raw(IOMMU_TEST_CMD, &cmd);
+}
+
+} // namespace iommulab

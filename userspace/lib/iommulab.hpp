@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 extern "C" {
 #include <iommulab/iommufd.h>
@@ -103,6 +104,8 @@ private:
 	uint32_t id_;
 };
 
+using IovaRange = iommu_iova_range;
+
 // An I/O address space.
 class Ioas : public Object {
 public:
@@ -110,6 +113,52 @@ public:
 
 	bool huge_pages() const;
 	void set_huge_pages(bool on) const;
+
+	// IOAS_MAP; @flags are IOMMU_IOAS_MAP_*; returns the IOVA used.
+	uint64_t map(const void *buf, uint64_t length, uint32_t flags,
+		     uint64_t iova = 0) const;
+	// IOAS_UNMAP; returns the bytes unmapped.
+	uint64_t unmap(uint64_t iova, uint64_t length) const;
+	uint64_t unmap_all() const { return unmap(0, UINT64_MAX); }
+	// IOAS_COPY from @src into this IOAS; returns the IOVA used.
+	uint64_t copy_from(const Ioas &src, uint64_t src_iova, uint64_t length,
+			   uint32_t flags, uint64_t dst_iova = 0) const;
+	// IOAS_IOVA_RANGES: the usable ranges and the alignment.
+	std::vector<IovaRange> iova_ranges(uint64_t *alignment = nullptr) const;
+	void allow_iovas(const std::vector<IovaRange> &ranges) const;
+	// IOMMU_TEST_OP_ADD_RESERVED
+	void add_reserved(uint64_t start, uint64_t length) const;
 };
+
+// IOMMU_TEST_CMD with op and id filled in, size set.
+iommu_test_cmd test_cmd(uint32_t op, uint32_t id);
+
+// A test access (IOMMU_TEST_OP_CREATE_ACCESS): an in-kernel user that pins
+// and copies by IOVA. Owns the access file descriptor.
+class Access {
+public:
+	Access(const Ioas &ioas, uint32_t flags);
+	~Access();
+	Access(const Access &) = delete;
+	Access &operator=(const Access &) = delete;
+
+	int fd() const { return fd_; }
+	void write(uint64_t iova, const void *buf, uint64_t length) const;
+	void read(uint64_t iova, void *buf, uint64_t length) const;
+	// ACCESS_PAGES: returns the pinned item's ID.
+	uint32_t pin(uint64_t iova, uint64_t length, const void *uptr,
+		     bool write) const;
+	void unpin(uint32_t item) const;
+	void replace_ioas(const Ioas &ioas) const;
+
+private:
+	const Iommufd *fd_owner_;
+	int fd_;
+};
+
+// IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
+// long-term pins, else the errno (EIO: a count differs).
+int check_refs(const Iommufd &fd, const void *buf, uint64_t length,
+	       uint32_t refs);
 
 } // namespace iommulab

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: the IOVA space of an IOAS. Areas (mappings of pinned pages),
+ * reserved ranges and allowed ranges are three interval trees under one
+ * rw_semaphore; see struct iolab_iopt for the locking rules.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommulab_private.h"
+
+#define area_of(n) container_of(n, struct iolab_area, node)
+
+struct iolab_range_node {
+	struct interval_tree_node node;
+};
+
+void iolab_iopt_init(struct iolab_iopt *iopt)
+{
+	init_rwsem(&iopt->rwsem);
+	iopt->area_itree = RB_ROOT_CACHED;
+	iopt->reserved_itree = RB_ROOT_CACHED;
+	iopt->allowed_itree = RB_ROOT_CACHED;
+	iopt->iova_alignment = 1;
+}
+
+static void iolab_free_range_tree(struct rb_root_cached *root)
+{
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(root, 0, ULONG_MAX))) {
+		interval_tree_remove(node, root);
+		kfree(container_of(node, struct iolab_range_node, node));
+	}
+}
+
+/* The caller has unmapped everything (iolab_ioas_unmap_range()). */
+void iolab_iopt_destroy(struct iolab_iopt *iopt)
+{
+	iolab_free_range_tree(&iopt->reserved_itree);
+	iolab_free_range_tree(&iopt->allowed_itree);
+}
+
+static struct interval_tree_node *iolab_used_first(struct iolab_iopt *iopt,
+						   u64 start, u64 last)
+{
+	struct interval_tree_node *a, *r;
+
+	a = interval_tree_iter_first(&iopt->area_itree, start, last);
+	r = interval_tree_iter_first(&iopt->reserved_itree, start, last);
+	if (!a)
+		return r;
+	if (!r)
+		return a;
+	return a->start <= r->start ? a : r;
+}
+
+/*
+ * Choose an IOVA for @length bytes: inside an allowed range (or anywhere
+ * from PAGE_SIZE up when none is set), clear of areas and reserved ranges,
+ * aligned like the user pointer to keep huge pages mappable, and with the
+ * same offset inside a page as the user pointer.
+ */
+static int iolab_iopt_alloc_iova(struct iolab_iopt *iopt, u64 uptr,
+				 u64 length, u64 *iova)
+{
+	u64 page_offset = uptr % PAGE_SIZE;
+	struct interval_tree_node *allowed = NULL;
+	u64 align, win_start, win_last;
+
+	lockdep_assert_held(&iopt->rwsem);
+	if (!length || length >= U64_MAX / 2)
+		return -EOVERFLOW;
+	align = roundup_pow_of_two(length);
+	if (uptr)
+		align = min_t(u64, align, 1ULL << __ffs64(uptr));
+	if (align < iopt->iova_alignment)
+		return -EINVAL;
+
+	if (!RB_EMPTY_ROOT(&iopt->allowed_itree.rb_root))
+		allowed = interval_tree_iter_first(&iopt->allowed_itree, 0,
+						   ULONG_MAX);
+	do {
+		struct interval_tree_node *used;
+		u64 cand, cand_last;
+
+		win_start = allowed ? max_t(u64, allowed->start, PAGE_SIZE) :
+				      PAGE_SIZE;
+		win_last = allowed ? min_t(u64, allowed->last,
+					   ULONG_MAX - PAGE_SIZE) :
+				     ULONG_MAX - PAGE_SIZE;
+		cand = ALIGN(win_start, align) | page_offset;
+		while (cand >= win_start &&
+		       !check_add_overflow(cand, length - 1, &cand_last) &&
+		       cand_last <= win_last) {
+			used = iolab_used_first(iopt, cand, cand_last);
+			if (!used) {
+				*iova = cand;
+				return 0;
+			}
+			if (used->last >= win_last)
+				break;
+			cand = ALIGN(used->last + 1, align) | page_offset;
+		}
+		if (allowed)
+			allowed = interval_tree_iter_next(allowed, 0, ULONG_MAX);
+	} while (allowed);
+	return -ENOSPC;
+}
+
+static int iolab_iopt_check_iova(struct iolab_iopt *iopt, u64 iova,
+				 u64 length)
+{
+	u64 last;
+
+	lockdep_assert_held(&iopt->rwsem);
+	if (iova & (iopt->iova_alignment - 1))
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	if (interval_tree_iter_first(&iopt->reserved_itree, iova, last))
+		return -EINVAL;
+	if (interval_tree_iter_first(&iopt->area_itree, iova, last))
+		return -EEXIST;
+	return 0;
+}
+
+/**
+ * iolab_iopt_map_pages() - map part of a pinned range into the IOVA space
+ * @iopt: the IOVA space
+ * @pages: the pinned memory; on success the new area holds a reference
+ * @start_byte: offset into @pages of the first mapped byte
+ * @length: bytes to map
+ * @iova: in: the IOVA when @fixed; out: the IOVA used
+ * @prot: IOLAB_PROT_*
+ * @fixed: use *@iova instead of choosing one
+ *
+ * Return: 0, or EINVAL (length or alignment), EPERM (write to memory pinned
+ * read-only), EOVERFLOW, EEXIST (already mapped), ENOSPC, ENOMEM.
+ */
+int iolab_iopt_map_pages(struct iolab_iopt *iopt, struct iolab_pages *pages,
+			 u64 start_byte, u64 length, u64 *iova, int prot,
+			 bool fixed)
+{
+	struct iolab_area *area;
+	int rc;
+
+	if ((prot & IOLAB_PROT_WRITE) && !pages->writable)
+		return -EPERM;
+	area = kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return -ENOMEM;
+
+	down_write(&iopt->rwsem);
+	if (!length || (length & (iopt->iova_alignment - 1)) ||
+	    ((start_byte % PAGE_SIZE) & (iopt->iova_alignment - 1))) {
+		rc = -EINVAL;
+		goto err_unlock;
+	}
+	if (fixed)
+		rc = iolab_iopt_check_iova(iopt, *iova, length);
+	else
+		rc = iolab_iopt_alloc_iova(iopt, pages->uptr + start_byte,
+					   length, iova);
+	if (rc)
+		goto err_unlock;
+
+	area->node.start = *iova;
+	area->node.last = *iova + length - 1;
+	area->start_byte = start_byte;
+	area->prot = prot;
+	area->pages = pages;
+	atomic_set(&area->num_pins, 0);
+	iolab_pages_get(pages);
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	up_write(&iopt->rwsem);
+	return 0;
+
+err_unlock:
+	up_write(&iopt->rwsem);
+	kfree(area);
+	return rc;
+}
+
+/*
+ * The area that contains all of [iova, iova + length - 1], with a reference
+ * on its pages and the offset of @iova in them; ENOENT if no one area does.
+ */
+int iolab_iopt_get_pages(struct iolab_iopt *iopt, u64 iova, u64 length,
+			 struct iolab_pages **pages, u64 *start_byte)
+{
+	struct interval_tree_node *node;
+	u64 last;
+	int rc = -ENOENT;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->rwsem);
+	node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
+	if (node && node->last >= last) {
+		struct iolab_area *area = area_of(node);
+
+		*pages = area->pages;
+		*start_byte = area->start_byte + (iova - node->start);
+		iolab_pages_get(area->pages);
+		rc = 0;
+	}
+	up_read(&iopt->rwsem);
+	return rc;
+}
+
+/**
+ * iolab_iopt_unmap() - remove every area inside [start, last]
+ * @iopt: the IOVA space
+ * @start: first IOVA
+ * @last: last IOVA (inclusive)
+ * @unmapped: bytes removed
+ * @notify: asked once to make in-kernel users drop their pins in the range
+ * @arg: for @notify
+ *
+ * Nothing is removed unless everything can be: an area only partly inside
+ * the range is ENOENT, an empty range is ENOENT, and an area still pinned
+ * by an access after @notify is EBUSY.
+ */
+int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
+		     u64 *unmapped,
+		     void (*notify)(void *arg, u64 iova, u64 length),
+		     void *arg)
+{
+	struct interval_tree_node *node;
+	bool notified = false;
+	bool pinned;
+	u64 total;
+
+again:
+	down_write(&iopt->rwsem);
+	total = 0;
+	pinned = false;
+	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
+	     node; node = interval_tree_iter_next(node, start, last)) {
+		if (node->start < start || node->last > last) {
+			up_write(&iopt->rwsem);
+			return -ENOENT;
+		}
+		if (atomic_read(&area_of(node)->num_pins))
+			pinned = true;
+		total += node->last - node->start + 1;
+	}
+	if (!total) {
+		up_write(&iopt->rwsem);
+		return -ENOENT;
+	}
+	if (pinned) {
+		up_write(&iopt->rwsem);
+		if (notified || !notify)
+			return -EBUSY;
+		notify(arg, start, last - start + 1);
+		notified = true;
+		goto again;
+	}
+
+	while ((node = interval_tree_iter_first(&iopt->area_itree, start,
+						last))) {
+		struct iolab_area *area = area_of(node);
+
+		interval_tree_remove(node, &iopt->area_itree);
+		iolab_pages_put(area->pages);
+		kfree(area);
+	}
+	up_write(&iopt->rwsem);
+	*unmapped = total;
+	return 0;
+}
+
+/* Reserve [start, last]: EADDRINUSE if mapped or allowed. */
+int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last)
+{
+	struct iolab_range_node *res;
+	int rc = 0;
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
+	if (!res)
+		return -ENOMEM;
+	res->node.start = start;
+	res->node.last = last;
+
+	down_write(&iopt->rwsem);
+	if (interval_tree_iter_first(&iopt->area_itree, start, last) ||
+	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
+		rc = -EADDRINUSE;
+	else
+		interval_tree_insert(&res->node, &iopt->reserved_itree);
+	up_write(&iopt->rwsem);
+	if (rc)
+		kfree(res);
+	return rc;
+}
+
+/* Swap in a new allowed tree unless a reserved range overlaps it. */
+int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
+			   struct rb_root_cached *allowed)
+{
+	struct interval_tree_node *node;
+
+	down_write(&iopt->rwsem);
+	for (node = interval_tree_iter_first(allowed, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (interval_tree_iter_first(&iopt->reserved_itree, node->start,
+					     node->last)) {
+			up_write(&iopt->rwsem);
+			return -EADDRINUSE;
+		}
+	}
+	swap(*allowed, iopt->allowed_itree);
+	up_write(&iopt->rwsem);
+	return 0;
+}
+
+int iolab_iopt_add_allowed(struct rb_root_cached *allowed, u64 start,
+			   u64 last)
+{
+	struct iolab_range_node *node;
+
+	node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
+	if (!node)
+		return -ENOMEM;
+	node->node.start = start;
+	node->node.last = last;
+	interval_tree_insert(&node->node, allowed);
+	return 0;
+}
+
+void iolab_iopt_free_allowed(struct rb_root_cached *allowed)
+{
+	iolab_free_range_tree(allowed);
+}
+
+/*
+ * Report the holes between reserved ranges, as IOVA_RANGES does, to the
+ * user array @uranges of @max entries; returns how many there are.
+ */
+int iolab_iopt_report_ranges(struct iolab_iopt *iopt,
+			     struct iommu_iova_range __user *uranges,
+			     u32 max, u32 *count, u64 *alignment)
+{
+	struct interval_tree_node *node;
+	u64 next = 0;
+	u32 n = 0;
+	int rc = 0;
+
+	down_read(&iopt->rwsem);
+	node = interval_tree_iter_first(&iopt->reserved_itree, 0, ULONG_MAX);
+	while (true) {
+		struct iommu_iova_range range = { .start = next };
+		bool emit = !node || node->start > next;
+
+		range.last = node ? node->start - 1 : ULONG_MAX;
+		if (emit && n < max &&
+		    copy_to_user(&uranges[n], &range, sizeof(range))) {
+			rc = -EFAULT;
+			break;
+		}
+		n += emit;
+		if (!node || node->last == ULONG_MAX)
+			break;
+		next = max(next, node->last + 1);
+		node = interval_tree_iter_next(node, 0, ULONG_MAX);
+	}
+	*alignment = iopt->iova_alignment;
+	up_read(&iopt->rwsem);
+	*count = n;
+	return rc;
+}
+
+/*
+ * Walk the areas that cover [iova, last] without a gap, calling @fn on each
+ * piece; ENOENT at the first gap. Called with the rwsem held.
+ */
+static int iolab_iopt_for_each_piece(struct iolab_iopt *iopt, u64 iova,
+				     u64 last,
+				     int (*fn)(struct iolab_area *area,
+					       u64 iova, u64 last, void *arg),
+				     void *arg)
+{
+	while (true) {
+		struct interval_tree_node *node;
+		u64 piece_last;
+		int rc;
+
+		node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
+		if (!node)
+			return -ENOENT;
+		piece_last = min(last, node->last);
+		rc = fn(area_of(node), iova, piece_last, arg);
+		if (rc)
+			return rc;
+		if (piece_last == last)
+			return 0;
+		iova = piece_last + 1;
+	}
+}
+
+/* The page holding the byte at @iova of @area, and the offset in it. */
+static struct page *iolab_area_page(struct iolab_area *area, u64 iova,
+				    unsigned int *offset)
+{
+	u64 byte = area->start_byte + (iova - area->node.start);
+
+	*offset = byte % PAGE_SIZE;
+	return area->pages->pages[byte / PAGE_SIZE];
+}
+
+struct iolab_pin_walk {
+	bool write;
+	int delta;
+	struct page **out;
+	u64 next_out_iova;	/* page-aligned IOVA of the next *out entry */
+};
+
+static int iolab_check_piece(struct iolab_area *area, u64 iova, u64 last,
+			     void *arg)
+{
+	struct iolab_pin_walk *w = arg;
+
+	if (w->write && !(area->prot & IOLAB_PROT_WRITE))
+		return -EPERM;
+	return 0;
+}
+
+static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
+			   void *arg)
+{
+	struct iolab_pin_walk *w = arg;
+
+	atomic_add(w->delta, &area->num_pins);
+	if (!w->out)
+		return 0;
+	/* One page per IOVA page, for each IOVA page this piece starts. */
+	while (w->next_out_iova <= last) {
+		u64 at = max(w->next_out_iova, iova);
+		unsigned int offset;
+
+		*w->out++ = iolab_area_page(area, at, &offset);
+		w->next_out_iova += PAGE_SIZE;
+	}
+	return 0;
+}
+
+/**
+ * iolab_iopt_access_pin() - hold the pages behind an IOVA range
+ * @iopt: the IOVA space
+ * @iova: first IOVA
+ * @length: bytes, not 0
+ * @out: one page per IOVA page of the range, or NULL
+ * @write: the caller will write; the mappings must be writeable
+ *
+ * The areas touched cannot be unmapped until iolab_iopt_access_unpin() of
+ * the same range. Return: 0, ENOENT (a hole), EPERM, EOVERFLOW, EINVAL.
+ */
+int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
+			  struct page **out, bool write)
+{
+	struct iolab_pin_walk w = {
+		.write = write,
+		.delta = 1,
+		.out = out,
+		.next_out_iova = ALIGN_DOWN(iova, PAGE_SIZE),
+	};
+	u64 last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->rwsem);
+	rc = iolab_iopt_for_each_piece(iopt, iova, last, iolab_check_piece, &w);
+	if (!rc)
+		rc = iolab_iopt_for_each_piece(iopt, iova, last,
+					       iolab_pin_piece, &w);
+	up_read(&iopt->rwsem);
+	return rc;
+}
+
+/* Undo one successful iolab_iopt_access_pin() of exactly this range. */
+void iolab_iopt_access_unpin(struct iolab_iopt *iopt, u64 iova, u64 length)
+{
+	struct iolab_pin_walk w = { .delta = -1 };
+
+	down_read(&iopt->rwsem);
+	iolab_iopt_for_each_piece(iopt, iova, iova + length - 1,
+				  iolab_pin_piece, &w);
+	up_read(&iopt->rwsem);
+}
+
+struct iolab_rw_walk {
+	bool write;
+	u8 *buf;
+};
+
+static int iolab_rw_piece(struct iolab_area *area, u64 iova, u64 last,
+			  void *arg)
+{
+	struct iolab_rw_walk *w = arg;
+
+	while (iova <= last) {
+		unsigned int offset;
+		struct page *page = iolab_area_page(area, iova, &offset);
+		size_t n = min_t(u64, PAGE_SIZE - offset, last - iova + 1);
+		void *va = kmap_local_page(page);
+
+		if (w->write)
+			memcpy(va + offset, w->buf, n);
+		else
+			memcpy(w->buf, va + offset, n);
+		kunmap_local(va);
+		if (w->write)
+			set_page_dirty_lock(page);
+		w->buf += n;
+		iova += n;
+	}
+	return 0;
+}
+
+/**
+ * iolab_iopt_access_rw() - copy between a kernel buffer and an IOVA range
+ * @iopt: the IOVA space
+ * @iova: first IOVA
+ * @buf: kernel buffer of @length bytes
+ * @length: bytes, not 0
+ * @write: copy @buf to the IOVA range (needs writeable mappings)
+ *
+ * The whole range is checked before one byte moves: a hole is ENOENT and
+ * a read-only mapping refuses a write with EPERM, both touching nothing.
+ */
+int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
+			 u64 length, bool write)
+{
+	struct iolab_pin_walk check = { .write = write };
+	struct iolab_rw_walk w = { .write = write, .buf = buf };
+	u64 last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->rwsem);
+	rc = iolab_iopt_for_each_piece(iopt, iova, last, iolab_check_piece,
+				       &check);
+	if (!rc)
+		rc = iolab_iopt_for_each_piece(iopt, iova, last,
+					       iolab_rw_piece, &w);
+	up_read(&iopt->rwsem);
+	return rc;
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: IOMMU_TEST_CMD, binary-compatible with upstream's selftest
+ * command, and the test accesses: in-kernel users that pin and copy by
+ * IOVA with software isolation only (the seeds' "sw mdev").
+ *
+ * A test access is a file descriptor of its own (CREATE_ACCESS returns it);
+ * its ops name it by that fd in cmd->id. It holds a reference on the iommufd
+ * file and on its IOAS.
+ *
+ * Locks of an access, in the order they nest: ioas_lock (which IOAS it is
+ * attached to), then the IOAS's access_lock, then lock (the pinned items),
+ * then the IOAS's iopt rwsem.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include <iommulab/iommufd_test.h>
+
+#include "iommulab_private.h"
+
+struct iolab_staccess {
+	struct iolab_ctx *ctx;
+	unsigned int flags;
+	struct mutex ioas_lock;
+	struct iolab_ioas *ioas;
+	struct iolab_access access;
+	struct mutex lock;
+	struct xarray items;
+};
+
+struct iolab_staccess_item {
+	u64 iova;
+	u64 length;
+	struct page **pages;
+};
+
+#define IOLAB_ACCESS_CREATE_FLAGS                                           \
+	(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |                          \
+	 IOMMULAB_ACCESS_CREATE_HOLD_PINS)
+
+static void iolab_staccess_free_item(struct iolab_staccess *sa,
+				     struct iolab_staccess_item *item)
+{
+	iolab_iopt_access_unpin(&sa->ioas->iopt, item->iova, item->length);
+	kvfree(item->pages);
+	kfree(item);
+}
+
+/* Drop the items intersecting [iova, iova + length). Holds sa->lock. */
+static void iolab_staccess_drop(struct iolab_staccess *sa, u64 iova,
+				u64 length)
+{
+	struct iolab_staccess_item *item;
+	unsigned long index;
+
+	lockdep_assert_held(&sa->lock);
+	xa_for_each(&sa->items, index, item) {
+		if (item->iova + item->length <= iova ||
+		    iova + length <= item->iova)
+			continue;
+		xa_erase(&sa->items, index);
+		iolab_staccess_free_item(sa, item);
+	}
+}
+
+/* Called with the IOAS's access_lock held. */
+static void iolab_staccess_unmap(void *data, u64 iova, u64 length)
+{
+	struct iolab_staccess *sa = data;
+
+	if (sa->flags & IOMMULAB_ACCESS_CREATE_HOLD_PINS)
+		return;
+	mutex_lock(&sa->lock);
+	iolab_staccess_drop(sa, iova, length);
+	mutex_unlock(&sa->lock);
+}
+
+static const struct iolab_access_ops iolab_staccess_ops = {
+	.unmap = iolab_staccess_unmap,
+};
+
+/* Attach to @ioas (its reference moves to @sa). Holds sa->ioas_lock. */
+static void iolab_staccess_attach(struct iolab_staccess *sa,
+				  struct iolab_ioas *ioas)
+{
+	sa->ioas = ioas;
+	mutex_lock(&ioas->access_lock);
+	list_add_tail(&sa->access.item, &ioas->accesses);
+	mutex_unlock(&ioas->access_lock);
+}
+
+/* Drop every pin and leave the IOAS. Holds sa->ioas_lock. */
+static void iolab_staccess_detach(struct iolab_staccess *sa)
+{
+	struct iolab_ioas *ioas = sa->ioas;
+
+	mutex_lock(&sa->lock);
+	iolab_staccess_drop(sa, 0, U64_MAX);
+	mutex_unlock(&sa->lock);
+	mutex_lock(&ioas->access_lock);
+	list_del(&sa->access.item);
+	mutex_unlock(&ioas->access_lock);
+	iolab_put_object(&ioas->obj);
+	sa->ioas = NULL;
+}
+
+static int iolab_staccess_release(struct inode *inode, struct file *file)
+{
+	struct iolab_staccess *sa = file->private_data;
+
+	mutex_lock(&sa->ioas_lock);
+	iolab_staccess_detach(sa);
+	mutex_unlock(&sa->ioas_lock);
+	xa_destroy(&sa->items);
+	mutex_destroy(&sa->lock);
+	mutex_destroy(&sa->ioas_lock);
+	fput(sa->ctx->file);
+	kfree(sa);
+	return 0;
+}
+
+static const struct file_operations iolab_staccess_fops = {
+	.owner = THIS_MODULE,
+	.release = iolab_staccess_release,
+};
+
+/* The access behind fd @fd of this context, with a file reference. */
+static struct iolab_staccess *iolab_staccess_get(struct iolab_ctx *ctx,
+						 int fd, struct file **filep)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &iolab_staccess_fops ||
+	    ((struct iolab_staccess *)file->private_data)->ctx != ctx) {
+		fput(file);
+		return ERR_PTR(-ENOENT);
+	}
+	*filep = file;
+	return file->private_data;
+}
+
+static int iolab_test_create_access(struct iolab_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct iolab_staccess *sa;
+	struct iolab_ioas *ioas;
+	struct file *file;
+	int fd, rc;
+
+	if (cmd->create_access.flags & ~IOLAB_ACCESS_CREATE_FLAGS)
+		return -EOPNOTSUPP;
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	sa = kzalloc(sizeof(*sa), GFP_KERNEL_ACCOUNT);
+	if (!sa) {
+		rc = -ENOMEM;
+		goto err_ioas;
+	}
+	sa->ctx = ucmd->ctx;
+	sa->flags = cmd->create_access.flags;
+	sa->access.ops = &iolab_staccess_ops;
+	sa->access.data = sa;
+	mutex_init(&sa->ioas_lock);
+	mutex_init(&sa->lock);
+	xa_init_flags(&sa->items, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		rc = fd;
+		goto err_free;
+	}
+	file = anon_inode_getfile("[iommulab_access]", &iolab_staccess_fops,
+				  sa, O_RDWR);
+	if (IS_ERR(file)) {
+		rc = PTR_ERR(file);
+		goto err_fd;
+	}
+	/* From here the file's release undoes everything. */
+	get_file(ucmd->ctx->file);
+	mutex_lock(&sa->ioas_lock);
+	iolab_staccess_attach(sa, ioas);
+	mutex_unlock(&sa->ioas_lock);
+
+	cmd->create_access.out_access_fd = fd;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		fput(file);
+		put_unused_fd(fd);
+		return rc;
+	}
+	fd_install(fd, file);
+	return 0;
+
+err_fd:
+	put_unused_fd(fd);
+err_free:
+	mutex_destroy(&sa->lock);
+	mutex_destroy(&sa->ioas_lock);
+	kfree(sa);
+err_ioas:
+	iolab_put_object(&ioas->obj);
+	return rc;
+}
+
+static int iolab_test_access_replace_ioas(struct iolab_ucmd *ucmd,
+					  struct iommu_test_cmd *cmd)
+{
+	struct iolab_staccess *sa;
+	struct iolab_ioas *ioas;
+	struct file *file;
+
+	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->access_replace_ioas.ioas_id);
+	if (IS_ERR(ioas)) {
+		fput(file);
+		return PTR_ERR(ioas);
+	}
+	mutex_lock(&sa->ioas_lock);
+	iolab_staccess_detach(sa);
+	iolab_staccess_attach(sa, ioas);
+	mutex_unlock(&sa->ioas_lock);
+	fput(file);
+	return 0;
+}
+
+/* The pages of [uptr, uptr + npages pages) must be exactly @pages. */
+static int iolab_check_same_pages(u64 uptr, struct page **pages,
+				  unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i != npages; i++) {
+		struct page *page;
+		long got;
+
+		got = get_user_pages_fast(uptr + i * PAGE_SIZE, 1, 0, &page);
+		if (got != 1)
+			return got < 0 ? got : -EFAULT;
+		put_page(page);
+		if (page != pages[i])
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int iolab_test_access_pages(struct iolab_ucmd *ucmd,
+				   struct iommu_test_cmd *cmd)
+{
+	u64 iova = cmd->access_pages.iova, length = cmd->access_pages.length;
+	u32 flags = cmd->access_pages.flags;
+	struct iolab_staccess_item *item;
+	struct iolab_staccess *sa;
+	unsigned long npages;
+	struct file *file;
+	u64 last;
+	u32 id;
+	int rc;
+
+	if (flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+	if (!(sa->flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)) {
+		rc = -EINVAL;
+		goto out_file;
+	}
+
+	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
+	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
+	if (!item) {
+		rc = -ENOMEM;
+		goto out_file;
+	}
+	item->iova = iova;
+	item->length = length;
+	item->pages = kvcalloc(npages, sizeof(*item->pages), GFP_KERNEL_ACCOUNT);
+	if (!item->pages) {
+		rc = -ENOMEM;
+		goto err_item;
+	}
+
+	mutex_lock(&sa->ioas_lock);
+	mutex_lock(&sa->lock);
+	rc = iolab_iopt_access_pin(&sa->ioas->iopt, iova, length, item->pages,
+				   flags & MOCK_FLAGS_ACCESS_WRITE);
+	if (rc)
+		goto err_unlock;
+	if (cmd->access_pages.uptr) {
+		rc = iolab_check_same_pages(cmd->access_pages.uptr, item->pages,
+					    npages);
+		if (rc)
+			goto err_unpin;
+	}
+	rc = xa_alloc(&sa->items, &id, item, xa_limit_31b, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_unpin;
+	cmd->access_pages.out_access_pages_id = id;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		xa_erase(&sa->items, id);
+		goto err_unpin;
+	}
+	mutex_unlock(&sa->lock);
+	mutex_unlock(&sa->ioas_lock);
+	fput(file);
+	return 0;
+
+err_unpin:
+	iolab_iopt_access_unpin(&sa->ioas->iopt, iova, length);
+err_unlock:
+	mutex_unlock(&sa->lock);
+	mutex_unlock(&sa->ioas_lock);
+	kvfree(item->pages);
+err_item:
+	kfree(item);
+out_file:
+	fput(file);
+	return rc;
+}
+
+static int iolab_test_destroy_access_pages(struct iolab_ucmd *ucmd,
+					   struct iommu_test_cmd *cmd)
+{
+	struct iolab_staccess_item *item;
+	struct iolab_staccess *sa;
+	struct file *file;
+	int rc = 0;
+
+	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+	mutex_lock(&sa->ioas_lock);
+	mutex_lock(&sa->lock);
+	item = xa_erase(&sa->items, cmd->destroy_access_pages.access_pages_id);
+	if (item)
+		iolab_staccess_free_item(sa, item);
+	else
+		rc = -ENOENT;
+	mutex_unlock(&sa->lock);
+	mutex_unlock(&sa->ioas_lock);
+	fput(file);
+	return rc;
+}
+
+static int iolab_test_access_rw(struct iolab_ucmd *ucmd,
+				struct iommu_test_cmd *cmd)
+{
+	void __user *uptr = u64_to_user_ptr(cmd->access_rw.uptr);
+	u64 length = cmd->access_rw.length;
+	bool write = cmd->access_rw.flags & MOCK_ACCESS_RW_WRITE;
+	struct iolab_staccess *sa;
+	struct file *file;
+	u64 end;
+	void *buf;
+	int rc;
+
+	if (cmd->access_rw.flags &
+	    ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(cmd->access_rw.iova, length - 1, &end) ||
+	    check_add_overflow(cmd->access_rw.uptr, length, &end))
+		return -EOVERFLOW;
+
+	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
+	if (IS_ERR(sa))
+		return PTR_ERR(sa);
+	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_file;
+	}
+	if (write && copy_from_user(buf, uptr, length)) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	mutex_lock(&sa->ioas_lock);
+	rc = iolab_iopt_access_rw(&sa->ioas->iopt, cmd->access_rw.iova, buf,
+				  length, write);
+	mutex_unlock(&sa->ioas_lock);
+	if (!rc && !write && copy_to_user(uptr, buf, length))
+		rc = -EFAULT;
+out_free:
+	kvfree(buf);
+out_file:
+	fput(file);
+	return rc;
+}
+
+/* How many long-term pins each page of a user range has: upstream's rule. */
+static int iolab_test_md_check_refs(struct iommu_test_cmd *cmd)
+{
+	u64 uptr = cmd->check_refs.uptr, length = cmd->check_refs.length;
+
+	if (length % PAGE_SIZE || uptr % PAGE_SIZE)
+		return -EINVAL;
+	for (; length; length -= PAGE_SIZE, uptr += PAGE_SIZE) {
+		struct page *page;
+		long got;
+
+		got = get_user_pages_fast(uptr, 1, 0, &page);
+		if (got != 1)
+			return got < 0 ? got : -EFAULT;
+		if (!PageCompound(page) &&
+		    page_ref_count(page) / GUP_PIN_COUNTING_BIAS !=
+			    cmd->check_refs.refs) {
+			put_page(page);
+			return -EIO;
+		}
+		put_page(page);
+	}
+	return 0;
+}
+
+static int iolab_test_add_reserved(struct iolab_ucmd *ucmd,
+				   struct iommu_test_cmd *cmd)
+{
+	struct iolab_ioas *ioas;
+	u64 last;
+	int rc;
+
+	if (!cmd->add_reserved.length)
+		return -EINVAL;
+	if (check_add_overflow(cmd->add_reserved.start,
+			       cmd->add_reserved.length - 1, &last))
+		return -EOVERFLOW;
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iolab_iopt_reserve(&ioas->iopt, cmd->add_reserved.start, last);
+	iolab_put_object(&ioas->obj);
+	return rc;
+}
+
+int iolab_test_cmd(struct iolab_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return iolab_test_add_reserved(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return iolab_test_md_check_refs(cmd);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return iolab_test_create_access(ucmd, cmd);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return iolab_test_destroy_access_pages(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return iolab_test_access_pages(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return iolab_test_access_rw(ucmd, cmd);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		WRITE_ONCE(ucmd->ctx->pin_batch,
+			   cmd->memory_limit.limit ?: IOLAB_DEFAULT_PIN_BATCH);
+		return 0;
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return iolab_test_access_replace_ioas(ucmd, cmd);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/*
+ * IOMMULAB_BENCH_PIN: pin and unpin a user range the way a MAP does, with
+ * nothing else, and report the time each took; the reference the IOAS
+ * benchmark compares MAP/UNMAP with.
+ */
+int iolab_bench_pin(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_bench_pin *cmd = ucmd->cmd;
+	struct iolab_pages *pages;
+	u64 t0, t1;
+
+	if (cmd->flags & ~IOMMULAB_BENCH_PIN_WRITE)
+		return -EOPNOTSUPP;
+	t0 = ktime_get_ns();
+	pages = iolab_pages_pin(ucmd->ctx, cmd->uptr, cmd->length,
+				cmd->flags & IOMMULAB_BENCH_PIN_WRITE);
+	if (IS_ERR(pages))
+		return PTR_ERR(pages);
+	t1 = ktime_get_ns();
+	iolab_pages_put(pages);
+	cmd->out_pin_ns = t1 - t0;
+	cmd->out_unpin_ns = ktime_get_ns() - t1;
+	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
+}

@@ -1,0 +1,881 @@
+// SPDX-License-Identifier: GPL-2.0
+// IOAS: pinned user memory, the IOVA space, map/unmap/copy/ranges,
+// locked-memory accounting and test accesses. Bytes are checked by moving
+// them through an access (ACCESS_RW), never by asking the module.
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <functional>
+#include <linux/capability.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+constexpr uint64_t PS = 4096;
+constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t RO = IOMMU_IOAS_MAP_READABLE;
+constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
+constexpr uint32_t NEEDS_PIN = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+
+// Anonymous page-aligned memory, filled with a per-byte pattern.
+struct Buffer {
+	uint8_t *p;
+	size_t len;
+
+	explicit Buffer(size_t n, uint8_t seed = 1) : len(n)
+	{
+		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(m != MAP_FAILED);
+		p = static_cast<uint8_t *>(m);
+		for (size_t i = 0; i < n; i++)
+			p[i] = static_cast<uint8_t>(seed + i * 7);
+	}
+	~Buffer() { munmap(p, len); }
+	Buffer(const Buffer &) = delete;
+	Buffer &operator=(const Buffer &) = delete;
+};
+
+int map_raw(const Iommufd &fd, uint32_t ioas, const void *buf, uint64_t len,
+	    uint32_t flags, uint64_t *iova)
+{
+	iommu_ioas_map cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = ioas;
+	cmd.user_va = reinterpret_cast<uintptr_t>(buf);
+	cmd.length = len;
+	cmd.iova = *iova;
+	int err = fd.raw(IOMMU_IOAS_MAP, &cmd);
+	*iova = cmd.iova;
+	return err;
+}
+
+int unmap_raw(const Iommufd &fd, uint32_t ioas, uint64_t iova, uint64_t len,
+	      uint64_t *unmapped = nullptr)
+{
+	iommu_ioas_unmap cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.ioas_id = ioas;
+	cmd.iova = iova;
+	cmd.length = len;
+	int err = fd.raw(IOMMU_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return err;
+}
+
+int rw_raw(const Iommufd &fd, const Access &a, uint64_t iova, void *buf,
+	   uint64_t len, bool write)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_RW, a.fd());
+
+	cmd.access_rw.iova = iova;
+	cmd.access_rw.length = len;
+	cmd.access_rw.uptr = reinterpret_cast<uintptr_t>(buf);
+	cmd.access_rw.flags = write ? MOCK_ACCESS_RW_WRITE : 0;
+	return fd.raw(IOMMU_TEST_CMD, &cmd);
+}
+
+// True when [iova, iova + len) is free: a fixed map there succeeds (then
+// it is undone). Used to prove a failed call left the IOVA space alone.
+bool iova_free(const Ioas &ioas, uint64_t iova, uint64_t len)
+{
+	Buffer probe(len);
+	uint64_t at = iova;
+
+	if (map_raw(ioas.iommufd(), ioas.id(), probe.p, len, RW | FIXED, &at))
+		return false;
+	ioas.unmap(iova, len);
+	return true;
+}
+
+// Runs @fn in a child process; returns its exit status (255 if it died).
+int in_child(const std::function<int()> &fn)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(fn());
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+bool drop_capability(int cap)
+{
+	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2]{};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	data[cap / 32].permitted &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data) == 0;
+}
+
+// A field of /proc/self/status in KiB (VmPin, VmLck).
+long status_kib(const char *field)
+{
+	std::ifstream in("/proc/self/status");
+	std::string key;
+	long v = -1;
+
+	while (in >> key) {
+		if (key == std::string(field) + ":") {
+			in >> v;
+			return v;
+		}
+		in.ignore(1 << 16, '\n');
+	}
+	return v;
+}
+
+} // namespace
+
+TEST_CASE("map and unmap move real memory into the IOVA space")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+
+	for (uint64_t len : {PS, 3 * PS, 64 * PS, 512 * PS + PS}) {
+		CAPTURE(len);
+		Buffer buf(len, static_cast<uint8_t>(len));
+		uint64_t iova = ioas.map(buf.p, len, RW);
+		CHECK(iova != 0);
+		CHECK(iova % PS == 0);
+
+		std::vector<uint8_t> got(len);
+		acc.read(iova, got.data(), len);
+		CHECK(std::memcmp(got.data(), buf.p, len) == 0);
+
+		CHECK(ioas.unmap(iova, len) == len);
+		CHECK(rw_raw(fd, acc, iova, got.data(), PS, false) == ENOENT);
+	}
+}
+
+TEST_CASE("a kernel-chosen IOVA keeps the buffer's offset inside its page")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer buf(4 * PS);
+
+	for (uint64_t off : {1UL, 100UL, 2048UL, PS - 8}) {
+		CAPTURE(off);
+		uint64_t iova = ioas.map(buf.p + off, 2 * PS, RW);
+		CHECK(iova % PS == off);
+		uint8_t b[16];
+		acc.read(iova, b, sizeof(b));
+		CHECK(std::memcmp(b, buf.p + off, sizeof(b)) == 0);
+		ioas.unmap(iova, 2 * PS);
+	}
+}
+
+TEST_CASE("fixed IOVA maps land exactly there and never overlap")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer a(4 * PS, 10), b(4 * PS, 20);
+	const uint64_t base = 1ULL << 30;
+
+	CHECK(ioas.map(a.p, 4 * PS, RW | FIXED, base) == base);
+	uint64_t iova = base + 2 * PS;
+	CHECK(map_raw(fd, ioas.id(), b.p, 4 * PS, RW | FIXED, &iova) == EEXIST);
+	iova = base - PS;
+	CHECK(map_raw(fd, ioas.id(), b.p, 2 * PS, RW | FIXED, &iova) == EEXIST);
+	// Adjacent is fine.
+	CHECK(ioas.map(b.p, 4 * PS, RW | FIXED, base + 4 * PS) == base + 4 * PS);
+
+	uint8_t x, y;
+	acc.read(base + 4 * PS - 1, &x, 1);
+	acc.read(base + 4 * PS, &y, 1);
+	CHECK(x == a.p[4 * PS - 1]);
+	CHECK(y == b.p[0]);
+}
+
+TEST_CASE("unmap only removes whole mappings and reports what it removed")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(16 * PS);
+	const uint64_t base = 1ULL << 32;
+
+	for (int i = 0; i < 4; i++)
+		ioas.map(buf.p + i * 4 * PS, 4 * PS, RW | FIXED, base + i * 4 * PS);
+
+	uint64_t unmapped = 77;
+	SUBCASE("cutting a mapping is ENOENT and removes nothing") {
+		CHECK(unmap_raw(fd, ioas.id(), base, 2 * PS, &unmapped) == ENOENT);
+		CHECK(unmap_raw(fd, ioas.id(), base + PS, 4 * PS) == ENOENT);
+		CHECK(unmap_raw(fd, ioas.id(), base, 6 * PS) == ENOENT);
+		CHECK_FALSE(iova_free(ioas, base, PS));
+		CHECK(ioas.unmap(base, 16 * PS) == 16 * PS);
+	}
+	SUBCASE("a range covering two whole mappings removes both") {
+		CHECK(ioas.unmap(base + 4 * PS, 8 * PS) == 8 * PS);
+		CHECK(iova_free(ioas, base + 4 * PS, 8 * PS));
+		CHECK_FALSE(iova_free(ioas, base, PS));
+		CHECK_FALSE(iova_free(ioas, base + 12 * PS, PS));
+	}
+	SUBCASE("a superset with holes around works; an empty range is ENOENT") {
+		CHECK(ioas.unmap(base - 100 * PS, 120 * PS) == 16 * PS);
+		CHECK(unmap_raw(fd, ioas.id(), base, 16 * PS) == ENOENT);
+	}
+	SUBCASE("iova 0 with length U64_MAX removes everything, even nothing") {
+		CHECK(ioas.unmap_all() == 16 * PS);
+		CHECK(ioas.unmap_all() == 0);
+	}
+}
+
+TEST_CASE("MAP rejects bad input with its errno and changes nothing")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(4 * PS);
+	const uint64_t at = 1ULL << 30;
+	const auto ranges_before = ioas.iova_ranges();
+	uint64_t iova;
+
+	iova = at;
+	CHECK(map_raw(fd, ioas.id(), buf.p, PS, RW | FIXED | (1u << 3), &iova) ==
+	      EOPNOTSUPP);
+	iova = at;
+	CHECK(map_raw(fd, ioas.id(), buf.p, PS, FIXED, &iova) == EINVAL);
+	iova = at;
+	CHECK(map_raw(fd, ioas.id(), buf.p, 0, RW | FIXED, &iova) == EINVAL);
+	iova = UINT64_MAX - PS + 1;
+	CHECK(map_raw(fd, ioas.id(), buf.p, 2 * PS, RW | FIXED, &iova) ==
+	      EOVERFLOW);
+	iova = at;
+	CHECK(map_raw(fd, ioas.id(), buf.p, UINT64_MAX, RW | FIXED, &iova) ==
+	      EOVERFLOW);
+	iova = at;
+	CHECK(map_raw(fd, ioas.id(), reinterpret_cast<void *>(UINT64_MAX - PS),
+		      2 * PS, RW | FIXED, &iova) == EOVERFLOW);
+	iova = at;
+	CHECK(map_raw(fd, 0, buf.p, PS, RW | FIXED, &iova) == ENOENT);
+	CHECK(map_raw(fd, ioas.id() + 100, buf.p, PS, RW | FIXED, &iova) ==
+	      ENOENT);
+
+	SUBCASE("a non-zero reserved field is EOPNOTSUPP") {
+		iommu_ioas_map cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.flags = RW | FIXED;
+		cmd.ioas_id = ioas.id();
+		cmd.__reserved = 1;
+		cmd.user_va = reinterpret_cast<uintptr_t>(buf.p);
+		cmd.length = PS;
+		cmd.iova = at;
+		CHECK(send(fd, IOMMU_IOAS_MAP, cmd) == EOPNOTSUPP);
+	}
+	SUBCASE("memory that is not mapped is EFAULT and pins nothing") {
+		void *hole = mmap(nullptr, 4 * PS, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(hole != MAP_FAILED);
+		iova = at;
+		CHECK(map_raw(fd, ioas.id(), hole, 4 * PS, RW | FIXED, &iova) ==
+		      EFAULT);
+		munmap(hole, 4 * PS);
+		// Half good, half bad: the good half must be unpinned again.
+		munmap(buf.p + 2 * PS, 2 * PS);
+		iova = at;
+		CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) ==
+		      EFAULT);
+		CHECK(check_refs(fd, buf.p, 2 * PS, 0) == 0);
+		REQUIRE(mmap(buf.p + 2 * PS, 2 * PS, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+			MAP_FAILED);
+	}
+	SUBCASE("read-only memory cannot be mapped writeable") {
+		REQUIRE(mprotect(buf.p, 4 * PS, PROT_READ) == 0);
+		iova = at;
+		CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) ==
+		      EFAULT);
+		CHECK(ioas.map(buf.p, 4 * PS, RO | FIXED, at) == at);
+		ioas.unmap(at, 4 * PS);
+		mprotect(buf.p, 4 * PS, PROT_READ | PROT_WRITE);
+	}
+
+	// Nothing changed: the ranges are the same and the IOVA is free.
+	const auto ranges_after = ioas.iova_ranges();
+	REQUIRE(ranges_after.size() == ranges_before.size());
+	for (size_t i = 0; i < ranges_after.size(); i++) {
+		CHECK(ranges_after[i].start == ranges_before[i].start);
+		CHECK(ranges_after[i].last == ranges_before[i].last);
+	}
+	CHECK(iova_free(ioas, at, 4 * PS));
+	CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
+}
+
+TEST_CASE("UNMAP rejects bad input with its errno and changes nothing")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(4 * PS);
+	const uint64_t at = 1ULL << 30;
+
+	ioas.map(buf.p, 4 * PS, RW | FIXED, at);
+	CHECK(unmap_raw(fd, ioas.id(), at, 0) == EINVAL);
+	CHECK(unmap_raw(fd, ioas.id(), UINT64_MAX - PS, 4 * PS) == EOVERFLOW);
+	CHECK(unmap_raw(fd, ioas.id(), at, UINT64_MAX) == EOVERFLOW);
+	CHECK(unmap_raw(fd, 0, at, 4 * PS) == ENOENT);
+	CHECK(unmap_raw(fd, ioas.id() + 1, at, 4 * PS) == ENOENT);
+	CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
+	CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
+}
+
+TEST_CASE("IOVA_RANGES reports the holes between reserved ranges")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	uint64_t align = 0;
+
+	auto all = ioas.iova_ranges(&align);
+	REQUIRE(all.size() == 1);
+	CHECK(all[0].start == 0);
+	CHECK(all[0].last == UINT64_MAX);
+	CHECK(align == 1);
+
+	ioas.add_reserved(1ULL << 20, 1ULL << 20);
+	ioas.add_reserved(1ULL << 30, PS);
+	auto three = ioas.iova_ranges();
+	REQUIRE(three.size() == 3);
+	CHECK(three[0].start == 0);
+	CHECK(three[0].last == (1ULL << 20) - 1);
+	CHECK(three[1].start == 2ULL << 20);
+	CHECK(three[1].last == (1ULL << 30) - 1);
+	CHECK(three[2].start == (1ULL << 30) + PS);
+	CHECK(three[2].last == UINT64_MAX);
+
+	SUBCASE("too small an array is EMSGSIZE with the count needed") {
+		IovaRange one[1] = {};
+		iommu_ioas_iova_ranges cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = ioas.id();
+		cmd.num_iovas = 1;
+		cmd.allowed_iovas = reinterpret_cast<uintptr_t>(one);
+		CHECK(send(fd, IOMMU_IOAS_IOVA_RANGES, cmd) == EMSGSIZE);
+		CHECK(cmd.num_iovas == 3);
+		CHECK(one[0].last == (1ULL << 20) - 1);
+		cmd.num_iovas = 0;
+		cmd.allowed_iovas = 0;
+		CHECK(send(fd, IOMMU_IOAS_IOVA_RANGES, cmd) == EMSGSIZE);
+		CHECK(cmd.num_iovas == 3);
+	}
+	SUBCASE("bad input") {
+		iommu_ioas_iova_ranges cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = ioas.id();
+		cmd.__reserved = 1;
+		CHECK(send(fd, IOMMU_IOAS_IOVA_RANGES, cmd) == EOPNOTSUPP);
+		cmd.__reserved = 0;
+		cmd.num_iovas = 3;
+		cmd.allowed_iovas = 8;
+		CHECK(send(fd, IOMMU_IOAS_IOVA_RANGES, cmd) == EFAULT);
+		cmd.ioas_id = 0;
+		CHECK(send(fd, IOMMU_IOAS_IOVA_RANGES, cmd) == ENOENT);
+	}
+	SUBCASE("no map may touch a reserved range") {
+		Buffer buf(2 * PS);
+		uint64_t iova = (1ULL << 30) - PS;
+		CHECK(map_raw(fd, ioas.id(), buf.p, 2 * PS, RW | FIXED, &iova) ==
+		      EINVAL);
+		iova = (1ULL << 20) + PS;
+		CHECK(map_raw(fd, ioas.id(), buf.p, PS, RW | FIXED, &iova) ==
+		      EINVAL);
+	}
+	SUBCASE("a reserved range over a mapping is EADDRINUSE") {
+		Buffer buf(PS);
+		ioas.map(buf.p, PS, RW | FIXED, 1ULL << 33);
+		auto cmd = test_cmd(IOMMU_TEST_OP_ADD_RESERVED, ioas.id());
+		cmd.add_reserved.start = 1ULL << 33;
+		cmd.add_reserved.length = 1;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EADDRINUSE);
+		CHECK(ioas.iova_ranges().size() == 3);
+	}
+}
+
+TEST_CASE("ALLOW_IOVAS steers kernel-chosen IOVAs and refuses reserved ones")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(8 * PS);
+	const uint64_t lo = 1ULL << 36, hi = (1ULL << 36) + (1ULL << 24) - 1;
+
+	ioas.allow_iovas({{lo, hi}});
+	for (int i = 0; i < 4; i++) {
+		uint64_t iova = ioas.map(buf.p + i * 2 * PS, 2 * PS, RW);
+		CHECK(iova >= lo);
+		CHECK(iova + 2 * PS - 1 <= hi);
+	}
+
+	SUBCASE("a reserved range inside the allowed list is EADDRINUSE") {
+		auto cmd = test_cmd(IOMMU_TEST_OP_ADD_RESERVED, ioas.id());
+		cmd.add_reserved.start = lo + (1ULL << 20);
+		cmd.add_reserved.length = PS;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EADDRINUSE);
+	}
+	SUBCASE("allowing a reserved range is EADDRINUSE and keeps the old list") {
+		ioas.add_reserved(1ULL << 40, PS);
+		IovaRange r[1] = {{(1ULL << 40) - PS, (1ULL << 40) + PS}};
+		iommu_ioas_allow_iovas cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = ioas.id();
+		cmd.num_iovas = 1;
+		cmd.allowed_iovas = reinterpret_cast<uintptr_t>(r);
+		CHECK(send(fd, IOMMU_IOAS_ALLOW_IOVAS, cmd) == EADDRINUSE);
+		uint64_t iova = ioas.map(buf.p, PS, RW);
+		CHECK((iova >= lo && iova <= hi));
+	}
+	SUBCASE("start >= last, bad pointers and reserved fields are refused") {
+		IovaRange r[1] = {{lo, lo}};
+		iommu_ioas_allow_iovas cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = ioas.id();
+		cmd.num_iovas = 1;
+		cmd.allowed_iovas = reinterpret_cast<uintptr_t>(r);
+		CHECK(send(fd, IOMMU_IOAS_ALLOW_IOVAS, cmd) == EINVAL);
+		cmd.allowed_iovas = 8;
+		CHECK(send(fd, IOMMU_IOAS_ALLOW_IOVAS, cmd) == EFAULT);
+		cmd.__reserved = 1;
+		CHECK(send(fd, IOMMU_IOAS_ALLOW_IOVAS, cmd) == EOPNOTSUPP);
+		uint64_t iova = ioas.map(buf.p, PS, RW);
+		CHECK((iova >= lo && iova <= hi));
+	}
+	SUBCASE("an empty list allows everything again") {
+		ioas.allow_iovas({});
+		ioas.add_reserved(lo + (1ULL << 20), PS);
+	}
+}
+
+TEST_CASE("COPY shares the pinned pages instead of pinning them again")
+{
+	Iommufd fd;
+	Ioas a(fd), b(fd);
+	Access acc_a(a, 0), acc_b(b, 0);
+	Buffer buf(8 * PS, 3);
+
+	uint64_t ia = a.map(buf.p, 8 * PS, RW);
+	CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+	uint64_t ib = b.copy_from(a, ia, 8 * PS, RW);
+	uint64_t ia2 = a.copy_from(a, ia, 8 * PS, RO);
+	CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+
+	// A write through one IOAS is seen through the others.
+	const char msg[] = "shared pinned page";
+	acc_a.write(ia + PS + 100, msg, sizeof(msg));
+	char got[sizeof(msg)];
+	acc_b.read(ib + PS + 100, got, sizeof(got));
+	CHECK(std::memcmp(got, msg, sizeof(msg)) == 0);
+	CHECK(std::memcmp(buf.p + PS + 100, msg, sizeof(msg)) == 0);
+	// The read-only copy refuses writes.
+	CHECK(rw_raw(fd, acc_a, ia2, got, 4, true) == EPERM);
+
+	SUBCASE("the pages stay pinned until the last mapping goes") {
+		a.unmap(ia, 8 * PS);
+		CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+		acc_b.read(ib + PS + 100, got, sizeof(got));
+		CHECK(std::memcmp(got, msg, sizeof(msg)) == 0);
+		a.unmap(ia2, 8 * PS);
+		b.unmap(ib, 8 * PS);
+		CHECK(check_refs(fd, buf.p, 8 * PS, 0) == 0);
+	}
+	SUBCASE("a part of one mapping can be copied") {
+		uint64_t part = b.copy_from(a, ia + 2 * PS, 3 * PS, RW);
+		uint8_t x;
+		acc_b.read(part, &x, 1);
+		CHECK(x == buf.p[2 * PS]);
+	}
+	SUBCASE("bad input changes nothing") {
+		iommu_ioas_copy cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.flags = RW;
+		cmd.dst_ioas_id = b.id();
+		cmd.src_ioas_id = a.id();
+		cmd.length = 8 * PS;
+		cmd.src_iova = 1ULL << 45; // nothing mapped there
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
+		cmd.src_iova = ia;
+		cmd.length = 9 * PS;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
+		cmd.length = 0;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EINVAL);
+		cmd.length = 8 * PS;
+		cmd.flags = 1u << 5;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EOPNOTSUPP);
+		cmd.flags = FIXED;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EINVAL);
+		cmd.flags = RW;
+		cmd.src_ioas_id = 0;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
+		cmd.src_ioas_id = a.id();
+		cmd.dst_ioas_id = 0;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
+		cmd.dst_ioas_id = b.id();
+		cmd.flags = RW | FIXED;
+		cmd.dst_iova = ib;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EEXIST);
+		cmd.src_iova = UINT64_MAX;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EOVERFLOW);
+		CHECK(b.iova_ranges().size() == 1);
+		CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+	}
+}
+
+TEST_CASE("a read-only mapping can be copied writeable only if pinned writeable")
+{
+	Iommufd fd;
+	Ioas a(fd), b(fd);
+	Buffer buf(2 * PS);
+
+	uint64_t ia = a.map(buf.p, 2 * PS, RO);
+	iommu_ioas_copy cmd{};
+	cmd.size = sizeof(cmd);
+	cmd.flags = RW;
+	cmd.dst_ioas_id = b.id();
+	cmd.src_ioas_id = a.id();
+	cmd.length = 2 * PS;
+	cmd.src_iova = ia;
+	CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EPERM);
+	CHECK(b.copy_from(a, ia, 2 * PS, RO) != 0);
+}
+
+TEST_CASE("ACCESS_RW moves the right bytes, across pages, and obeys mappings")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer buf(4 * PS, 9), ro(2 * PS, 50);
+	const uint64_t at = 1ULL << 30, ro_at = (1ULL << 30) + (1ULL << 20);
+
+	ioas.map(buf.p, 4 * PS, RW | FIXED, at);
+	ioas.map(ro.p, 2 * PS, RO | FIXED, ro_at);
+
+	SUBCASE("a write crossing two page boundaries lands in the buffer") {
+		std::vector<uint8_t> data(PS + 200);
+		for (size_t i = 0; i < data.size(); i++)
+			data[i] = static_cast<uint8_t>(0xA0 ^ i);
+		std::vector<uint8_t> before(buf.p, buf.p + 4 * PS);
+		const uint64_t off = PS - 100;
+		acc.write(at + off, data.data(), data.size());
+		CHECK(std::memcmp(buf.p + off, data.data(), data.size()) == 0);
+		// Every other byte is untouched.
+		CHECK(std::memcmp(buf.p, before.data(), off) == 0);
+		CHECK(std::memcmp(buf.p + off + data.size(),
+				  before.data() + off + data.size(),
+				  4 * PS - off - data.size()) == 0);
+	}
+	SUBCASE("a read returns what the CPU wrote") {
+		std::memset(buf.p + 3 * PS - 5, 0x77, 10);
+		uint8_t got[10];
+		acc.read(at + 3 * PS - 5, got, 10);
+		for (uint8_t g : got)
+			CHECK(g == 0x77);
+	}
+	SUBCASE("a read-only mapping refuses writes and is left unchanged") {
+		std::vector<uint8_t> before(ro.p, ro.p + 2 * PS);
+		uint8_t junk[64] = {};
+		CHECK(rw_raw(fd, acc, ro_at + 10, junk, sizeof(junk), true) ==
+		      EPERM);
+		CHECK(std::memcmp(ro.p, before.data(), 2 * PS) == 0);
+		uint8_t got[64];
+		acc.read(ro_at + 10, got, sizeof(got));
+		CHECK(std::memcmp(got, ro.p + 10, sizeof(got)) == 0);
+	}
+	SUBCASE("a range running off a mapping is ENOENT and moves nothing") {
+		std::vector<uint8_t> before(buf.p, buf.p + 4 * PS);
+		std::vector<uint8_t> data(2 * PS, 0xEE);
+		CHECK(rw_raw(fd, acc, at + 3 * PS, data.data(), data.size(),
+			     true) == ENOENT);
+		CHECK(std::memcmp(buf.p, before.data(), 4 * PS) == 0);
+	}
+	SUBCASE("bad arguments") {
+		uint8_t b[8];
+		CHECK(rw_raw(fd, acc, at, b, 0, false) == EINVAL);
+		CHECK(rw_raw(fd, acc, UINT64_MAX - 2, b, 8, false) == EOVERFLOW);
+		CHECK(rw_raw(fd, acc, at, nullptr, 8, false) == EFAULT);
+		auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_RW, acc.fd());
+		cmd.access_rw.iova = at;
+		cmd.access_rw.length = 8;
+		cmd.access_rw.uptr = reinterpret_cast<uintptr_t>(b);
+		cmd.access_rw.flags = 1u << 9;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
+		cmd.access_rw.flags = 0;
+		cmd.id = fd.fd(); // not an access fd
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	}
+}
+
+TEST_CASE("unmap asks accesses to let go, and fails EBUSY if one does not")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(8 * PS);
+	const uint64_t at = 1ULL << 30;
+
+	ioas.map(buf.p, 8 * PS, RW | FIXED, at);
+
+	SUBCASE("a cooperative access drops its pins and the unmap succeeds") {
+		Access acc(ioas, NEEDS_PIN);
+		uint32_t item = acc.pin(at + PS, 2 * PS, buf.p + PS, true);
+		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
+		auto cmd = test_cmd(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, acc.fd());
+		cmd.destroy_access_pages.access_pages_id = item;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+		CHECK(check_refs(fd, buf.p, 8 * PS, 0) == 0);
+	}
+	SUBCASE("an access that keeps its pins makes the unmap EBUSY") {
+		Access acc(ioas, NEEDS_PIN | IOMMULAB_ACCESS_CREATE_HOLD_PINS);
+		uint32_t item = acc.pin(at, PS, buf.p, false);
+		CHECK(unmap_raw(fd, ioas.id(), at, 8 * PS) == EBUSY);
+		CHECK(unmap_raw(fd, ioas.id(), 0, UINT64_MAX) == EBUSY);
+		// Still mapped and working.
+		uint8_t x;
+		acc.read(at + 5 * PS, &x, 1);
+		CHECK(x == buf.p[5 * PS]);
+		CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+		acc.unpin(item);
+		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
+	}
+	SUBCASE("ACCESS_PAGES checks its arguments") {
+		Access plain(ioas, 0);
+		auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, plain.fd());
+		cmd.access_pages.iova = at;
+		cmd.access_pages.length = PS;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+		Access acc(ioas, NEEDS_PIN);
+		cmd.id = acc.fd();
+		cmd.access_pages.iova = at + 8 * PS;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+		cmd.access_pages.iova = at;
+		cmd.access_pages.length = 0;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+		cmd.access_pages.length = PS;
+		cmd.access_pages.flags = 1u << 3;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
+		cmd.access_pages.flags = 0;
+		cmd.access_pages.uptr = reinterpret_cast<uintptr_t>(buf.p + PS);
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // other pages
+		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
+	}
+}
+
+TEST_CASE("an IOAS with an access attached cannot be destroyed")
+{
+	Iommufd fd;
+	Ioas a(fd), b(fd);
+	Buffer buf(PS, 42);
+	uint64_t ib = b.map(buf.p, PS, RW);
+
+	Access acc(a, 0);
+	iommu_destroy d{};
+	d.size = sizeof(d);
+	d.id = a.id();
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+
+	acc.replace_ioas(b);
+	uint8_t x;
+	acc.read(ib, &x, 1);
+	CHECK(x == 42);
+	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
+	a.release();
+	d.id = b.id();
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+
+	auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, acc.fd());
+	cmd.access_replace_ioas.ioas_id = 0;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	acc.read(ib, &x, 1);
+	CHECK(x == 42);
+}
+
+TEST_CASE("RLIMIT_MEMLOCK limits pinning, per user or per process")
+{
+	// Root has CAP_IPC_LOCK and is never charged: test in children that
+	// dropped it, with a 64 KiB limit.
+	auto limited = [](int mode, const std::function<int(Iommufd &)> &body) {
+		return in_child([&] {
+			Iommufd fd;
+			if (mode)
+				fd.option_set(IOMMU_OPTION_RLIMIT_MODE, 1);
+			if (!drop_capability(CAP_IPC_LOCK))
+				return 90;
+			rlimit rl{16 * PS, 16 * PS};
+			if (setrlimit(RLIMIT_MEMLOCK, &rl))
+				return 91;
+			return body(fd);
+		});
+	};
+
+	for (int mode : {0, 1}) {
+		CAPTURE(mode);
+		const char *field = mode ? "VmLck" : "VmPin";
+		int rc = limited(mode, [&](Iommufd &fd) {
+			Ioas ioas(fd);
+			Buffer buf(32 * PS);
+			long base = status_kib(field);
+			uint64_t iova = 0;
+			uint64_t i1 = ioas.map(buf.p, 12 * PS, RW);
+			if (status_kib(field) != base + 48)
+				return 1;
+			// Over the limit: ENOMEM, nothing pinned or charged.
+			if (map_raw(fd, ioas.id(), buf.p + 12 * PS, 8 * PS, RW,
+				    &iova) != ENOMEM)
+				return 2;
+			if (status_kib(field) != base + 48)
+				return 3;
+			if (check_refs(fd, buf.p + 12 * PS, 8 * PS, 0))
+				return 4;
+			// A copy is not charged again.
+			ioas.copy_from(ioas, i1, 12 * PS, RW);
+			if (status_kib(field) != base + 48)
+				return 5;
+			ioas.unmap_all();
+			if (status_kib(field) != base)
+				return 6;
+			ioas.map(buf.p, 16 * PS, RW);
+			return status_kib(field) == base + 64 ? 0 : 7;
+		});
+		CHECK(rc == 0);
+	}
+
+	SUBCASE("per-user accounting is shared by the user's processes") {
+		for (int mode : {0, 1}) {
+			CAPTURE(mode);
+			int rc = limited(mode, [&](Iommufd &fd) {
+				Ioas ioas(fd);
+				Buffer buf(12 * PS);
+				ioas.map(buf.p, 12 * PS, RW);
+				// A second process of the same user, own mm.
+				return in_child([&] {
+					Iommufd fd2;
+					if (mode)
+						fd2.option_set(
+							IOMMU_OPTION_RLIMIT_MODE, 1);
+					Ioas other(fd2);
+					Buffer b2(8 * PS);
+					uint64_t iova = 0;
+					int err = map_raw(fd2, other.id(), b2.p,
+							  8 * PS, RW, &iova);
+					return err == (mode ? 0 : ENOMEM) ? 0 : 1;
+				});
+			});
+			CHECK(rc == 0);
+		}
+	}
+}
+
+TEST_CASE("closing the fd unpins every page and returns every charge")
+{
+	int rc = in_child([] {
+		if (!drop_capability(CAP_IPC_LOCK))
+			return 90;
+		Buffer buf(64 * PS);
+		long base = status_kib("VmPin");
+		{
+			Iommufd fd;
+			Ioas a(fd), b(fd);
+			uint64_t ia = a.map(buf.p, 64 * PS, RW);
+			uint64_t ib = b.copy_from(a, ia, 64 * PS, RW);
+			Access acc(b, NEEDS_PIN);
+			acc.pin(ib, PS, nullptr, false);
+			a.release();
+			b.release();
+			if (status_kib("VmPin") != base + 256)
+				return 1;
+			if (check_refs(fd, buf.p, 64 * PS, 1))
+				return 2;
+		}
+		Iommufd fd;
+		if (check_refs(fd, buf.p, 64 * PS, 0))
+			return 3;
+		return status_kib("VmPin") == base ? 0 : 4;
+	});
+	CHECK(rc == 0);
+}
+
+TEST_CASE("after fork the child's writes never reach the parent's mapping")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer buf(4 * PS, 5);
+
+	uint64_t iova = ioas.map(buf.p, 4 * PS, RW);
+	int rc = in_child([&] {
+		// The child's copy of the buffer is its own page now.
+		std::memset(buf.p, 0xCC, 4 * PS);
+		return 0;
+	});
+	REQUIRE(rc == 0);
+	std::vector<uint8_t> got(4 * PS);
+	acc.read(iova, got.data(), got.size());
+	CHECK(std::memcmp(got.data(), buf.p, 4 * PS) == 0);
+	CHECK(got[0] != 0xCC);
+	// The parent's pages are still the pinned ones.
+	CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
+	buf.p[7] = 0x3C;
+	uint8_t x;
+	acc.read(iova + 7, &x, 1);
+	CHECK(x == 0x3C);
+}
+
+TEST_CASE("pinning in small batches pins the same pages")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer buf(37 * PS, 11);
+
+	auto cmd = test_cmd(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0);
+	cmd.memory_limit.limit = 4;
+	REQUIRE(send(fd, IOMMU_TEST_CMD, cmd) == 0);
+	uint64_t iova = ioas.map(buf.p, 37 * PS, RW);
+	CHECK(check_refs(fd, buf.p, 37 * PS, 1) == 0);
+	std::vector<uint8_t> got(37 * PS);
+	acc.read(iova, got.data(), got.size());
+	CHECK(std::memcmp(got.data(), buf.p, got.size()) == 0);
+	cmd.memory_limit.limit = 0;
+	REQUIRE(send(fd, IOMMU_TEST_CMD, cmd) == 0);
+}
+
+TEST_CASE("the test command rejects unknown ops and reserved fields")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+
+	for (uint32_t op : {0u, 2u, 3u, 12u, 13u, 17u, 21u, 22u, 1000u}) {
+		CAPTURE(op);
+		auto cmd = test_cmd(op, ioas.id());
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
+	}
+	auto cmd = test_cmd(IOMMU_TEST_OP_ADD_RESERVED, ioas.id());
+	cmd.add_reserved.start = 1ULL << 30;
+	cmd.add_reserved.length = PS;
+	cmd.__reserved = 1;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
+	cmd.__reserved = 0;
+	cmd.add_reserved.length = 0;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd.add_reserved.start = UINT64_MAX;
+	cmd.add_reserved.length = 2;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOVERFLOW);
+	cmd.id = 0;
+	cmd.add_reserved.start = 0;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	CHECK(ioas.iova_ranges().size() == 1);
+}
