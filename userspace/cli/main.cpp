@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench.hpp"
 #include "iommulab.hpp"
 
 using namespace iommulab;
@@ -109,11 +110,92 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				std::cout << name->as<std::string>() << " set to "
 					  << value->as<uint64_t>() << "\n";
 			} else {
-				std::cout << name->as<std::string>() << " = "
-					  << s.iommufd().option_get(id, oid) << "\n";
+				uint64_t v = s.iommufd().option_get(id, oid);
+				std::cout << name->as<std::string>() << " = " << v
+					  << "\n";
 			}
 		});
 	}
+
+	auto *map = app.add_subcommand("map", "pin and map fresh memory into an IOAS");
+	auto *map_ioas = map->add_option("ioas", "IOAS ID")->required();
+	auto *map_len = map->add_option("length", "bytes")->required();
+	auto *map_iova = map->add_option("--iova", "fixed IOVA (default: kernel picks)");
+	CLI::Option *map_ro = map->add_flag("--read-only")->description("map readable only");
+	auto *map_as = map->add_option("--as", "scenario name for the IOVA");
+	map->callback([&s, map_ioas, map_len, map_iova, map_ro, map_as] {
+		uint64_t len = map_len->as<uint64_t>();
+		// Memory for scenario maps lives as long as the process.
+		auto *mem = new std::vector<uint8_t>(len, 0x5a);
+		iommu_ioas_map cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.flags = IOMMU_IOAS_MAP_READABLE |
+			    (map_ro->count() ? 0 : IOMMU_IOAS_MAP_WRITEABLE);
+		if (!map_iova->empty()) {
+			cmd.flags |= IOMMU_IOAS_MAP_FIXED_IOVA;
+			cmd.iova = map_iova->as<uint64_t>();
+		}
+		cmd.ioas_id = map_ioas->as<uint32_t>();
+		cmd.user_va = reinterpret_cast<uintptr_t>(mem->data());
+		cmd.length = len;
+		s.iommufd().call("IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, &cmd);
+		std::cout << len << " bytes pinned and mapped at IOVA 0x" << std::hex
+			  << cmd.iova << std::dec << "\n";
+		s.bind(map_as->empty() ? "" : map_as->as<std::string>(),
+		       static_cast<uint32_t>(cmd.iova));
+	});
+
+	auto *unmap = app.add_subcommand("unmap", "unmap an IOVA range (default: all)");
+	auto *unmap_ioas = unmap->add_option("ioas", "IOAS ID")->required();
+	auto *unmap_iova = unmap->add_option("iova", "first IOVA");
+	auto *unmap_len = unmap->add_option("length", "bytes");
+	unmap->callback([&s, unmap_ioas, unmap_iova, unmap_len] {
+		iommu_ioas_unmap cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = unmap_ioas->as<uint32_t>();
+		cmd.iova = unmap_iova->empty() ? 0 : unmap_iova->as<uint64_t>();
+		cmd.length = unmap_len->empty() ? UINT64_MAX : unmap_len->as<uint64_t>();
+		s.iommufd().call("IOMMU_IOAS_UNMAP", IOMMU_IOAS_UNMAP, &cmd);
+		std::cout << cmd.length << " bytes unmapped\n";
+	});
+
+	auto *ranges = app.add_subcommand("ranges", "usable IOVA ranges of an IOAS");
+	auto *ranges_ioas = ranges->add_option("ioas", "IOAS ID")->required();
+	ranges->callback([&s, ranges_ioas] {
+		Ioas view(s.iommufd(), ranges_ioas->as<uint32_t>());
+		uint64_t align = 0;
+		for (auto &r : view.iova_ranges(&align))
+			std::cout << "  [0x" << std::hex << r.start << ", 0x" << r.last
+				  << "]" << std::dec << "\n";
+		std::cout << "  alignment " << align << "\n";
+		view.release();
+	});
+
+	auto *reserve = app.add_subcommand("reserve", "reserve an IOVA range (test op)");
+	auto *res_ioas = reserve->add_option("ioas", "IOAS ID")->required();
+	auto *res_start = reserve->add_option("start", "first IOVA")->required();
+	auto *res_len = reserve->add_option("length", "bytes")->required();
+	reserve->callback([&s, res_ioas, res_start, res_len] {
+		Ioas view(s.iommufd(), res_ioas->as<uint32_t>());
+		try {
+			view.add_reserved(res_start->as<uint64_t>(),
+					  res_len->as<uint64_t>());
+		} catch (...) {
+			view.release();
+			throw;
+		}
+		view.release();
+		std::cout << "reserved\n";
+	});
+
+	auto *bench = app.add_subcommand("bench", "benchmarks (print figures)");
+	bench->require_subcommand(1);
+	auto *bmap = bench->add_subcommand("map", "MAP+UNMAP vs raw pinning, 4 KiB and THP");
+	auto *bsize = bmap->add_option("--mib", "buffer size in MiB")->default_val(1024);
+	auto *breps = bmap->add_option("--reps", "repetitions")->default_val(3);
+	bmap->callback([&s, bsize, breps] {
+		bench_map(s.iommufd(), bsize->as<uint64_t>() << 20, breps->as<int>());
+	});
 
 	if (in_scenario)
 		return;

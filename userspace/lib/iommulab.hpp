@@ -110,6 +110,9 @@ using IovaRange = iommu_iova_range;
 class Ioas : public Object {
 public:
 	explicit Ioas(const Iommufd &fd);
+	// Adopt an existing IOAS ID (it is destroyed with this object unless
+	// release()d).
+	Ioas(const Iommufd &fd, uint32_t id) : Object(fd, id) {}
 
 	bool huge_pages() const;
 	void set_huge_pages(bool on) const;
