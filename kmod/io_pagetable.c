@@ -356,7 +356,7 @@ int iolab_iopt_report_ranges(struct iolab_iopt *iopt,
 
 	down_read(&iopt->rwsem);
 	node = interval_tree_iter_first(&iopt->reserved_itree, 0, ULONG_MAX);
-	while (true) {
+	for (;;) {
 		struct iommu_iova_range range = { .start = next };
 		bool emit = !node || node->start > next;
 
@@ -382,13 +382,12 @@ int iolab_iopt_report_ranges(struct iolab_iopt *iopt,
  * Walk the areas that cover [iova, last] without a gap, calling @fn on each
  * piece; ENOENT at the first gap. Called with the rwsem held.
  */
-static int iolab_iopt_for_each_piece(struct iolab_iopt *iopt, u64 iova,
-				     u64 last,
-				     int (*fn)(struct iolab_area *area,
-					       u64 iova, u64 last, void *arg),
-				     void *arg)
+static int iolab_iopt_walk_pieces(struct iolab_iopt *iopt, u64 iova, u64 last,
+				  int (*fn)(struct iolab_area *area, u64 iova,
+					    u64 last, void *arg),
+				  void *arg)
 {
-	while (true) {
+	for (;;) {
 		struct interval_tree_node *node;
 		u64 piece_last;
 		int rc;
@@ -481,10 +480,10 @@ int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
 		return -EOVERFLOW;
 
 	down_read(&iopt->rwsem);
-	rc = iolab_iopt_for_each_piece(iopt, iova, last, iolab_check_piece, &w);
+	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece, &w);
 	if (!rc)
-		rc = iolab_iopt_for_each_piece(iopt, iova, last,
-					       iolab_pin_piece, &w);
+		rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_pin_piece,
+					    &w);
 	up_read(&iopt->rwsem);
 	return rc;
 }
@@ -495,8 +494,8 @@ void iolab_iopt_access_unpin(struct iolab_iopt *iopt, u64 iova, u64 length)
 	struct iolab_pin_walk w = { .delta = -1 };
 
 	down_read(&iopt->rwsem);
-	iolab_iopt_for_each_piece(iopt, iova, iova + length - 1,
-				  iolab_pin_piece, &w);
+	iolab_iopt_walk_pieces(iopt, iova, iova + length - 1, iolab_pin_piece,
+			       &w);
 	up_read(&iopt->rwsem);
 }
 
@@ -554,11 +553,11 @@ int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 		return -EOVERFLOW;
 
 	down_read(&iopt->rwsem);
-	rc = iolab_iopt_for_each_piece(iopt, iova, last, iolab_check_piece,
-				       &check);
+	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece,
+				    &check);
 	if (!rc)
-		rc = iolab_iopt_for_each_piece(iopt, iova, last,
-					       iolab_rw_piece, &w);
+		rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_rw_piece,
+					    &w);
 	up_read(&iopt->rwsem);
 	return rc;
 }

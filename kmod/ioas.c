@@ -37,7 +37,8 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = iolab_object_alloc(ucmd->ctx, ioas, IOLAB_OBJ_IOAS);
+	ioas = (struct iolab_ioas *)iolab_object_alloc(ucmd->ctx, sizeof(*ioas),
+						       IOLAB_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iolab_iopt_init(&ioas->iopt);

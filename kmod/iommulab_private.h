@@ -91,16 +91,8 @@ struct iolab_ucmd {
 int iolab_ucmd_respond(struct iolab_ucmd *ucmd, size_t cmd_len);
 
 /* Object lifecycle (main.c) */
-struct iolab_object *_iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
-					 enum iolab_obj_type type);
-/* @obj must come first so that an ERR_PTR converts unchanged. */
-#define iolab_object_alloc(ctx, ptr, type)                                  \
-	container_of(_iolab_object_alloc(ctx,                                \
-					 sizeof(*(ptr)) +                    \
-					 BUILD_BUG_ON_ZERO(offsetof(         \
-						 typeof(*(ptr)), obj)),      \
-					 type),                              \
-		     typeof(*(ptr)), obj)
+struct iolab_object *iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
+					enum iolab_obj_type type);
 void iolab_object_finalize(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
@@ -222,9 +214,12 @@ int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 struct iolab_ioas {
 	struct iolab_object obj;
 	struct iolab_iopt iopt;
-	struct mutex access_lock;
+	struct mutex access_lock; /* protects @accesses */
 	struct list_head accesses;
 };
+
+/* An ERR_PTR from iolab_object_alloc() converts unchanged. */
+static_assert(offsetof(struct iolab_ioas, obj) == 0);
 
 struct iolab_ioas *iolab_get_ioas(struct iolab_ctx *ctx, u32 id);
 int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd);

@@ -45,8 +45,8 @@ static void iolab_object_free(struct iolab_object *obj)
  * every lookup until iolab_object_finalize(); iolab_object_abort() undoes
  * this call completely.
  */
-struct iolab_object *_iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
-					 enum iolab_obj_type type)
+struct iolab_object *iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
+					enum iolab_obj_type type)
 {
 	struct iolab_object *obj;
 	int rc;
@@ -251,7 +251,7 @@ struct iolab_ioctl_op {
 };
 
 #define IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last)                          \
-	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                             \
+	{                                                                    \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union iolab_ucmd_buffer) <  \
 					  sizeof(_struct)),                  \
@@ -261,9 +261,9 @@ struct iolab_ioctl_op {
 	}
 
 /*
- * The dispatch table, indexed by command number minus IOMMUFD_CMD_BASE.
- * Upstream's numbers (0x80...) and iommulab's extension range (0xc0...)
- * share it; empty rows are unknown commands.
+ * The dispatch table: one row per command, upstream's numbers (0x80...)
+ * and iommulab's extension range (0xc0...) alike. A number with no row is
+ * an unknown command.
  */
 static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 	IOLAB_IOCTL_OP(IOMMU_DESTROY, iolab_destroy, struct iommu_destroy, id),
@@ -288,6 +288,16 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommulab_bench_pin, out_unpin_ns),
 };
 
+static const struct iolab_ioctl_op *iolab_find_op(unsigned int cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i != ARRAY_SIZE(iolab_ioctl_ops); i++)
+		if (iolab_ioctl_ops[i].ioctl_num == cmd)
+			return &iolab_ioctl_ops[i];
+	return NULL;
+}
+
 static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -298,14 +308,10 @@ static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
 		.ubuffer = (void __user *)arg,
 		.cmd = &buf,
 	};
-	unsigned int nr = _IOC_NR(cmd);
 	int rc;
 
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(iolab_ioctl_ops))
-		return -ENOTTY;
-	op = &iolab_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (!op->execute || op->ioctl_num != cmd)
+	op = iolab_find_op(cmd);
+	if (!op)
 		return -ENOTTY;
 
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))

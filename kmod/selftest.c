@@ -26,10 +26,10 @@
 struct iolab_staccess {
 	struct iolab_ctx *ctx;
 	unsigned int flags;
-	struct mutex ioas_lock;
+	struct mutex ioas_lock; /* protects @ioas and the attachment */
 	struct iolab_ioas *ioas;
 	struct iolab_access access;
-	struct mutex lock;
+	struct mutex lock; /* protects @items */
 	struct xarray items;
 };
 

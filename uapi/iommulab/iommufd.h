@@ -62,6 +62,7 @@ struct iommu_destroy {
 	__u32 size;
 	__u32 id;
 };
+
 #define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
 
 /**
@@ -78,6 +79,7 @@ struct iommu_ioas_alloc {
 	__u32 flags;
 	__u32 out_ioas_id;
 };
+
 #define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
 
 /**
@@ -112,6 +114,7 @@ struct iommu_ioas_iova_ranges {
 	__aligned_u64 allowed_iovas;
 	__aligned_u64 out_iova_alignment;
 };
+
 #define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
 
 /**
@@ -134,6 +137,7 @@ struct iommu_ioas_allow_iovas {
 	__u32 __reserved;
 	__aligned_u64 allowed_iovas;
 };
+
 #define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
 
 /**
@@ -171,6 +175,7 @@ struct iommu_ioas_map {
 	__aligned_u64 length;
 	__aligned_u64 iova;
 };
+
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
 
 /**
@@ -197,6 +202,7 @@ struct iommu_ioas_copy {
 	__aligned_u64 dst_iova;
 	__aligned_u64 src_iova;
 };
+
 #define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
 
 /**
@@ -216,6 +222,7 @@ struct iommu_ioas_unmap {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 };
+
 #define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
 
 /**
@@ -260,6 +267,7 @@ struct iommu_option {
 	__u32 object_id;
 	__aligned_u64 val64;
 };
+
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
 
 #endif

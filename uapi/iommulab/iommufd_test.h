@@ -193,6 +193,7 @@ struct iommu_test_cmd {
 	};
 	__u32 last;
 };
+
 #define IOMMU_TEST_CMD _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32)
 
 #define MOCK_PASID_WIDTH 20

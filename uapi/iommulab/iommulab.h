@@ -67,6 +67,7 @@ struct iommulab_info {
 	__aligned_u64 out_features;
 	__aligned_u64 out_nr_objects_all;
 };
+
 #define IOMMULAB_GET_INFO _IO(IOMMUFD_TYPE, IOMMULAB_CMD_GET_INFO)
 
 /* IOMMULAB_BENCH_PIN flags */
@@ -93,6 +94,7 @@ struct iommulab_bench_pin {
 	__aligned_u64 out_pin_ns;
 	__aligned_u64 out_unpin_ns;
 };
+
 #define IOMMULAB_BENCH_PIN _IO(IOMMUFD_TYPE, IOMMULAB_CMD_BENCH_PIN)
 
 #endif
