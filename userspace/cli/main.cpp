@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
+#include <cstring>
+#include <sys/mman.h>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -126,7 +128,11 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	map->callback([&s, map_ioas, map_len, map_iova, map_ro, map_as] {
 		uint64_t len = map_len->as<uint64_t>();
 		// Memory for scenario maps lives as long as the process.
-		auto *mem = new std::vector<uint8_t>(len, 0x5a);
+		void *mem = mmap(nullptr, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mem == MAP_FAILED)
+			throw Error("mmap", errno);
+		std::memset(mem, 0x5a, len);
 		iommu_ioas_map cmd{};
 		cmd.size = sizeof(cmd);
 		cmd.flags = IOMMU_IOAS_MAP_READABLE |
@@ -136,7 +142,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			cmd.iova = map_iova->as<uint64_t>();
 		}
 		cmd.ioas_id = map_ioas->as<uint32_t>();
-		cmd.user_va = reinterpret_cast<uintptr_t>(mem->data());
+		cmd.user_va = reinterpret_cast<uintptr_t>(mem);
 		cmd.length = len;
 		s.iommufd().call("IOMMU_IOAS_MAP", IOMMU_IOAS_MAP, &cmd);
 		std::cout << len << " bytes pinned and mapped at IOVA 0x" << std::hex

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# iommulab: top-level build. `make help` lists the targets and variables.
+#
+# The kernel module in kmod/ is built out of tree with Kbuild against the
+# headers of the Debian kernel that the VM lane boots (not the host's
+# `uname -r`); the userspace in userspace/ is a CMake project built in build/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+CMAKE_BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD := build
+
+# Settings the scripts read from the environment (see `make help`).
+export KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_EXTRA VM_ARGS VM_VERBOSE VM_MEM VM_SMP
+
+# Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
+KSEL := . selftests/lib.sh && select_kernel
+
+.PHONY: all deps module userspace check demo bench lint vm clean help kernel
+
+all: module userspace
+
+deps:
+	@selftests/deps.sh
+
+kernel: deps
+	@$(KSEL)
+
+module: deps
+	@$(KSEL) && \
+	$(MAKE) -C "$$KDIR" M=$(CURDIR)/kmod KCFLAGS=-Werror modules
+
+userspace: deps
+	cmake -S userspace -B $(BUILD) -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE)
+	cmake --build $(BUILD) -j$(JOBS)
+
+# check.sh builds (via `$(MAKE) all`) itself, so that a failed build still
+# ends with the "N passed, N failed" line.
+check: deps
+	@MAKE="$(MAKE)" selftests/check.sh
+
+# Hook for a later issue: check-debug (debug kernel lane).
+
+demo: all
+	@selftests/vm.sh demo
+
+# Benchmarks in the VM (4 GiB guest): figures only, nothing is judged.
+bench: all
+	@VM_MEM=$${VM_MEM:-4G} VM_SCENARIO=selftests/bench.scn selftests/vm.sh demo
+
+# Only the VM lane (check mode), on what is already built.
+vm:
+	@selftests/vm.sh check
+
+lint: deps
+	@selftests/lint.sh
+
+clean:
+	@if . selftests/lib.sh && select_kernel quiet 2>/dev/null; then \
+		$(MAKE) -C "$$KDIR" M=$(CURDIR)/kmod clean; \
+	fi
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+	      kmod/Module.symvers kmod/modules.order
+	rm -rf kmod/.tmp_versions $(BUILD)
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)  build kmod/iommulab.ko (-Werror) and the userspace in $(BUILD)/'
+	@echo '  deps           install missing Debian packages (root; run first by the others)'
+	@echo '  module         build only the kernel module'
+	@echo '  userspace      build only the userspace (cmake)'
+	@echo '  check          build, native unit tests, VM lane; ends with "N passed, N failed"'
+	@echo '  demo           build, then run /demo.scn with the CLI in the VM'
+	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
+	@echo '  vm             VM lane only (check mode), no rebuild'
+	@echo '  lint           sparse + checkpatch --strict on kmod/ and uapi/'
+	@echo '  kernel         print the kernel version/headers/image that would be used'
+	@echo '  clean          remove module build artefacts and $(BUILD)/'
+	@echo 'Variables:'
+	@echo '  KVER=<ver>     kernel version (default: newest linux-image-*-amd64 with headers)'
+	@echo '  KDIR=<dir>     kernel headers/build tree (default /usr/src/linux-headers-$$KVER)'
+	@echo '  KIMAGE=<file>  kernel booted by the VM lane (default /boot/vmlinuz-$$KVER)'
+	@echo '  VM_ACCEL=tcg   QEMU accelerator (kvm is opt-in; it hangs on nested setups)'
+	@echo '  VM_TIMEOUT=600 seconds before the VM is killed and the lane fails'
+	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each)'
+	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
+	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'
+	@echo '  CMAKE_BUILD_TYPE=RelWithDebInfo, JOBS=$(JOBS)'

@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The VM lane: boot a kernel under QEMU with a busybox initramfs, load
+# iommulab.ko, run the test harness (or the demo scenario) and any extra
+# programs, unload the module, and judge the run from the serial console.
+#
+# Usage: selftests/vm.sh [check|demo]
+#   check  run /iommulab-test (doctest harness), then the extras
+#   demo   run `/iommulab run /demo.scn`, then the extras
+#
+# Environment (all optional):
+#   KVER KDIR KIMAGE  kernel choice, see selftests/lib.sh
+#   VM_ACCEL    tcg (default) or kvm (opt-in: nested KVM hangs on some hosts)
+#   VM_TIMEOUT  seconds before QEMU is killed, default 600
+#   VM_EXTRA    "prog1 prog2 ...": extra programs to copy into the guest and
+#               run after the harness; each one is a test, its exit code counts
+#   VM_ARGS     extra arguments for the harness, shell-quoted as on a command
+#               line, e.g. VM_ARGS='-tc="ioas*" -s'
+#   VM_MEM VM_SMP  guest memory (2G) and CPUs (2)
+#   VM_VERBOSE  1: show the whole console live (boot messages included)
+#   VM_MODULE   module to load (default kmod/iommulab.ko)
+#   VM_SCENARIO scenario for demo mode (default selftests/demo.scn)
+#   BUILD_DIR   where the userspace was built (default build/)
+#
+# Output: the console log in $BUILD_DIR/vm-<mode>.log and, as the last line
+# on stdout and in $BUILD_DIR/vm-<mode>.result, "vm: N passed, N failed".
+# Counted: every doctest test case of the harness (demo mode: the demo is
+# one test), one per extra program, and one each for insmod (with /dev/iommu
+# present), rmmod, and a clean kernel log (no timeout, no BUG/WARNING/...
+# line, no bad taint flag, no kmemleak report). Anything that did not run
+# counts as failed. Exit status: 0 only when nothing failed.
+set -euo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root=$IOMMULAB_ROOT
+
+mode=${1:-check}
+case $mode in
+check | demo) ;;
+*) die "usage: $0 [check|demo]" ;;
+esac
+
+VM_ACCEL=${VM_ACCEL:-tcg}
+VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_MEM=${VM_MEM:-2G}
+VM_SMP=${VM_SMP:-2}
+VM_EXTRA=${VM_EXTRA:-}
+VM_ARGS=${VM_ARGS:-}
+VM_VERBOSE=${VM_VERBOSE:-0}
+BUILD_DIR=${BUILD_DIR:-$root/build}
+KO=${VM_MODULE:-$root/kmod/iommulab.ko}
+HARNESS=$BUILD_DIR/iommulab-test
+CLI=$BUILD_DIR/iommulab
+SCN=${VM_SCENARIO:-$root/selftests/demo.scn}
+
+mkdir -p "$BUILD_DIR"
+work=$BUILD_DIR/vm-$mode
+log=$BUILD_DIR/vm-$mode.log
+result=$BUILD_DIR/vm-$mode.result
+rm -f "$result"
+
+MARK='@@IOMMULAB@@'
+# Kernel log lines that fail the run.
+BAD_RE='BUG:|WARNING:|Oops|KASAN|UBSAN|possible circular locking|possible recursive locking|kmemleak: [0-9]+ new suspected|unreferenced object 0x|general protection fault|Call Trace|Kernel panic|soft lockup|hard LOCKUP|blocked for more than|list_add corruption|list_del corruption'
+# Taint flags that mean something went wrong (B bad page, D died/oops,
+# W warning, L soft lockup); O (out of tree) and E (unsigned) are expected.
+BAD_TAINT=$(((1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)))
+
+passed=0 failed=0 skipped=0 finished=0
+pass() { passed=$((passed + 1)); printf '  ok      %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAILED  %s\n' "$1"; }
+
+finish() {
+	local line
+	[ "$passed" -gt 0 ] || [ "$failed" -gt 0 ] || failed=1
+	line="vm: $(format_counts "$passed" "$failed" "$skipped")"
+	printf '%s\n' "$line" >"$result"
+	printf '%s\n' "$line"
+	finished=1
+	[ "$failed" -eq 0 ]
+}
+# If setup dies before the VM ran, still leave a result that says so.
+on_exit() {
+	local rc=$?
+	[ "$finished" = 0 ] || return 0
+	echo "vm: lane aborted (exit $rc)" >&2
+	failed=$((failed + 1))
+	finish || true
+	exit 1
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------- inputs ---
+select_kernel
+[ -r "$KIMAGE" ] || die "kernel image $KIMAGE not found or not readable (install linux-image-$KVER or set KIMAGE=)"
+[ -f "$KO" ] || die "module $KO not built (run 'make')"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not installed (make deps)"
+BUSYBOX=$(command -v busybox || true)
+[ -x /bin/busybox ] && BUSYBOX=/bin/busybox
+[ -n "$BUSYBOX" ] || die "busybox not installed (make deps)"
+if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
+	die "$BUSYBOX is dynamically linked; install busybox-static (make deps)"
+fi
+if [ "$mode" = check ]; then
+	[ -x "$HARNESS" ] || die "harness $HARNESS not built (run 'make')"
+else
+	[ -x "$CLI" ] || die "CLI $CLI not built (run 'make')"
+	[ -f "$SCN" ] || die "scenario $SCN not found"
+fi
+extras=()
+for x in $VM_EXTRA; do
+	[ -f "$x" ] && [ -x "$x" ] || die "VM_EXTRA: $x is not an executable file"
+	extras+=("$(realpath "$x")")
+done
+vermagic=$(modinfo -F vermagic "$KO" 2>/dev/null | awk '{print $1}' || true)
+if [ -n "$vermagic" ] && [ "$KVER" != custom ] && [ "$vermagic" != "$KVER" ]; then
+	log "warning: $KO was built for $vermagic, booting $KVER"
+fi
+
+# ------------------------------------------------------------- initramfs ---
+rootfs=$work/rootfs
+rm -rf "$work"
+mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,tmp,run,extra,lib/modules,sys/kernel/debug}
+
+# Static busybox with a link per applet.
+cp "$BUSYBOX" "$rootfs/bin/busybox"
+for a in $("$BUSYBOX" --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"
+done
+for a in sh mount umount insmod rmmod lsmod dmesg poweroff cat sleep sync; do
+	[ -e "$rootfs/bin/$a" ] || die "busybox has no '$a' applet"
+done
+# The kernel opens /dev/console for init before devtmpfs is mounted.
+mknod -m 600 "$rootfs/dev/console" c 5 1 2>/dev/null || true
+
+# Copy a program into the image, stripped of debug info. A dynamically linked
+# one gets its shared libraries too (the harness and CLI are static).
+add_prog() {
+	local src=$1 dst=$rootfs/$2 lib
+	mkdir -p "$(dirname "$dst")"
+	objcopy --strip-debug "$src" "$dst" 2>/dev/null || cp "$src" "$dst"
+	chmod 755 "$dst"
+	if readelf -l "$src" 2>/dev/null | grep -q 'program interpreter'; then
+		log "note: $src is dynamically linked; copying its libraries into the guest"
+		for lib in $(ldd "$src" | grep -o '/[^ ]*'); do
+			[ -e "$rootfs$lib" ] || cp -L --parents "$lib" "$rootfs"
+		done
+	fi
+}
+
+objcopy --strip-debug "$KO" "$rootfs/iommulab.ko" 2>/dev/null || cp "$KO" "$rootfs/iommulab.ko"
+# Modules iommulab.ko depends on (none expected), from the booted kernel.
+: >"$rootfs/moddeps"
+deps=$(modinfo -F depends "$KO" 2>/dev/null | tr ',' ' ' || true)
+if [ -n "${deps// /}" ]; then
+	for d in $deps; do
+		modprobe -S "$KVER" --show-depends "$d" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+	done | awk '!seen[$0]++' | while read -r m; do
+		b=$(basename "$m")
+		case $m in
+		*.xz) xz -dc "$m" >"$rootfs/lib/modules/${b%.xz}" ;;
+		*.zst) zstd -qdc "$m" >"$rootfs/lib/modules/${b%.zst}" ;;
+		*.gz) gzip -dc "$m" >"$rootfs/lib/modules/${b%.gz}" ;;
+		*) cp "$m" "$rootfs/lib/modules/$b" ;;
+		esac
+		echo "/lib/modules/${b%.*}.ko" >>"$rootfs/moddeps"
+	done
+fi
+
+[ -x "$HARNESS" ] && add_prog "$HARNESS" iommulab-test
+[ -x "$CLI" ] && add_prog "$CLI" iommulab
+[ -f "$SCN" ] && cp "$SCN" "$rootfs/demo.scn"
+: >"$rootfs/extra/list"
+extra_names=()
+i=0
+for x in "${extras[@]}"; do
+	i=$((i + 1))
+	name=$i-$(basename "$x" | tr -c 'A-Za-z0-9._+\n-' '_')
+	add_prog "$x" "extra/$name"
+	echo "$name" >>"$rootfs/extra/list"
+	extra_names+=("$name")
+done
+printf '%s\n' "$VM_ARGS" >"$rootfs/vm_args"
+echo "$mode" >"$rootfs/vm_mode"
+
+cat >"$rootfs/init" <<'EOF'
+#!/bin/sh
+# Guest side of selftests/vm.sh (generated; see there).
+export PATH=/bin:/sbin HOME=/tmp
+M='@@IOMMULAB@@'
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /dev/shm /dev/pts && mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+MODE=$(cat /vm_mode)
+echo "$M BOOT $(uname -r)"
+
+# Debug kernels: no stack dump for every injected fault, and start kmemleak
+# from a clean slate so only what happens from here on is reported.
+for f in /sys/kernel/debug/failslab/verbose /sys/kernel/debug/fail_page_alloc/verbose; do
+	[ -w "$f" ] && echo 0 >"$f"
+done
+KMEMLEAK=/sys/kernel/debug/kmemleak
+[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
+
+for m in $(cat /moddeps); do insmod "$m" || echo "$M NOTE insmod $m failed"; done
+insmod /iommulab.ko
+rc=$?
+dev=missing
+[ -c /dev/iommu ] && dev=ok
+echo "$M INSMOD rc=$rc dev=$dev"
+
+cd /tmp
+if [ $rc -eq 0 ]; then
+	echo "$M BEGIN $MODE"
+	if [ "$MODE" = check ]; then
+		eval "set -- $(cat /vm_args)"
+		/iommulab-test "$@"
+	else
+		/iommulab run /demo.scn
+	fi
+	echo "$M END $MODE rc=$?"
+	for x in $(cat /extra/list); do
+		echo "$M BEGIN extra $x"
+		/extra/$x
+		echo "$M END extra $x rc=$?"
+	done
+	rmmod iommulab
+	echo "$M RMMOD rc=$?"
+fi
+
+if [ -w $KMEMLEAK ]; then
+	# Objects younger than ~5 s are not reported yet.
+	sleep 6
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	echo "$M BEGIN kmemleak"
+	cat $KMEMLEAK
+	echo "$M END kmemleak"
+fi
+echo "$M TAINT $(cat /proc/sys/kernel/tainted)"
+echo "$M BEGIN dmesg"
+dmesg
+echo "$M END dmesg"
+echo "$M DONE"
+sync
+poweroff -f
+sleep 30
+EOF
+chmod 755 "$rootfs/init"
+
+(cd "$rootfs" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$work/initramfs.cpio.gz"
+
+# ------------------------------------------------------------------ boot ---
+case $VM_ACCEL in
+kvm) accel=(-accel kvm -cpu host) ;;
+*) accel=(-accel "$VM_ACCEL") ;;
+esac
+# loglevel=5: warnings and worse reach the console live (so a hang still
+# shows them); everything else is in the dmesg dump at the end.
+append="console=ttyS0 panic=-1 loglevel=5"
+qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP"
+      -kernel "$KIMAGE" -initrd "$work/initramfs.cpio.gz" -append "$append"
+      -nographic -no-reboot -nodefaults -serial stdio)
+
+echo "vm: $mode: booting $KIMAGE ($VM_ACCEL, timeout ${VM_TIMEOUT}s), log: $log"
+[ ${#extras[@]} -eq 0 ] || echo "vm: extra programs: ${extras[*]}"
+
+# Live view: the guest's own output and the markers; kernel lines (and all
+# that comes before init's first marker: firmware, early boot) only when they
+# are bad ones. VM_VERBOSE=1 shows everything. The full log goes to $log.
+live_filter='
+BEGIN { ESC = sprintf("%c", 27) }
+{
+	sub(/\r+$/, "")
+	gsub(ESC "(\\[[0-9;?]*)?[A-Za-z]", "")	# colours, terminal resets
+	print > LOG; fflush(LOG)
+	if (VERBOSE == "1") { print; fflush(); next }
+	if (index($0, MARK)) {
+		booted = 1
+		line = $0; sub(".*" MARK " ", "", line)
+		if (line ~ /^BEGIN dmesg/) indmesg = 1
+		if (line ~ /^END dmesg/) indmesg = 0
+		if (line !~ /dmesg/) { print "---- " line; fflush() }
+		next
+	}
+	kern = indmesg || !booted || $0 ~ /\[ *[0-9]+\.[0-9]+\] /
+	if (!kern || ($0 ~ BAD && !shown[$0]++)) { print (kern ? "kernel: " : "") $0; fflush() }
+}'
+start=$(date +%s)
+set +e
+timeout -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
+	awk -v LOG="$log" -v MARK="$MARK" -v BAD="$BAD_RE" -v VERBOSE="$VM_VERBOSE" "$live_filter"
+qrc=${PIPESTATUS[0]}
+set -e
+secs=$(($(date +%s) - start))
+echo "vm: $mode: QEMU exited with $qrc after ${secs}s"
+
+# ----------------------------------------------------------------- judge ---
+# has_marker WHAT: whether the guest printed a marker starting with WHAT.
+has_marker() { grep -a -q -F "$MARK $1" "$log"; }
+# marker WHAT: the rest of the first marker line starting with WHAT.
+marker() {
+	grep -a -o "$MARK $1.*" "$log" | head -n 1 | sed "s/^$MARK $1//" || true
+}
+# section NAME: the lines between "BEGIN NAME" and "END NAME".
+section() {
+	awk -v b="$MARK BEGIN $1" -v e="$MARK END $1" '
+		index($0, e) { on = 0 }
+		on { print }
+		index($0, b) { on = 1 }' "$log"
+}
+field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+
+echo "vm: $mode: results"
+ins=$(marker INSMOD)
+if ! has_marker BOOT; then
+	fail "boot (init never ran)"
+elif ! has_marker INSMOD; then
+	fail "insmod (no result)"
+elif [ "$(field rc "$ins")" = 0 ] && [ "$(field dev "$ins")" = ok ]; then
+	pass "insmod iommulab.ko, /dev/iommu present"
+else
+	fail "insmod iommulab.ko:$ins"
+fi
+
+end=$(marker "END $mode")
+if ! has_marker "END $mode"; then
+	fail "$mode: did not run to the end"
+elif [ "$mode" = check ]; then
+	hrc=$(field rc "$end")
+	counts=$(section check | parse_doctest /dev/stdin)
+	if [ -n "$counts" ]; then
+		read -r p f s <<<"$counts"
+		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		echo "  harness: $p passed, $f failed, $s skipped (doctest test cases), exit $hrc"
+		if [ "$hrc" != 0 ] && [ "$f" -eq 0 ]; then fail "harness exit code $hrc"; fi
+	else
+		fail "harness: no doctest summary line (exit $hrc)"
+	fi
+else
+	drc=$(field rc "$end")
+	if [ "$drc" = 0 ]; then pass "demo: iommulab run /demo.scn"; else fail "demo: exit $drc"; fi
+fi
+
+for i in "${!extra_names[@]}"; do
+	name=${extra_names[$i]}
+	erc=$(field rc "$(marker "END extra $name ")")
+	if [ "$erc" = 0 ]; then
+		pass "extra ${extras[$i]}"
+	else
+		fail "extra ${extras[$i]} (exit ${erc:-none: did not run or finish})"
+	fi
+done
+
+rm_line=$(marker RMMOD)
+if [ "$(field rc "$rm_line")" = 0 ]; then
+	pass "rmmod iommulab"
+else
+	fail "rmmod iommulab (${rm_line:-not reached})"
+fi
+
+# Kernel log: timestamped console lines, the dmesg dump and kmemleak's report.
+problems=()
+[ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] || problems+=("timeout after ${VM_TIMEOUT}s")
+has_marker DONE || problems+=("guest did not finish (no DONE marker)")
+has_marker 'END dmesg' || problems+=("no dmesg dump")
+taint=$(marker TAINT | tr -dc 0-9)
+if [ -n "$taint" ] && [ $((taint & BAD_TAINT)) -ne 0 ]; then
+	problems+=("kernel tainted: $taint")
+fi
+mapfile -t badlines < <({
+	grep -a -E '\[ *[0-9]+\.[0-9]+\] ' "$log" || true
+	section dmesg
+	section kmemleak
+} | grep -a -E "$BAD_RE" | awk '!seen[$0]++' || true)
+if [ ${#problems[@]} -eq 0 ] && [ ${#badlines[@]} -eq 0 ]; then
+	pass "kernel log clean"
+else
+	fail "kernel log clean"
+	for p in "${problems[@]}"; do echo "          $p"; done
+	for l in "${badlines[@]}"; do echo "          $l"; done
+fi
+
+if [ "$failed" -gt 0 ] && ! has_marker DONE; then
+	echo "vm: last console lines ($log):"
+	tail -n 40 "$log" | sed 's/^/  | /'
+fi
+finish
