@@ -5,17 +5,21 @@
  * rw_semaphore; see struct iolab_iopt for the locking rules.
  */
 #include <linux/highmem.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "iommu_driver.h"
 #include "iommulab_private.h"
 
 #define area_of(n) container_of(n, struct iolab_area, node)
 
+/* A reserved or allowed range; @owner is the domain that reserved it. */
 struct iolab_range_node {
 	struct interval_tree_node node;
+	void *owner;
 };
 
 void iolab_iopt_init(struct iolab_iopt *iopt)
@@ -24,7 +28,85 @@ void iolab_iopt_init(struct iolab_iopt *iopt)
 	iopt->area_itree = RB_ROOT_CACHED;
 	iopt->reserved_itree = RB_ROOT_CACHED;
 	iopt->allowed_itree = RB_ROOT_CACHED;
+	xa_init_flags(&iopt->domains, XA_FLAGS_ALLOC | XA_FLAGS_ACCOUNT);
 	iopt->iova_alignment = 1;
+}
+
+static int iolab_iopt_prot(struct iolab_area *area)
+{
+	return (area->prot & IOLAB_PROT_READ ? IOLAB_IOMMU_READ : 0) |
+	       (area->prot & IOLAB_PROT_WRITE ? IOLAB_IOMMU_WRITE : 0);
+}
+
+/* Remove @area's IOVA range from @domain and flush its IOTLB. */
+static void iolab_area_unfill(struct iolab_area *area,
+			      struct iolab_domain *domain, u64 len)
+{
+	if (!len)
+		return;
+	domain->ops->unmap_pages(domain, area->node.start, len);
+	domain->ops->iotlb_sync(domain, area->node.start, len);
+}
+
+/*
+ * Map @area into @domain, as physically contiguous runs of its pinned
+ * pages (one page at a time when large pages are disabled, which forces
+ * the smallest IOPTEs). On failure nothing of the area stays mapped.
+ */
+static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
+			   struct iolab_domain *domain)
+{
+	u64 len = area->node.last - area->node.start + 1;
+	u64 byte = area->start_byte, iova = area->node.start, done = 0;
+	int rc;
+
+	while (done < len) {
+		unsigned long index = byte / PAGE_SIZE;
+		unsigned long off = byte % PAGE_SIZE;
+		unsigned long run = 1;
+		u64 n;
+
+		if (!iopt->disable_large_pages)
+			run = iolab_pages_contig(area->pages, index, ULONG_MAX);
+		n = min_t(u64, run * PAGE_SIZE - off, len - done);
+		rc = domain->ops->map_pages(domain, iova,
+					    page_to_phys(area->pages->pages[index]) +
+						    off,
+					    n, iolab_iopt_prot(area));
+		if (rc) {
+			iolab_area_unfill(area, domain, done);
+			return rc;
+		}
+		done += n;
+		iova += n;
+		byte += n;
+	}
+	return 0;
+}
+
+/* Map @area into every domain; on failure into none. */
+static int iolab_area_fill_domains(struct iolab_iopt *iopt,
+				   struct iolab_area *area)
+{
+	u64 len = area->node.last - area->node.start + 1;
+	struct iolab_domain *domain, *undo;
+	unsigned long index, uindex;
+	int rc;
+
+	xa_for_each(&iopt->domains, index, domain) {
+		rc = iolab_area_fill(iopt, area, domain);
+		if (rc)
+			goto err_undo;
+	}
+	return 0;
+
+err_undo:
+	xa_for_each(&iopt->domains, uindex, undo) {
+		if (uindex == index)
+			break;
+		iolab_area_unfill(area, undo, len);
+	}
+	return rc;
 }
 
 static void iolab_free_range_tree(struct rb_root_cached *root)
@@ -42,6 +124,7 @@ void iolab_iopt_destroy(struct iolab_iopt *iopt)
 {
 	iolab_free_range_tree(&iopt->reserved_itree);
 	iolab_free_range_tree(&iopt->allowed_itree);
+	xa_destroy(&iopt->domains);
 }
 
 static struct interval_tree_node *iolab_used_first(struct iolab_iopt *iopt,
@@ -174,6 +257,9 @@ int iolab_iopt_map_pages(struct iolab_iopt *iopt, struct iolab_pages *pages,
 	area->prot = prot;
 	area->pages = pages;
 	atomic_set(&area->num_pins, 0);
+	rc = iolab_area_fill_domains(iopt, area);
+	if (rc)
+		goto err_unlock;
 	iolab_pages_get(pages);
 	interval_tree_insert(&area->node, &iopt->area_itree);
 	up_write(&iopt->rwsem);
@@ -268,7 +354,12 @@ again:
 	while ((node = interval_tree_iter_first(&iopt->area_itree, start,
 						last))) {
 		struct iolab_area *area = area_of(node);
+		struct iolab_domain *domain;
+		unsigned long index;
 
+		xa_for_each(&iopt->domains, index, domain)
+			iolab_area_unfill(area, domain,
+					  node->last - node->start + 1);
 		interval_tree_remove(node, &iopt->area_itree);
 		iolab_pages_put(area->pages);
 		kfree(area);
@@ -278,28 +369,156 @@ again:
 	return 0;
 }
 
-/* Reserve [start, last]: EADDRINUSE if mapped or allowed. */
-int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last)
+/* Reserve [start, last] for @owner: EADDRINUSE if mapped or allowed. */
+static int iolab_iopt_reserve_locked(struct iolab_iopt *iopt, u64 start,
+				     u64 last, void *owner)
 {
 	struct iolab_range_node *res;
-	int rc = 0;
 
+	lockdep_assert_held_write(&iopt->rwsem);
+	if (interval_tree_iter_first(&iopt->area_itree, start, last) ||
+	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
+		return -EADDRINUSE;
 	res = kzalloc(sizeof(*res), GFP_KERNEL_ACCOUNT);
 	if (!res)
 		return -ENOMEM;
 	res->node.start = start;
 	res->node.last = last;
+	res->owner = owner;
+	interval_tree_insert(&res->node, &iopt->reserved_itree);
+	return 0;
+}
+
+int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last)
+{
+	int rc;
 
 	down_write(&iopt->rwsem);
-	if (interval_tree_iter_first(&iopt->area_itree, start, last) ||
-	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
-		rc = -EADDRINUSE;
-	else
-		interval_tree_insert(&res->node, &iopt->reserved_itree);
+	rc = iolab_iopt_reserve_locked(iopt, start, last, NULL);
 	up_write(&iopt->rwsem);
-	if (rc)
-		kfree(res);
 	return rc;
+}
+
+static void iolab_iopt_unreserve_owner(struct iolab_iopt *iopt, void *owner)
+{
+	struct interval_tree_node *node, *next;
+
+	for (node = interval_tree_iter_first(&iopt->reserved_itree, 0,
+					     ULONG_MAX);
+	     node; node = next) {
+		struct iolab_range_node *res =
+			container_of(node, struct iolab_range_node, node);
+
+		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		if (res->owner != owner)
+			continue;
+		interval_tree_remove(node, &iopt->reserved_itree);
+		kfree(res);
+	}
+}
+
+/* The alignment every domain's smallest IOPTE size asks for. */
+static void iolab_iopt_update_alignment(struct iolab_iopt *iopt)
+{
+	struct iolab_domain *domain;
+	unsigned long index, align = 1;
+
+	xa_for_each(&iopt->domains, index, domain)
+		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
+	iopt->iova_alignment = align;
+}
+
+/**
+ * iolab_iopt_add_domain() - make @domain mirror the IOAS
+ * @iopt: the IOVA space
+ * @domain: a paging domain not used by any IOAS
+ *
+ * The IOVA outside the domain's aperture becomes reserved, every existing
+ * mapping is copied into the domain, and MAP/UNMAP keep it in step from
+ * then on. Return: 0; EINVAL when a mapping is not aligned to the domain's
+ * smallest IOPTE; EADDRINUSE when a mapping or an allowed range lies
+ * outside the aperture; ENOMEM. On failure nothing changed.
+ */
+int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
+{
+	unsigned long align = 1UL << __ffs(domain->pgsize_bitmap);
+	struct interval_tree_node *node;
+	u32 index;
+	int rc;
+
+	down_write(&iopt->rwsem);
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if ((node->start | (node->last + 1) |
+		     (area_of(node)->start_byte % PAGE_SIZE)) & (align - 1)) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+	}
+	if (domain->aperture_start) {
+		rc = iolab_iopt_reserve_locked(iopt, 0,
+					       domain->aperture_start - 1,
+					       domain);
+		if (rc)
+			goto err_unreserve;
+	}
+	if (domain->aperture_end != ULONG_MAX) {
+		rc = iolab_iopt_reserve_locked(iopt, domain->aperture_end + 1,
+					       ULONG_MAX, domain);
+		if (rc)
+			goto err_unreserve;
+	}
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		rc = iolab_area_fill(iopt, area_of(node), domain);
+		if (rc)
+			goto err_unfill;
+	}
+	rc = xa_alloc(&iopt->domains, &index, domain, xa_limit_32b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto err_unfill;
+	iolab_iopt_update_alignment(iopt);
+	up_write(&iopt->rwsem);
+	return 0;
+
+err_unfill:
+	{
+		struct interval_tree_node *undo;
+
+		for (undo = interval_tree_iter_first(&iopt->area_itree, 0,
+						     ULONG_MAX);
+		     undo != node;
+		     undo = interval_tree_iter_next(undo, 0, ULONG_MAX))
+			iolab_area_unfill(area_of(undo), domain,
+					  undo->last - undo->start + 1);
+	}
+err_unreserve:
+	iolab_iopt_unreserve_owner(iopt, domain);
+out_unlock:
+	up_write(&iopt->rwsem);
+	return rc;
+}
+
+/* Undo iolab_iopt_add_domain(): the domain is empty afterwards. */
+void iolab_iopt_remove_domain(struct iolab_iopt *iopt,
+			      struct iolab_domain *domain)
+{
+	struct interval_tree_node *node;
+	struct iolab_domain *entry;
+	unsigned long index;
+
+	down_write(&iopt->rwsem);
+	xa_for_each(&iopt->domains, index, entry)
+		if (entry == domain)
+			xa_erase(&iopt->domains, index);
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		iolab_area_unfill(area_of(node), domain,
+				  node->last - node->start + 1);
+	iolab_iopt_unreserve_owner(iopt, domain);
+	iolab_iopt_update_alignment(iopt);
+	up_write(&iopt->rwsem);
 }
 
 /* Swap in a new allowed tree unless a reserved range overlaps it. */

@@ -44,6 +44,7 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 	iolab_iopt_init(&ioas->iopt);
 	mutex_init(&ioas->access_lock);
 	INIT_LIST_HEAD(&ioas->accesses);
+	INIT_LIST_HEAD(&ioas->hwpts);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));

@@ -32,6 +32,10 @@ enum iolab_obj_type {
 	IOLAB_OBJ_NONE,
 	IOLAB_OBJ_ANY = IOLAB_OBJ_NONE,
 	IOLAB_OBJ_IOAS,
+	IOLAB_OBJ_DEVICE,
+	IOLAB_OBJ_HWPT_PAGING,
+	IOLAB_OBJ_HWPT_NESTED,
+	IOLAB_OBJ_SELFTEST,
 	IOLAB_OBJ_MAX,
 };
 
@@ -64,12 +68,18 @@ enum iolab_account_mode {
  * @pin_batch: most pages pinned by one pin_user_pages_fast() call
  *	       (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT lowers it to exercise
  *	       the batching); read without locking, a torn value is harmless
+ * @attach_lock: serialises attach/detach/replace of this fd's devices and
+ *		 the creation and removal of HWPTs; protects every
+ *		 iolab_device.hwpt, iolab_hwpt.nr_devices and
+ *		 iolab_ioas.hwpts. Lock order: iolab_devices_lock, then this,
+ *		 then an IOAS's iopt.rwsem.
  */
 struct iolab_ctx {
 	struct file *file;
 	struct xarray objects;
 	enum iolab_account_mode account_mode;
 	unsigned int pin_batch;
+	struct mutex attach_lock;
 };
 
 #define IOLAB_DEFAULT_PIN_BATCH 65536
@@ -98,6 +108,8 @@ void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 				      enum iolab_obj_type type);
 void iolab_put_object(struct iolab_object *obj);
+void iolab_object_put_and_try_destroy(struct iolab_ctx *ctx,
+				      struct iolab_object *obj);
 
 /* Pinned user memory (pages.c) */
 
@@ -163,7 +175,10 @@ struct iolab_area {
  * @area_itree: struct iolab_area by IOVA
  * @reserved_itree: IOVA that nothing may map (ADD_RESERVED, devices)
  * @allowed_itree: IOVA that must stay usable (ALLOW_IOVAS); empty: all
- * @iova_alignment: what MAP/COPY IOVAs and lengths must be aligned to
+ * @domains: the paging domains (struct iolab_domain) that mirror the
+ *	     areas; every map and unmap reaches each of them
+ * @iova_alignment: what MAP/COPY IOVAs and lengths must be aligned to:
+ *		    the largest smallest-IOPTE size of @domains, else 1
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  */
 struct iolab_iopt {
@@ -171,9 +186,16 @@ struct iolab_iopt {
 	struct rb_root_cached area_itree;
 	struct rb_root_cached reserved_itree;
 	struct rb_root_cached allowed_itree;
+	struct xarray domains;
 	unsigned long iova_alignment;
 	bool disable_large_pages;
 };
+
+struct iolab_domain;
+
+int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain);
+void iolab_iopt_remove_domain(struct iolab_iopt *iopt,
+			      struct iolab_domain *domain);
 
 void iolab_iopt_init(struct iolab_iopt *iopt);
 void iolab_iopt_destroy(struct iolab_iopt *iopt);
@@ -210,12 +232,15 @@ int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
  * @access_lock: protects @accesses. Lock order: taken before an access's
  *		 own locks and before @iopt.rwsem.
  * @accesses: struct iolab_access attached to this IOAS
+ * @hwpts: automatic paging HWPTs of this IOAS (iolab_hwpt.ioas_item),
+ *	   under the fd's attach_lock
  */
 struct iolab_ioas {
 	struct iolab_object obj;
 	struct iolab_iopt iopt;
 	struct mutex access_lock; /* protects @accesses */
 	struct list_head accesses;
+	struct list_head hwpts;
 };
 
 /* An ERR_PTR from iolab_object_alloc() converts unchanged. */
@@ -232,6 +257,86 @@ int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);
 int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 			   u64 *unmapped);
+
+/* Devices and groups (device.c) */
+
+struct iolab_dev;
+struct iolab_hwpt;
+struct iolab_pdev;
+
+/**
+ * struct iolab_device - a device bound to an fd (upstream's idev)
+ * @obj: object header
+ * @ctx: the fd it is bound to
+ * @pdev: the device (a reference)
+ * @cookie: the user's cookie given at bind
+ * @hwpt: the HWPT its RID is attached to (a users reference), or NULL when
+ *	  it sits in the blocked domain; under ctx->attach_lock
+ */
+struct iolab_device {
+	struct iolab_object obj;
+	struct iolab_ctx *ctx;
+	struct iolab_pdev *pdev;
+	u64 cookie;
+	struct iolab_hwpt *hwpt;
+};
+
+struct iolab_dev *iolab_device_dev(struct iolab_device *idev);
+struct iolab_device *iolab_get_device(struct iolab_ctx *ctx, u32 id);
+int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
+		      u64 cookie, struct iolab_device **out);
+void iolab_device_destroy(struct iolab_object *obj);
+int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id);
+int iolab_device_detach(struct iolab_device *idev);
+struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
+				   void (*release)(struct iolab_dev *dev),
+				   struct iolab_ctx *creator,
+				   struct iolab_pdev *sibling);
+void iolab_pdev_unplug(struct iolab_pdev *pdev);
+struct iolab_dev *iolab_pdev_dev(struct iolab_pdev *pdev);
+int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound);
+struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
+				    struct iolab_pdev **pdev);
+void iolab_pdev_put(struct iolab_pdev *pdev);
+int iolab_device_bind_ioctl(struct iolab_ucmd *ucmd);
+int iolab_device_attach_ioctl(struct iolab_ucmd *ucmd);
+int iolab_device_detach_ioctl(struct iolab_ucmd *ucmd);
+int iolab_get_hw_info(struct iolab_ucmd *ucmd);
+
+/* Hardware page tables (hw_pagetable.c) */
+
+/**
+ * struct iolab_hwpt - a HWPT object: one IOMMU domain
+ * @obj: object header (IOLAB_OBJ_HWPT_PAGING or _NESTED)
+ * @ctx: the fd it belongs to
+ * @domain: the driver's domain
+ * @ioas: paging: the IOAS it mirrors (a users reference)
+ * @parent: nested: the paging HWPT of stage 2 (a users reference)
+ * @auto_domain: made by an attach to an IOAS; destroyed with its last device
+ * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
+ * @ioas_item: automatic ones: entry in iolab_ioas.hwpts
+ * @nr_devices: devices whose RID is attached; under ctx->attach_lock
+ */
+struct iolab_hwpt {
+	struct iolab_object obj;
+	struct iolab_ctx *ctx;
+	struct iolab_domain *domain;
+	struct iolab_ioas *ioas;
+	struct iolab_hwpt *parent;
+	bool auto_domain;
+	bool nest_parent;
+	struct list_head ioas_item;
+	unsigned int nr_devices;
+};
+
+struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
+					   struct iolab_ioas *ioas,
+					   struct iolab_dev *dev, u32 flags,
+					   bool auto_domain);
+struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id);
+void iolab_hwpt_destroy(struct iolab_object *obj);
+int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd);
+int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);
 
 /* In-kernel users of an IOAS by IOVA: the seeds' sw mdev (selftest.c) */
 
@@ -260,5 +365,9 @@ struct iolab_access {
 /* The selftest command (selftest.c) */
 int iolab_test_cmd(struct iolab_ucmd *ucmd);
 int iolab_bench_pin(struct iolab_ucmd *ucmd);
+int iolab_mock_group_alloc(struct iolab_ucmd *ucmd);
+int iolab_mock_set_driver(struct iolab_ucmd *ucmd);
+int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd);
+void iolab_selftest_destroy(struct iolab_object *obj);
 
 #endif

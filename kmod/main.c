@@ -32,6 +32,10 @@ struct iolab_object_ops {
 
 static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
 	[IOLAB_OBJ_IOAS] = { .destroy = iolab_ioas_destroy },
+	[IOLAB_OBJ_DEVICE] = { .destroy = iolab_device_destroy },
+	[IOLAB_OBJ_HWPT_PAGING] = { .destroy = iolab_hwpt_destroy },
+	[IOLAB_OBJ_HWPT_NESTED] = { .destroy = iolab_hwpt_destroy },
+	[IOLAB_OBJ_SELFTEST] = { .destroy = iolab_selftest_destroy },
 };
 
 static void iolab_object_free(struct iolab_object *obj)
@@ -103,6 +107,26 @@ void iolab_put_object(struct iolab_object *obj)
 {
 	/* The table's reference outlives every other, so this never hits 0. */
 	refcount_dec(&obj->users);
+}
+
+/*
+ * Drop the caller's reference on @obj and, if only the table's is left,
+ * destroy it: how a HWPT made automatically goes away with its last
+ * device. If someone else still holds it, it stays until destroyed.
+ */
+void iolab_object_put_and_try_destroy(struct iolab_ctx *ctx,
+				      struct iolab_object *obj)
+{
+	xa_lock(&ctx->objects);
+	refcount_dec(&obj->users);
+	if (!refcount_dec_if_one(&obj->users)) {
+		xa_unlock(&ctx->objects);
+		return;
+	}
+	__xa_erase(&ctx->objects, obj->id);
+	xa_unlock(&ctx->objects);
+	iolab_object_ops[obj->type].destroy(obj);
+	iolab_object_free(obj);
 }
 
 static int iolab_object_destroy_id(struct iolab_ctx *ctx, u32 id)
@@ -216,7 +240,8 @@ static int iolab_get_info(struct iolab_ucmd *ucmd)
 	cmd->out_nr_objects = nr;
 	cmd->out_features = IOMMULAB_FEATURE_IOAS | IOMMULAB_FEATURE_OPTION |
 			    IOMMULAB_FEATURE_IOAS_MAP |
-			    IOMMULAB_FEATURE_TEST_ACCESS;
+			    IOMMULAB_FEATURE_TEST_ACCESS |
+			    IOMMULAB_FEATURE_MOCK_IOMMU;
 	cmd->out_nr_objects_all = atomic_long_read(&iolab_nr_objects_all);
 	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
 }
@@ -224,6 +249,15 @@ static int iolab_get_info(struct iolab_ucmd *ucmd)
 /* Large enough for the argument of every command in iolab_ioctl_ops[]. */
 union iolab_ucmd_buffer {
 	struct iommu_destroy destroy;
+	struct iommu_hw_info hw_info;
+	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hwpt_invalidate hwpt_invalidate;
+	struct iommulab_mock_group_alloc mock_group_alloc;
+	struct iommulab_device_bind device_bind;
+	struct iommulab_device_attach device_attach;
+	struct iommulab_device_detach device_detach;
+	struct iommulab_mock_set_driver mock_set_driver;
+	struct iommulab_mock_dma mock_dma;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_copy ioas_copy;
@@ -267,6 +301,12 @@ struct iolab_ioctl_op {
  */
 static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 	IOLAB_IOCTL_OP(IOMMU_DESTROY, iolab_destroy, struct iommu_destroy, id),
+	IOLAB_IOCTL_OP(IOMMU_GET_HW_INFO, iolab_get_hw_info,
+		       struct iommu_hw_info, __reserved),
+	IOLAB_IOCTL_OP(IOMMU_HWPT_ALLOC, iolab_hwpt_alloc_ioctl,
+		       struct iommu_hwpt_alloc, __reserved),
+	IOLAB_IOCTL_OP(IOMMU_HWPT_INVALIDATE, iolab_hwpt_invalidate,
+		       struct iommu_hwpt_invalidate, __reserved),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOC, iolab_ioas_alloc_ioctl,
 		       struct iommu_ioas_alloc, out_ioas_id),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOW_IOVAS, iolab_ioas_allow_iovas,
@@ -286,6 +326,18 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       out_nr_objects_all),
 	IOLAB_IOCTL_OP(IOMMULAB_BENCH_PIN, iolab_bench_pin,
 		       struct iommulab_bench_pin, out_unpin_ns),
+	IOLAB_IOCTL_OP(IOMMULAB_MOCK_GROUP_ALLOC, iolab_mock_group_alloc,
+		       struct iommulab_mock_group_alloc, devs_uptr),
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_BIND, iolab_device_bind_ioctl,
+		       struct iommulab_device_bind, cookie),
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_ATTACH, iolab_device_attach_ioctl,
+		       struct iommulab_device_attach, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_DETACH, iolab_device_detach_ioctl,
+		       struct iommulab_device_detach, dev_id),
+	IOLAB_IOCTL_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
+		       struct iommulab_mock_set_driver, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
+		       struct iommulab_mock_dma, __reserved),
 };
 
 static const struct iolab_ioctl_op *iolab_find_op(unsigned int cmd)
@@ -336,6 +388,7 @@ static int iolab_fops_open(struct inode *inode, struct file *filp)
 	ctx->file = filp;
 	ctx->account_mode = IOLAB_ACCOUNT_USER;
 	ctx->pin_batch = IOLAB_DEFAULT_PIN_BATCH;
+	mutex_init(&ctx->attach_lock);
 	filp->private_data = ctx;
 	return 0;
 }
@@ -369,6 +422,7 @@ static int iolab_fops_release(struct inode *inode, struct file *filp)
 		}
 	}
 	xa_destroy(&ctx->objects);
+	mutex_destroy(&ctx->attach_lock);
 	kfree(ctx);
 	return 0;
 }

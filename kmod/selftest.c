@@ -14,6 +14,7 @@
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -21,7 +22,86 @@
 
 #include <iommulab/iommufd_test.h>
 
+#include "iommu_driver.h"
 #include "iommulab_private.h"
+#include "mock_iommu.h"
+
+/**
+ * struct iolab_stdev - an fd's handle on a mock device it plugged in
+ * @obj: object header (IOLAB_OBJ_SELFTEST); destroying it unplugs
+ * @ctx: the fd
+ * @pdev: the device (a reference)
+ * @idev: MOCK_DOMAIN only: the binding it made (a users reference), which
+ *	  goes with it
+ */
+struct iolab_stdev {
+	struct iolab_object obj;
+	struct iolab_ctx *ctx;
+	struct iolab_pdev *pdev;
+	struct iolab_device *idev;
+};
+
+static_assert(offsetof(struct iolab_stdev, obj) == 0);
+
+#define IOLAB_MOCK_DEV_FLAGS                                                \
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |          \
+	 MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K)
+
+static void iolab_mock_release(struct iolab_dev *dev)
+{
+	iolab_mock_dev_destroy(container_of(dev, struct mock_dev, dev));
+}
+
+/* A new stdev and its mock device, not yet finalized. */
+static struct iolab_stdev *iolab_stdev_alloc(struct iolab_ctx *ctx,
+					     u32 dev_flags,
+					     struct iolab_pdev *sibling)
+{
+	struct iolab_stdev *stdev;
+	struct mock_dev *mdev;
+	int rc;
+
+	stdev = (struct iolab_stdev *)iolab_object_alloc(ctx, sizeof(*stdev),
+							 IOLAB_OBJ_SELFTEST);
+	if (IS_ERR(stdev))
+		return stdev;
+	stdev->ctx = ctx;
+	mdev = iolab_mock_dev_create(dev_flags);
+	if (IS_ERR(mdev)) {
+		rc = PTR_ERR(mdev);
+		goto err_abort;
+	}
+	stdev->pdev = iolab_pdev_plug(&mdev->dev, iolab_mock_release, ctx,
+				      sibling);
+	if (IS_ERR(stdev->pdev)) {
+		rc = PTR_ERR(stdev->pdev);
+		iolab_mock_dev_destroy(mdev);
+		goto err_abort;
+	}
+	return stdev;
+
+err_abort:
+	iolab_object_abort(ctx, &stdev->obj);
+	return ERR_PTR(rc);
+}
+
+void iolab_selftest_destroy(struct iolab_object *obj)
+{
+	struct iolab_stdev *stdev = container_of(obj, struct iolab_stdev, obj);
+
+	if (stdev->idev)
+		iolab_object_put_and_try_destroy(stdev->ctx, &stdev->idev->obj);
+	iolab_pdev_unplug(stdev->pdev);
+}
+
+static struct iolab_stdev *iolab_get_stdev(struct iolab_ctx *ctx, u32 id)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_SELFTEST);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iolab_stdev, obj);
+}
 
 struct iolab_staccess {
 	struct iolab_ctx *ctx;
@@ -449,6 +529,154 @@ static int iolab_test_add_reserved(struct iolab_ucmd *ucmd,
 	return rc;
 }
 
+/* MOCK_DOMAIN(_FLAGS): plug in a device, bind it, attach it to cmd->id. */
+static int iolab_test_mock_domain(struct iolab_ucmd *ucmd,
+				  struct iommu_test_cmd *cmd, u32 dev_flags)
+{
+	struct iolab_ctx *ctx = ucmd->ctx;
+	struct iolab_stdev *stdev;
+	struct iolab_device *idev;
+	u32 hwpt_id;
+	int rc;
+
+	if (dev_flags & ~IOLAB_MOCK_DEV_FLAGS)
+		return -EINVAL;
+	stdev = iolab_stdev_alloc(ctx, dev_flags, NULL);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	rc = iolab_device_bind(ctx, stdev->pdev, 0, &idev);
+	if (rc)
+		goto err_stdev;
+	rc = iolab_device_attach(idev, cmd->id, &hwpt_id);
+	if (rc)
+		goto err_idev;
+
+	cmd->mock_domain.out_stdev_id = stdev->obj.id;
+	cmd->mock_domain.out_hwpt_id = hwpt_id;
+	cmd->mock_domain.out_idev_id = idev->obj.id;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto err_idev;
+	refcount_inc(&idev->obj.users);
+	stdev->idev = idev;
+	iolab_object_finalize(ctx, &idev->obj);
+	iolab_object_finalize(ctx, &stdev->obj);
+	return 0;
+
+err_idev:
+	iolab_device_destroy(&idev->obj);
+	iolab_object_abort(ctx, &idev->obj);
+err_stdev:
+	iolab_selftest_destroy(&stdev->obj);
+	iolab_object_abort(ctx, &stdev->obj);
+	return rc;
+}
+
+static int iolab_test_mock_domain_replace(struct iolab_ucmd *ucmd,
+					  struct iommu_test_cmd *cmd)
+{
+	struct iolab_stdev *stdev;
+	u32 hwpt_id;
+	int rc;
+
+	stdev = iolab_get_stdev(ucmd->ctx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	if (!stdev->idev) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	rc = iolab_device_attach(stdev->idev, cmd->mock_domain_replace.pt_id,
+				 &hwpt_id);
+	if (rc)
+		goto out_put;
+	cmd->mock_domain_replace.pt_id = hwpt_id;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iolab_put_object(&stdev->obj);
+	return rc;
+}
+
+/* MD_CHECK_MAP: the HWPT maps [iova, iova + length) onto the user's pages. */
+static int iolab_test_md_check_map(struct iolab_ucmd *ucmd,
+				   struct iommu_test_cmd *cmd)
+{
+	u64 iova = cmd->check_map.iova, length = cmd->check_map.length;
+	u64 uptr = cmd->check_map.uptr, pgsize;
+	struct iolab_domain *domain;
+	struct iolab_hwpt *hwpt;
+	int rc = 0;
+
+	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	domain = hwpt->domain;
+	if (domain->type != IOLAB_DOMAIN_PAGING) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	pgsize = 1ULL << __ffs(domain->pgsize_bitmap);
+	if ((iova | length | uptr) & (pgsize - 1)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	for (; length; length -= pgsize, iova += pgsize, uptr += pgsize) {
+		struct page *page;
+		long got;
+
+		got = get_user_pages_fast(uptr, 1, 0, &page);
+		if (got != 1) {
+			rc = got < 0 ? got : -EFAULT;
+			break;
+		}
+		if (domain->ops->iova_to_phys(domain, iova) !=
+		    page_to_phys(page) + offset_in_page(uptr))
+			rc = -EINVAL;
+		put_page(page);
+		if (rc)
+			break;
+	}
+out_put:
+	iolab_put_object(&hwpt->obj);
+	return rc;
+}
+
+static int iolab_test_md_check_iotlb(struct iolab_ucmd *ucmd,
+				     struct iommu_test_cmd *cmd)
+{
+	struct iolab_hwpt *hwpt;
+	u32 val;
+	int rc;
+
+	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = iolab_mock_nested_iotlb(hwpt->domain, cmd->check_iotlb.id, &val);
+	if (!rc && val != cmd->check_iotlb.iotlb)
+		rc = -EINVAL;
+	iolab_put_object(&hwpt->obj);
+	return rc;
+}
+
+static int iolab_test_dev_check_cache(struct iolab_ucmd *ucmd,
+				      struct iommu_test_cmd *cmd)
+{
+	struct iolab_device *idev;
+	int rc = 0;
+
+	idev = iolab_get_device(ucmd->ctx, cmd->id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (cmd->check_dev_cache.id > MOCK_DEV_CACHE_ID_MAX ||
+	    iolab_mock_dev_cache(container_of(iolab_device_dev(idev),
+					      struct mock_dev, dev),
+				 cmd->check_dev_cache.id) !=
+		    cmd->check_dev_cache.cache)
+		rc = -EINVAL;
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
 int iolab_test_cmd(struct iolab_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -475,6 +703,19 @@ int iolab_test_cmd(struct iolab_ucmd *ucmd)
 		return 0;
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
 		return iolab_test_access_replace_ioas(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+		return iolab_test_mock_domain(ucmd, cmd, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return iolab_test_mock_domain(ucmd, cmd,
+					      cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return iolab_test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return iolab_test_md_check_map(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return iolab_test_md_check_iotlb(ucmd, cmd);
+	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+		return iolab_test_dev_check_cache(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -503,4 +744,163 @@ int iolab_bench_pin(struct iolab_ucmd *ucmd)
 	cmd->out_pin_ns = t1 - t0;
 	cmd->out_unpin_ns = ktime_get_ns() - t1;
 	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+#define IOLAB_MAX_GROUP_DEVICES 8
+
+/* IOMMULAB_MOCK_GROUP_ALLOC: plug in a group of mock devices. */
+int iolab_mock_group_alloc(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_group_alloc *cmd = ucmd->cmd;
+	struct iommulab_mock_dev_info info[IOLAB_MAX_GROUP_DEVICES] = {};
+	struct iolab_stdev *stdevs[IOLAB_MAX_GROUP_DEVICES] = {};
+	struct iolab_ctx *ctx = ucmd->ctx;
+	u32 i, n = 0;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (!cmd->nr_devices || cmd->nr_devices > IOLAB_MAX_GROUP_DEVICES ||
+	    cmd->dev_flags & ~IOLAB_MOCK_DEV_FLAGS)
+		return -EINVAL;
+
+	for (n = 0; n != cmd->nr_devices; n++) {
+		stdevs[n] = iolab_stdev_alloc(ctx, cmd->dev_flags,
+					      n ? stdevs[0]->pdev : NULL);
+		if (IS_ERR(stdevs[n])) {
+			rc = PTR_ERR(stdevs[n]);
+			goto err_undo;
+		}
+		info[n].stdev_id = stdevs[n]->obj.id;
+		info[n].rid = iolab_pdev_dev(stdevs[n]->pdev)->rid;
+	}
+	if (copy_to_user(u64_to_user_ptr(cmd->devs_uptr), info,
+			 sizeof(info[0]) * n)) {
+		rc = -EFAULT;
+		goto err_undo;
+	}
+	for (i = 0; i != n; i++)
+		iolab_object_finalize(ctx, &stdevs[i]->obj);
+	return 0;
+
+err_undo:
+	while (n--) {
+		iolab_selftest_destroy(&stdevs[n]->obj);
+		iolab_object_abort(ctx, &stdevs[n]->obj);
+	}
+	return rc;
+}
+
+int iolab_mock_set_driver(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_set_driver *cmd = ucmd->cmd;
+	struct iolab_stdev *stdev;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->bound > 1)
+		return -EINVAL;
+	stdev = iolab_get_stdev(ucmd->ctx, cmd->stdev_id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	rc = iolab_pdev_set_driver(stdev->pdev, cmd->bound);
+	iolab_put_object(&stdev->obj);
+	return rc;
+}
+
+/* The RID of a device object (bound device or stdev) of @ctx. */
+static int iolab_rid_of_id(struct iolab_ctx *ctx, u32 id, u32 *rid)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_ANY);
+	int rc = 0;
+
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (obj->type == IOLAB_OBJ_DEVICE)
+		*rid = iolab_device_dev(container_of(obj, struct iolab_device,
+						     obj))->rid;
+	else if (obj->type == IOLAB_OBJ_SELFTEST)
+		*rid = iolab_pdev_dev(container_of(obj, struct iolab_stdev,
+						   obj)->pdev)->rid;
+	else
+		rc = -ENOENT;
+	iolab_put_object(obj);
+	return rc;
+}
+
+#define IOLAB_DMA_MAX (64ULL << 20)
+#define IOLAB_DMA_CHUNK (1UL << 20)
+
+/* IOMMULAB_MOCK_DMA: a mock device reads or writes memory by IOVA. */
+int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_dma *cmd = ucmd->cmd;
+	bool write = cmd->flags & IOMMULAB_DMA_WRITE;
+	u8 __user *uptr = u64_to_user_ptr(cmd->uptr);
+	struct iolab_dma_result res = {};
+	struct iolab_pdev *pdev;
+	struct iolab_dev *dev;
+	u32 pasid = IOMMULAB_NO_PASID;
+	u32 rid = cmd->rid;
+	u64 done = 0, end;
+	void *buf;
+	int rc = 0;
+
+	if (cmd->flags & ~(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID |
+			   IOMMULAB_DMA_DEV_ID) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->length || cmd->length > IOLAB_DMA_MAX)
+		return -EINVAL;
+	if (cmd->flags & IOMMULAB_DMA_PASID) {
+		if (cmd->pasid == IOMMULAB_NO_PASID)
+			return -EINVAL;
+		pasid = cmd->pasid;
+	}
+	if (check_add_overflow(cmd->uptr, cmd->length, &end) ||
+	    check_add_overflow(cmd->iova, cmd->length - 1, &end))
+		return -EOVERFLOW;
+
+	if (cmd->flags & IOMMULAB_DMA_DEV_ID) {
+		rc = iolab_rid_of_id(ucmd->ctx, cmd->rid, &rid);
+		if (rc)
+			return rc;
+	}
+	dev = iolab_dev_for_dma(ucmd->ctx, rid, &pdev);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	buf = kvmalloc(min_t(u64, cmd->length, IOLAB_DMA_CHUNK),
+		       GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	while (done < cmd->length) {
+		u64 n = min_t(u64, cmd->length - done, IOLAB_DMA_CHUNK);
+
+		if (write && copy_from_user(buf, uptr + done, n)) {
+			rc = -EFAULT;
+			break;
+		}
+		iolab_mock_dma(container_of(dev, struct mock_dev, dev), pasid,
+			       cmd->iova + done, buf, n, write, &res);
+		if (!write && copy_to_user(uptr + done, buf, res.done)) {
+			rc = -EFAULT;
+			break;
+		}
+		done += res.done;
+		if (res.fault_reason)
+			break;
+	}
+	kvfree(buf);
+	if (rc)
+		goto out_put;
+	cmd->out_done = done;
+	cmd->out_fault_iova = res.fault_reason ? res.fault_iova : 0;
+	cmd->out_fault_reason = res.fault_reason;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iolab_pdev_put(pdev);
+	return rc;
 }

@@ -270,4 +270,125 @@ struct iommu_option {
 
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
 
+/**
+ * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT can be the stage 2 of nested HWPTs
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the HWPT must be able to track dirty
+ *                                   IOPTEs; devices without that capability
+ *                                   cannot attach to it
+ * @IOMMU_HWPT_ALLOC_FAULT_ID_VALID: @fault_id names a fault queue
+ * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to a device PASID
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_ALLOC_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
+};
+
+/**
+ * enum iommu_hwpt_data_type - formats of IOMMU_HWPT_ALLOC's user data
+ * @IOMMU_HWPT_DATA_NONE: no data: a paging HWPT built from an IOAS
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+};
+
+/**
+ * struct iommu_hwpt_alloc - ioctl(IOMMU_HWPT_ALLOC)
+ * @size: sizeof(struct iommu_hwpt_alloc)
+ * @flags: enum iommufd_hwpt_alloc_flags
+ * @dev_id: the bound device the HWPT is made for
+ * @pt_id: an IOAS (a paging HWPT mirroring it) or a NEST_PARENT HWPT (a
+ *	   nested HWPT on top of it)
+ * @out_hwpt_id: the new HWPT's ID
+ * @__reserved: must be 0
+ * @data_type: enum iommu_hwpt_data_type, or a driver's type for nested
+ * @data_len: bytes at @data_uptr; 0 exactly when @data_type is NONE
+ * @data_uptr: the driver-specific data
+ * @fault_id: a fault queue, with IOMMU_HWPT_ALLOC_FAULT_ID_VALID
+ * @__reserved2: must be 0
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * enum iommufd_hw_capabilities - what a device's IOMMU can do
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: dirty tracking (HWPT_SET_DIRTY_TRACKING,
+ *				 HWPT_GET_DIRTY_BITMAP)
+ * @IOMMU_HW_CAP_PCI_PASID_EXEC: the device can issue PASID execute requests
+ * @IOMMU_HW_CAP_PCI_PASID_PRIV: the device can issue PASID privileged
+ *				 requests
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+	IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1,
+	IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2,
+};
+
+/**
+ * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
+ * @size: sizeof(struct iommu_hw_info)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @data_len: in: room at @data_uptr; out: the length of the driver's record
+ * @data_uptr: where the driver's record goes; the part of the buffer past
+ *	       the record is zeroed
+ * @out_data_type: the record's format
+ * @out_max_pasid_log2: PASID width of the device, 0 without PASIDs
+ * @__reserved: must be 0
+ * @out_capabilities: enum iommufd_hw_capabilities
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
+ * struct iommu_hwpt_invalidate - ioctl(IOMMU_HWPT_INVALIDATE)
+ * @size: sizeof(struct iommu_hwpt_invalidate)
+ * @hwpt_id: a nested HWPT
+ * @data_uptr: array of @entry_num invalidation requests
+ * @data_type: the requests' driver-specific format
+ * @entry_len: bytes per request
+ * @entry_num: in: requests in the array; out: requests handled
+ * @__reserved: must be 0
+ *
+ * Flushes the nested HWPT's caches (its stage-1 IOTLB) as the requests
+ * say. Handles them in order and stops at the first that fails.
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
 #endif

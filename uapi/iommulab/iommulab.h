@@ -18,11 +18,17 @@ enum {
 	IOMMULAB_CMD_BASE = 0xc0,
 	IOMMULAB_CMD_GET_INFO = IOMMULAB_CMD_BASE,
 	IOMMULAB_CMD_BENCH_PIN = 0xc1,
+	IOMMULAB_CMD_MOCK_GROUP_ALLOC = 0xc2,
+	IOMMULAB_CMD_DEVICE_BIND = 0xc3,
+	IOMMULAB_CMD_DEVICE_ATTACH = 0xc4,
+	IOMMULAB_CMD_DEVICE_DETACH = 0xc5,
+	IOMMULAB_CMD_MOCK_SET_DRIVER = 0xc6,
+	IOMMULAB_CMD_MOCK_DMA = 0xc7,
 	IOMMULAB_CMD_LAST = 0xdf,
 };
 
 /* Version of this header's ABI; bumped when a command is added. */
-#define IOMMULAB_ABI_VERSION 2
+#define IOMMULAB_ABI_VERSION 3
 
 /**
  * enum iommulab_features - what this module implements
@@ -30,12 +36,14 @@ enum {
  * @IOMMULAB_FEATURE_OPTION: IOMMU_OPTION (RLIMIT_MODE, HUGE_PAGES)
  * @IOMMULAB_FEATURE_IOAS_MAP: IOAS_MAP/UNMAP/COPY/IOVA_RANGES/ALLOW_IOVAS
  * @IOMMULAB_FEATURE_TEST_ACCESS: IOMMU_TEST_CMD access and memory ops
+ * @IOMMULAB_FEATURE_MOCK_IOMMU: mock devices, groups, HWPTs, DMA engine
  */
 enum iommulab_features {
 	IOMMULAB_FEATURE_IOAS = 1 << 0,
 	IOMMULAB_FEATURE_OPTION = 1 << 1,
 	IOMMULAB_FEATURE_IOAS_MAP = 1 << 2,
 	IOMMULAB_FEATURE_TEST_ACCESS = 1 << 3,
+	IOMMULAB_FEATURE_MOCK_IOMMU = 1 << 4,
 };
 
 /*
@@ -96,5 +104,206 @@ struct iommulab_bench_pin {
 };
 
 #define IOMMULAB_BENCH_PIN _IO(IOMMUFD_TYPE, IOMMULAB_CMD_BENCH_PIN)
+
+/*
+ * A mock device flag of iommulab's own (IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS
+ * dev_flags, IOMMULAB_MOCK_GROUP_ALLOC dev_flags): the device's IOMMU uses
+ * 4 KiB, 2 MiB and 1 GiB IOPTEs over a 48-bit aperture instead of
+ * upstream's selftest format (2 KiB, and 1 MiB with HUGE_IOVA).
+ */
+#define IOMMULAB_MOCK_DEV_4K (1 << 16)
+
+/* IOMMU_HWPT_ALLOC data type of a mock nested HWPT with a stage-1 offset */
+#define IOMMULAB_HWPT_DATA_MOCK_S1 0x1ab5
+
+/**
+ * struct iommulab_hwpt_mock_s1 - IOMMULAB_HWPT_DATA_MOCK_S1 data
+ * @flags: must be 0
+ * @iotlb: initial value of the mock stage-1 IOTLB entries
+ * @s1_offset: stage 1 translates IOVA x to x + @s1_offset, which stage 2
+ *	       (the parent HWPT) then translates
+ */
+struct iommulab_hwpt_mock_s1 {
+	__u32 flags;
+	__u32 iotlb;
+	__aligned_u64 s1_offset;
+};
+
+/**
+ * struct iommulab_mock_dev_info - one device of IOMMULAB_MOCK_GROUP_ALLOC
+ * @stdev_id: the fd's handle of the mock device; IOMMU_DESTROY unplugs it
+ * @rid: its requester ID, unique in the module; what BIND and DMA name
+ */
+struct iommulab_mock_dev_info {
+	__u32 stdev_id;
+	__u32 rid;
+};
+
+/**
+ * struct iommulab_mock_group_alloc - ioctl(IOMMULAB_MOCK_GROUP_ALLOC)
+ * @size: sizeof(struct iommulab_mock_group_alloc)
+ * @flags: must be 0
+ * @nr_devices: devices in the new group, 1 to 8
+ * @dev_flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_4K for each device
+ * @devs_uptr: array of @nr_devices struct iommulab_mock_dev_info, filled in
+ *
+ * Plugs in a group of mock devices that the IOMMU cannot isolate from one
+ * another. They start kernel-owned, with no kernel driver; their DMA is
+ * refused (EPERM) until one of them is bound.
+ */
+struct iommulab_mock_group_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_devices;
+	__u32 dev_flags;
+	__aligned_u64 devs_uptr;
+};
+
+#define IOMMULAB_MOCK_GROUP_ALLOC _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_GROUP_ALLOC)
+
+/**
+ * struct iommulab_device_bind - ioctl(IOMMULAB_DEVICE_BIND)
+ * @size: sizeof(struct iommulab_device_bind)
+ * @flags: must be 0
+ * @rid: the device, by requester ID (from any fd)
+ * @out_dev_id: the bound device's ID in this fd; IOMMU_DESTROY unbinds
+ * @cookie: the user's cookie for the device, reported back with its faults
+ *
+ * Binds a device to this fd, as VFIO does when a device is opened. The
+ * first bind of a group checks that the group is viable (no device of it
+ * has a kernel driver: else EBUSY) and moves every device of the group into
+ * the blocked domain. A device is bound to one fd at a time (EBUSY), and a
+ * group belongs to one fd at a time (EBUSY). Unbinding the last device of
+ * a group returns the group to the kernel.
+ */
+struct iommulab_device_bind {
+	__u32 size;
+	__u32 flags;
+	__u32 rid;
+	__u32 out_dev_id;
+	__aligned_u64 cookie;
+};
+
+#define IOMMULAB_DEVICE_BIND _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_BIND)
+
+/**
+ * struct iommulab_device_attach - ioctl(IOMMULAB_DEVICE_ATTACH)
+ * @size: sizeof(struct iommulab_device_attach)
+ * @flags: must be 0
+ * @dev_id: a bound device
+ * @pt_id: an IOAS (a compatible automatic HWPT is reused or made), or a HWPT
+ * @out_hwpt_id: the HWPT the device's RID now uses
+ * @__reserved: must be 0
+ *
+ * Attaches the device's RID, or replaces its current attachment: the new
+ * domain is installed before the old one is let go, so the device never
+ * sees a moment of no translation. On failure the old attachment stays.
+ */
+struct iommulab_device_attach {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_DEVICE_ATTACH _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_ATTACH)
+
+/**
+ * struct iommulab_device_detach - ioctl(IOMMULAB_DEVICE_DETACH)
+ * @size: sizeof(struct iommulab_device_detach)
+ * @dev_id: a bound, attached device; it returns to the blocked domain
+ */
+struct iommulab_device_detach {
+	__u32 size;
+	__u32 dev_id;
+};
+
+#define IOMMULAB_DEVICE_DETACH _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_DETACH)
+
+/**
+ * struct iommulab_mock_set_driver - ioctl(IOMMULAB_MOCK_SET_DRIVER)
+ * @size: sizeof(struct iommulab_mock_set_driver)
+ * @stdev_id: a mock device this fd plugged in
+ * @bound: 1: a kernel driver binds to the device; 0: it unbinds
+ * @__reserved: must be 0
+ *
+ * Simulates a kernel driver taking the device, which makes its group not
+ * viable for user ownership. Refused with EBUSY while the group is owned
+ * by an fd, as the kernel refuses a driver there.
+ */
+struct iommulab_mock_set_driver {
+	__u32 size;
+	__u32 stdev_id;
+	__u32 bound;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_MOCK_SET_DRIVER _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_SET_DRIVER)
+
+/* IOMMULAB_MOCK_DMA flags */
+#define IOMMULAB_DMA_WRITE (1 << 0)	/* the device writes memory */
+#define IOMMULAB_DMA_PASID (1 << 1)	/* the request carries @pasid */
+#define IOMMULAB_DMA_DEV_ID (1 << 2)	/* @rid holds a device or stdev ID */
+
+/* Internal: a request without a PASID. */
+#define IOMMULAB_NO_PASID 0xffffffffU
+
+/**
+ * enum iommulab_dma_fault - why a mock DMA stopped
+ * @IOMMULAB_DMA_FAULT_NONE: it did not; every byte moved
+ * @IOMMULAB_DMA_FAULT_BLOCKED: the device (or PASID) is in a blocked domain
+ * @IOMMULAB_DMA_FAULT_NOT_MAPPED: no IOPTE (or outside the aperture)
+ * @IOMMULAB_DMA_FAULT_PERMISSION: the IOPTE forbids the access
+ * @IOMMULAB_DMA_FAULT_NO_PASID: no domain is attached to the PASID
+ */
+enum iommulab_dma_fault {
+	IOMMULAB_DMA_FAULT_NONE = 0,
+	IOMMULAB_DMA_FAULT_BLOCKED = 1,
+	IOMMULAB_DMA_FAULT_NOT_MAPPED = 2,
+	IOMMULAB_DMA_FAULT_PERMISSION = 3,
+	IOMMULAB_DMA_FAULT_NO_PASID = 4,
+};
+
+/**
+ * struct iommulab_mock_dma - ioctl(IOMMULAB_MOCK_DMA)
+ * @size: sizeof(struct iommulab_mock_dma)
+ * @flags: IOMMULAB_DMA_*
+ * @rid: the device issuing the DMA, by requester ID; with
+ *	 IOMMULAB_DMA_DEV_ID by this fd's ID of it instead (a bound device's
+ *	 ID or a mock device's stdev ID). It must be one this fd plugged in
+ *	 or bound (else ENOENT), in a group owned by an fd (else EPERM).
+ * @pasid: with IOMMULAB_DMA_PASID, the PASID of the request
+ * @iova: the address the device uses
+ * @length: bytes, not 0, at most 64 MiB
+ * @uptr: the data to write, or where read data goes
+ * @out_done: bytes moved before the first fault
+ * @out_fault_iova: the IOVA that faulted
+ * @out_fault_reason: enum iommulab_dma_fault
+ * @__reserved: must be 0
+ *
+ * The device's request is translated by its IOMMU, IOPTE by IOPTE, like
+ * real DMA: it reaches pinned memory only through the domain attached to
+ * its RID (or PASID), obeys the IOPTE permissions, sets the accessed and
+ * (when tracking) dirty bits, and stops at the first fault without
+ * touching the faulting page. A fault is not an error of the call: it
+ * succeeds and reports it.
+ */
+struct iommulab_mock_dma {
+	__u32 size;
+	__u32 flags;
+	__u32 rid;
+	__u32 pasid;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 uptr;
+	__aligned_u64 out_done;
+	__aligned_u64 out_fault_iova;
+	__u32 out_fault_reason;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_MOCK_DMA _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_DMA)
 
 #endif

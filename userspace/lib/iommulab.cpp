@@ -371,3 +371,139 @@ int check_refs(const Iommufd &fd, const void *buf, uint64_t length,
 }
 
 } // namespace iommulab
+
+namespace iommulab {
+
+MockDomain::MockDomain(const Iommufd &fd, uint32_t pt_id, uint32_t dev_flags)
+	: fd_(&fd)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, pt_id);
+
+	cmd.mock_domain_flags.dev_flags = dev_flags;
+	fd.call("IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS", IOMMU_TEST_CMD, &cmd);
+	stdev_id_ = cmd.mock_domain_flags.out_stdev_id;
+	hwpt_id_ = cmd.mock_domain_flags.out_hwpt_id;
+	idev_id_ = cmd.mock_domain_flags.out_idev_id;
+}
+
+MockDomain::~MockDomain()
+{
+	if (stdev_id_)
+		destroy_quietly(*fd_, stdev_id_);
+}
+
+void MockDomain::destroy()
+{
+	fd_->destroy(stdev_id_);
+	stdev_id_ = 0;
+}
+
+uint32_t MockDomain::replace(uint32_t pt_id)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev_id_);
+
+	cmd.mock_domain_replace.pt_id = pt_id;
+	fd_->call("IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE", IOMMU_TEST_CMD, &cmd);
+	hwpt_id_ = cmd.mock_domain_replace.pt_id;
+	return hwpt_id_;
+}
+
+std::vector<MockDev> mock_group_alloc(const Iommufd &fd, uint32_t n,
+				      uint32_t dev_flags)
+{
+	std::vector<iommulab_mock_dev_info> info(n);
+	iommulab_mock_group_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.nr_devices = n;
+	cmd.dev_flags = dev_flags;
+	cmd.devs_uptr = reinterpret_cast<uintptr_t>(info.data());
+	fd.call("IOMMULAB_MOCK_GROUP_ALLOC", IOMMULAB_MOCK_GROUP_ALLOC, &cmd);
+	std::vector<MockDev> devs;
+	for (auto &i : info)
+		devs.push_back({i.stdev_id, i.rid});
+	return devs;
+}
+
+static uint32_t device_bind(const Iommufd &fd, uint32_t rid, uint64_t cookie)
+{
+	iommulab_device_bind cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.rid = rid;
+	cmd.cookie = cookie;
+	fd.call("IOMMULAB_DEVICE_BIND", IOMMULAB_DEVICE_BIND, &cmd);
+	return cmd.out_dev_id;
+}
+
+Device::Device(const Iommufd &fd, uint32_t rid, uint64_t cookie)
+	: Object(fd, device_bind(fd, rid, cookie))
+{
+}
+
+uint32_t Device::attach(uint32_t pt_id) const
+{
+	iommulab_device_attach cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = id();
+	cmd.pt_id = pt_id;
+	iommufd().call("IOMMULAB_DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH, &cmd);
+	return cmd.out_hwpt_id;
+}
+
+void Device::detach() const
+{
+	iommulab_device_detach cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = id();
+	iommufd().call("IOMMULAB_DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, &cmd);
+}
+
+static uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
+			   uint32_t flags, uint32_t data_type, const void *data,
+			   uint32_t data_len)
+{
+	iommu_hwpt_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.dev_id = dev_id;
+	cmd.pt_id = pt_id;
+	cmd.data_type = data_type;
+	cmd.data_len = data_len;
+	cmd.data_uptr = reinterpret_cast<uintptr_t>(data);
+	fd.call("IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC, &cmd);
+	return cmd.out_hwpt_id;
+}
+
+Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags)
+	: Object(fd, hwpt_alloc(fd, dev_id, pt_id, flags, 0, nullptr, 0))
+{
+}
+
+Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+	   uint32_t data_type, const void *data, uint32_t data_len)
+	: Object(fd, hwpt_alloc(fd, dev_id, pt_id, flags, data_type, data,
+				data_len))
+{
+}
+
+DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
+	      uint64_t len, bool write)
+{
+	iommulab_mock_dma cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = IOMMULAB_DMA_DEV_ID | (write ? IOMMULAB_DMA_WRITE : 0);
+	cmd.rid = dev_id;
+	cmd.iova = iova;
+	cmd.length = len;
+	cmd.uptr = reinterpret_cast<uintptr_t>(buf);
+	fd.call(write ? "IOMMULAB_MOCK_DMA(write)" : "IOMMULAB_MOCK_DMA(read)",
+		IOMMULAB_MOCK_DMA, &cmd);
+	return {cmd.out_done, cmd.out_fault_iova, cmd.out_fault_reason};
+}
+
+} // namespace iommulab

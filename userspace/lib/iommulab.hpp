@@ -159,6 +159,70 @@ private:
 	int fd_;
 };
 
+// A device made by IOMMU_TEST_OP_MOCK_DOMAIN(_FLAGS): plugged in, bound to
+// the fd and attached to an IOAS or HWPT. Destroying the stdev unplugs it.
+class MockDomain {
+public:
+	MockDomain(const Iommufd &fd, uint32_t pt_id, uint32_t dev_flags = 0);
+	~MockDomain();
+	MockDomain(const MockDomain &) = delete;
+	MockDomain &operator=(const MockDomain &) = delete;
+
+	uint32_t stdev_id() const { return stdev_id_; }
+	uint32_t hwpt_id() const { return hwpt_id_; }
+	uint32_t idev_id() const { return idev_id_; }
+	// MOCK_DOMAIN_REPLACE; returns the HWPT now used.
+	uint32_t replace(uint32_t pt_id);
+	void destroy();
+
+private:
+	const Iommufd *fd_;
+	uint32_t stdev_id_, hwpt_id_, idev_id_;
+};
+
+// One device of IOMMULAB_MOCK_GROUP_ALLOC.
+struct MockDev {
+	uint32_t stdev_id;
+	uint32_t rid;
+};
+
+// Plugs in a group of @n mock devices; the fd owns their stdev handles.
+std::vector<MockDev> mock_group_alloc(const Iommufd &fd, uint32_t n,
+				      uint32_t dev_flags = 0);
+
+// A device bound to the fd (IOMMULAB_DEVICE_BIND); destroying it unbinds.
+class Device : public Object {
+public:
+	Device(const Iommufd &fd, uint32_t rid, uint64_t cookie = 0);
+	// IOMMULAB_DEVICE_ATTACH (or replace); returns the HWPT used.
+	uint32_t attach(uint32_t pt_id) const;
+	void detach() const;
+};
+
+// A HWPT made by IOMMU_HWPT_ALLOC.
+class Hwpt : public Object {
+public:
+	// A paging HWPT on @ioas_id for @dev_id.
+	Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
+	     uint32_t flags = 0);
+	// A nested HWPT on parent @pt_id with driver data.
+	Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+	     uint32_t data_type, const void *data, uint32_t data_len);
+};
+
+// What a mock DMA did (IOMMULAB_MOCK_DMA).
+struct DmaResult {
+	uint64_t done;
+	uint64_t fault_iova;
+	uint32_t fault_reason;
+	bool ok() const { return fault_reason == IOMMULAB_DMA_FAULT_NONE; }
+};
+
+// The device @dev_id (a bound device's or stdev's ID of this fd) reads
+// (@write false) or writes @len bytes at @iova, from/to @buf.
+DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
+	      uint64_t len, bool write);
+
 // IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
 // long-term pins, else the errno (EIO: a count differs).
 int check_refs(const Iommufd &fd, const void *buf, uint64_t length,

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: devices, groups, binding to an fd, and attach/replace/detach.
+ *
+ * A pdev is a device plugged into the machine (today always a mock device),
+ * known to every fd by its requester ID. Devices that the IOMMU cannot
+ * isolate from one another form a group. Binding a device to an fd makes an
+ * iolab_device object (upstream's idev); the first bind of a group checks
+ * that the group is viable (no device of it has a kernel driver) and claims
+ * the whole group for that fd, moving every device of it into the blocked
+ * domain; the last unbind gives the group back to the kernel.
+ *
+ * iolab_devices_lock protects the RID registry, group membership and
+ * ownership, pdev.idev and pdev.kernel_driver. It is taken before any fd's
+ * attach_lock.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommu_driver.h"
+#include "iommulab_private.h"
+
+/**
+ * struct iolab_group - devices that share their isolation
+ * @kref: one reference per member
+ * @pdevs: the members (iolab_pdev.group_item)
+ * @owner: the fd the group is claimed by, NULL while kernel-owned
+ * @nr_bound: members bound to @owner
+ * @hwpt: the HWPT the attached members use (under @owner's attach_lock)
+ * @nr_attached: members attached to @hwpt (same lock)
+ */
+struct iolab_group {
+	struct kref kref;
+	struct list_head pdevs;
+	struct iolab_ctx *owner;
+	unsigned int nr_bound;
+	struct iolab_hwpt *hwpt;
+	unsigned int nr_attached;
+};
+
+/**
+ * struct iolab_pdev - a device plugged into the machine
+ * @kref: the plugging fd's stdev and a bound idev each hold one
+ * @dev: the hardware, as the IOMMU driver knows it
+ * @release: frees @dev when the last reference goes
+ * @group: its group (a reference)
+ * @group_item: entry in @group's list
+ * @creator: the fd that plugged it in; NULL once unplugged
+ * @kernel_driver: a (simulated) kernel driver is bound
+ * @idev: the fd binding of the device, NULL when unbound
+ */
+struct iolab_pdev {
+	struct kref kref;
+	struct iolab_dev *dev;
+	void (*release)(struct iolab_dev *dev);
+	struct iolab_group *group;
+	struct list_head group_item;
+	struct iolab_ctx *creator;
+	bool kernel_driver;
+	struct iolab_device *idev;
+};
+
+static DEFINE_MUTEX(iolab_devices_lock);
+static DEFINE_XARRAY(iolab_devices);
+
+struct iolab_dev *iolab_pdev_dev(struct iolab_pdev *pdev)
+{
+	return pdev->dev;
+}
+
+struct iolab_dev *iolab_device_dev(struct iolab_device *idev)
+{
+	return idev->pdev->dev;
+}
+
+static void iolab_group_release(struct kref *kref)
+{
+	kfree(container_of(kref, struct iolab_group, kref));
+}
+
+/* Called with iolab_devices_lock held by kref_put_mutex(); drops it. */
+static void iolab_pdev_release(struct kref *kref)
+{
+	struct iolab_pdev *pdev = container_of(kref, struct iolab_pdev, kref);
+
+	list_del(&pdev->group_item);
+	kref_put(&pdev->group->kref, iolab_group_release);
+	mutex_unlock(&iolab_devices_lock);
+	pdev->release(pdev->dev);
+	kfree(pdev);
+}
+
+void iolab_pdev_put(struct iolab_pdev *pdev)
+{
+	kref_put_mutex(&pdev->kref, iolab_pdev_release, &iolab_devices_lock);
+}
+
+/**
+ * iolab_pdev_plug() - plug a device in
+ * @dev: the hardware
+ * @release: frees @dev after the last user is gone
+ * @creator: the fd plugging it in
+ * @sibling: a device whose group it joins, or NULL for a group of its own
+ *
+ * Return: the pdev with one reference (the creator's), or ERR_PTR.
+ */
+struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
+				   void (*release)(struct iolab_dev *dev),
+				   struct iolab_ctx *creator,
+				   struct iolab_pdev *sibling)
+{
+	struct iolab_group *group = NULL;
+	struct iolab_pdev *pdev;
+	int rc;
+
+	pdev = kzalloc(sizeof(*pdev), GFP_KERNEL_ACCOUNT);
+	if (!pdev)
+		return ERR_PTR(-ENOMEM);
+	if (!sibling) {
+		group = kzalloc(sizeof(*group), GFP_KERNEL_ACCOUNT);
+		if (!group) {
+			kfree(pdev);
+			return ERR_PTR(-ENOMEM);
+		}
+		kref_init(&group->kref);
+		INIT_LIST_HEAD(&group->pdevs);
+	}
+	kref_init(&pdev->kref);
+	pdev->dev = dev;
+	pdev->release = release;
+	pdev->creator = creator;
+
+	mutex_lock(&iolab_devices_lock);
+	rc = xa_insert(&iolab_devices, dev->rid, pdev, GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		mutex_unlock(&iolab_devices_lock);
+		kfree(group);
+		kfree(pdev);
+		return ERR_PTR(rc);
+	}
+	if (sibling) {
+		group = sibling->group;
+		kref_get(&group->kref);
+	}
+	pdev->group = group;
+	list_add_tail(&pdev->group_item, &group->pdevs);
+	mutex_unlock(&iolab_devices_lock);
+	return pdev;
+}
+
+/* Unplug: the RID disappears; a binding keeps the device until unbound. */
+void iolab_pdev_unplug(struct iolab_pdev *pdev)
+{
+	mutex_lock(&iolab_devices_lock);
+	xa_erase(&iolab_devices, pdev->dev->rid);
+	pdev->creator = NULL;
+	mutex_unlock(&iolab_devices_lock);
+	iolab_pdev_put(pdev);
+}
+
+/* A kernel driver binds to (or leaves) an unbound device. */
+int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound)
+{
+	int rc = 0;
+
+	mutex_lock(&iolab_devices_lock);
+	if (pdev->group->owner)
+		rc = -EBUSY;
+	else
+		pdev->kernel_driver = bound;
+	mutex_unlock(&iolab_devices_lock);
+	return rc;
+}
+
+/*
+ * The device @ctx may make issue DMA: one it plugged in or bound, in a
+ * group some fd owns (a kernel-owned group's DMA is the kernel's: EPERM).
+ * Returns it with a reference in *@pdevp.
+ */
+struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
+				    struct iolab_pdev **pdevp)
+{
+	struct iolab_pdev *pdev;
+	struct iolab_dev *dev;
+
+	mutex_lock(&iolab_devices_lock);
+	pdev = xa_load(&iolab_devices, rid);
+	if (!pdev ||
+	    (pdev->creator != ctx && (!pdev->idev || pdev->idev->ctx != ctx))) {
+		dev = ERR_PTR(-ENOENT);
+	} else if (!pdev->group->owner) {
+		dev = ERR_PTR(-EPERM);
+	} else {
+		kref_get(&pdev->kref);
+		*pdevp = pdev;
+		dev = pdev->dev;
+	}
+	mutex_unlock(&iolab_devices_lock);
+	return dev;
+}
+
+/* Every device of @group into the blocked domain. */
+static void iolab_group_block(struct iolab_group *group)
+{
+	struct iolab_pdev *pdev;
+
+	list_for_each_entry(pdev, &group->pdevs, group_item)
+		pdev->dev->ops->attach_dev(pdev->dev->ops->blocked_domain,
+					   pdev->dev);
+}
+
+/**
+ * iolab_device_bind() - bind @pdev to @ctx
+ * @ctx: the fd
+ * @pdev: the device
+ * @cookie: the user's cookie
+ * @out: the new device object, not yet finalized
+ *
+ * Return: 0; EBUSY if the device is bound already, or its group is owned
+ * by another fd or not viable; ENOMEM.
+ */
+int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
+		      u64 cookie, struct iolab_device **out)
+{
+	struct iolab_group *group = pdev->group;
+	struct iolab_device *idev;
+	struct iolab_pdev *member;
+	int rc = 0;
+
+	mutex_lock(&iolab_devices_lock);
+	if (pdev->idev || (group->owner && group->owner != ctx)) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	if (!group->owner) {
+		list_for_each_entry(member, &group->pdevs, group_item) {
+			if (member->kernel_driver) {
+				rc = -EBUSY;
+				goto out_unlock;
+			}
+		}
+	}
+	idev = (struct iolab_device *)iolab_object_alloc(ctx, sizeof(*idev),
+							 IOLAB_OBJ_DEVICE);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_unlock;
+	}
+	idev->ctx = ctx;
+	idev->cookie = cookie;
+	idev->pdev = pdev;
+	kref_get(&pdev->kref);
+	if (!group->owner) {
+		iolab_group_block(group);
+		group->owner = ctx;
+	}
+	group->nr_bound++;
+	pdev->idev = idev;
+	*out = idev;
+out_unlock:
+	mutex_unlock(&iolab_devices_lock);
+	return rc;
+}
+
+/* Give the binding back; the last one returns the group to the kernel. */
+static void iolab_device_unbind(struct iolab_device *idev)
+{
+	struct iolab_pdev *pdev = idev->pdev;
+	struct iolab_group *group = pdev->group;
+
+	mutex_lock(&iolab_devices_lock);
+	pdev->idev = NULL;
+	if (!--group->nr_bound)
+		group->owner = NULL;
+	mutex_unlock(&iolab_devices_lock);
+	iolab_pdev_put(pdev);
+}
+
+static void iolab_hwpt_put_attached(struct iolab_ctx *ctx,
+				    struct iolab_hwpt *hwpt)
+{
+	lockdep_assert_held(&ctx->attach_lock);
+	hwpt->nr_devices--;
+	if (hwpt->auto_domain && !hwpt->nr_devices)
+		list_del_init(&hwpt->ioas_item);
+	if (hwpt->auto_domain && !hwpt->nr_devices)
+		iolab_object_put_and_try_destroy(ctx, &hwpt->obj);
+	else
+		iolab_put_object(&hwpt->obj);
+}
+
+/* Attach (or move) @idev's RID to @hwpt. Holds ctx->attach_lock. */
+static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt)
+{
+	struct iolab_group *group = idev->pdev->group;
+	struct iolab_dev *dev = idev->pdev->dev;
+	struct iolab_hwpt *old = idev->hwpt;
+	int rc;
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	if (old == hwpt)
+		return 0;
+	/* Devices of one group share one HWPT, as upstream requires. */
+	if (group->hwpt && group->hwpt != hwpt &&
+	    !(group->nr_attached == 1 && old))
+		return -EINVAL;
+	rc = dev->ops->attach_dev(hwpt->domain, dev);
+	if (rc)
+		return rc;
+	refcount_inc(&hwpt->obj.users);
+	hwpt->nr_devices++;
+	idev->hwpt = hwpt;
+	group->hwpt = hwpt;
+	if (old)
+		iolab_hwpt_put_attached(idev->ctx, old);
+	else
+		group->nr_attached++;
+	return 0;
+}
+
+/*
+ * Attach to an IOAS: reuse an automatic HWPT of it that the device can
+ * use, or make a new one.
+ */
+static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
+			     u32 *hwpt_id)
+{
+	struct iolab_ctx *ctx = idev->ctx;
+	struct iolab_hwpt *hwpt;
+	int rc;
+
+	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
+		rc = iolab_attach_hwpt(idev, hwpt);
+		if (!rc) {
+			*hwpt_id = hwpt->obj.id;
+			return 0;
+		}
+		if (rc != -EINVAL)
+			return rc;
+	}
+
+	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->pdev->dev, 0, true);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = iolab_attach_hwpt(idev, hwpt);
+	if (rc) {
+		iolab_hwpt_destroy(&hwpt->obj);
+		iolab_object_abort(ctx, &hwpt->obj);
+		return rc;
+	}
+	list_add_tail(&hwpt->ioas_item, &ioas->hwpts);
+	*hwpt_id = hwpt->obj.id;
+	iolab_object_finalize(ctx, &hwpt->obj);
+	return 0;
+}
+
+/**
+ * iolab_device_attach() - attach or replace the domain of a device's RID
+ * @idev: the bound device
+ * @pt_id: an IOAS or a HWPT of the same fd
+ * @hwpt_id: the HWPT now used
+ *
+ * Return: 0; ENOENT for a bad @pt_id; EINVAL when the device cannot use
+ * the HWPT or its group uses another one; ENOMEM. On failure the device
+ * keeps its old attachment.
+ */
+int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
+{
+	struct iolab_ctx *ctx = idev->ctx;
+	struct iolab_object *pt;
+	int rc;
+
+	pt = iolab_get_object(ctx, pt_id, IOLAB_OBJ_ANY);
+	if (IS_ERR(pt))
+		return PTR_ERR(pt);
+	mutex_lock(&ctx->attach_lock);
+	switch (pt->type) {
+	case IOLAB_OBJ_IOAS:
+		rc = iolab_attach_ioas(idev, container_of(pt, struct iolab_ioas,
+							  obj), hwpt_id);
+		break;
+	case IOLAB_OBJ_HWPT_PAGING:
+	case IOLAB_OBJ_HWPT_NESTED:
+		rc = iolab_attach_hwpt(idev, container_of(pt, struct iolab_hwpt,
+							  obj));
+		*hwpt_id = pt_id;
+		break;
+	default:
+		rc = -EINVAL;
+	}
+	mutex_unlock(&ctx->attach_lock);
+	iolab_put_object(pt);
+	return rc;
+}
+
+/* Back to the blocked domain. EINVAL if not attached. */
+int iolab_device_detach(struct iolab_device *idev)
+{
+	struct iolab_group *group = idev->pdev->group;
+	struct iolab_dev *dev = idev->pdev->dev;
+	struct iolab_ctx *ctx = idev->ctx;
+	struct iolab_hwpt *old;
+
+	mutex_lock(&ctx->attach_lock);
+	old = idev->hwpt;
+	if (!old) {
+		mutex_unlock(&ctx->attach_lock);
+		return -EINVAL;
+	}
+	dev->ops->attach_dev(dev->ops->blocked_domain, dev);
+	idev->hwpt = NULL;
+	if (!--group->nr_attached)
+		group->hwpt = NULL;
+	iolab_hwpt_put_attached(ctx, old);
+	mutex_unlock(&ctx->attach_lock);
+	return 0;
+}
+
+/* Object destroy: detach, then unbind. */
+void iolab_device_destroy(struct iolab_object *obj)
+{
+	struct iolab_device *idev = container_of(obj, struct iolab_device, obj);
+
+	iolab_device_detach(idev);
+	iolab_device_unbind(idev);
+}
+
+struct iolab_device *iolab_get_device(struct iolab_ctx *ctx, u32 id)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_DEVICE);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	return container_of(obj, struct iolab_device, obj);
+}
+
+int iolab_device_bind_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_device_bind *cmd = ucmd->cmd;
+	struct iolab_device *idev;
+	struct iolab_pdev *pdev;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	mutex_lock(&iolab_devices_lock);
+	pdev = xa_load(&iolab_devices, cmd->rid);
+	if (pdev)
+		kref_get(&pdev->kref);
+	mutex_unlock(&iolab_devices_lock);
+	if (!pdev)
+		return -ENOENT;
+
+	rc = iolab_device_bind(ucmd->ctx, pdev, cmd->cookie, &idev);
+	if (rc)
+		goto out_put;
+	cmd->out_dev_id = idev->obj.id;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		iolab_device_unbind(idev);
+		iolab_object_abort(ucmd->ctx, &idev->obj);
+		goto out_put;
+	}
+	iolab_object_finalize(ucmd->ctx, &idev->obj);
+out_put:
+	iolab_pdev_put(pdev);
+	return rc;
+}
+
+int iolab_device_attach_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_device_attach *cmd = ucmd->cmd;
+	struct iolab_device *idev;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = iolab_device_attach(idev, cmd->pt_id, &cmd->out_hwpt_id);
+	if (!rc)
+		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
+int iolab_device_detach_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_device_detach *cmd = ucmd->cmd;
+	struct iolab_device *idev;
+	int rc;
+
+	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	rc = iolab_device_detach(idev);
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
+int iolab_get_hw_info(struct iolab_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	void __user *uptr = u64_to_user_ptr(cmd->data_uptr);
+	struct iolab_device *idev;
+	struct iolab_dev *dev;
+	u8 data[64] = {};
+	u32 len, type = 0;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
+		return -EOPNOTSUPP;
+	if (cmd->data_len && !cmd->data_uptr)
+		return -EINVAL;
+	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	dev = idev->pdev->dev;
+
+	len = dev->ops->hw_info(dev, data, sizeof(data), &type);
+	if (cmd->data_len) {
+		if (copy_to_user(uptr, data, min(len, cmd->data_len)) ||
+		    (cmd->data_len > len &&
+		     clear_user(uptr + len, cmd->data_len - len))) {
+			rc = -EFAULT;
+			goto out_put;
+		}
+	}
+	cmd->data_len = len;
+	cmd->out_data_type = type;
+	cmd->out_max_pasid_log2 = dev->ops->max_pasid_log2(dev);
+	cmd->out_capabilities = 0;
+	if (dev->ops->capable(dev, IOLAB_CAP_DIRTY_TRACKING))
+		cmd->out_capabilities |= IOMMU_HW_CAP_DIRTY_TRACKING;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iolab_put_object(&idev->obj);
+	return rc;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: HWPT objects. A paging HWPT is an IOMMU domain that mirrors an
+ * IOAS (every map and unmap of the IOAS reaches it); a nested HWPT is a
+ * user stage 1 on top of a NEST_PARENT paging HWPT.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "iommu_driver.h"
+#include "iommulab_private.h"
+
+#define IOLAB_HWPT_ALLOC_FLAGS                                              \
+	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |    \
+	 IOMMU_HWPT_ALLOC_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+
+/* An ERR_PTR from iolab_object_alloc() converts unchanged. */
+static_assert(offsetof(struct iolab_hwpt, obj) == 0);
+
+/**
+ * iolab_hwpt_paging_alloc() - a paging HWPT mirroring @ioas, for @dev
+ * @ctx: the fd
+ * @ioas: the IOAS; the HWPT takes a users reference on it
+ * @dev: the device the domain must suit
+ * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT / _DIRTY_TRACKING
+ * @auto_domain: made by an attach, destroyed with its last device
+ *
+ * Return: the HWPT, filled with the IOAS's mappings but not yet finalized.
+ */
+struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
+					   struct iolab_ioas *ioas,
+					   struct iolab_dev *dev, u32 flags,
+					   bool auto_domain)
+{
+	u32 dflags = 0;
+	struct iolab_hwpt *hwpt;
+	int rc;
+
+	if (flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
+		dflags |= IOLAB_DOMAIN_NEST_PARENT;
+	if (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		dflags |= IOLAB_DOMAIN_DIRTY_TRACKING;
+
+	hwpt = (struct iolab_hwpt *)iolab_object_alloc(ctx, sizeof(*hwpt),
+						       IOLAB_OBJ_HWPT_PAGING);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ctx = ctx;
+	hwpt->auto_domain = auto_domain;
+	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	INIT_LIST_HEAD(&hwpt->ioas_item);
+	hwpt->domain = dev->ops->domain_alloc_paging(dev, dflags);
+	if (IS_ERR(hwpt->domain)) {
+		rc = PTR_ERR(hwpt->domain);
+		goto err_abort;
+	}
+	rc = iolab_iopt_add_domain(&ioas->iopt, hwpt->domain);
+	if (rc)
+		goto err_free;
+	refcount_inc(&ioas->obj.users);
+	hwpt->ioas = ioas;
+	return hwpt;
+
+err_free:
+	hwpt->domain->ops->free(hwpt->domain);
+err_abort:
+	iolab_object_abort(ctx, &hwpt->obj);
+	return ERR_PTR(rc);
+}
+
+/* Object destroy; also undoes a HWPT that was never finalized. */
+void iolab_hwpt_destroy(struct iolab_object *obj)
+{
+	struct iolab_hwpt *hwpt = container_of(obj, struct iolab_hwpt, obj);
+
+	if (hwpt->ioas) {
+		iolab_iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
+		hwpt->domain->ops->free(hwpt->domain);
+		iolab_put_object(&hwpt->ioas->obj);
+	} else {
+		hwpt->domain->ops->free(hwpt->domain);
+		iolab_put_object(&hwpt->parent->obj);
+	}
+}
+
+struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_ANY);
+
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	if (obj->type != IOLAB_OBJ_HWPT_PAGING &&
+	    obj->type != IOLAB_OBJ_HWPT_NESTED) {
+		iolab_put_object(obj);
+		return ERR_PTR(-ENOENT);
+	}
+	return container_of(obj, struct iolab_hwpt, obj);
+}
+
+static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
+						  struct iolab_hwpt *parent,
+						  struct iolab_dev *dev,
+						  struct iommu_hwpt_alloc *cmd)
+{
+	struct iolab_hwpt *hwpt;
+	int rc;
+
+	if (!parent->nest_parent)
+		return ERR_PTR(-EINVAL);
+	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (cmd->data_type == IOMMU_HWPT_DATA_NONE)
+		return ERR_PTR(-EINVAL);
+
+	hwpt = (struct iolab_hwpt *)iolab_object_alloc(ctx, sizeof(*hwpt),
+						       IOLAB_OBJ_HWPT_NESTED);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	hwpt->ctx = ctx;
+	INIT_LIST_HEAD(&hwpt->ioas_item);
+	hwpt->domain = dev->ops->domain_alloc_nested(dev, parent->domain,
+						     cmd->data_type,
+						     u64_to_user_ptr(cmd->data_uptr),
+						     cmd->data_len);
+	if (IS_ERR(hwpt->domain)) {
+		rc = PTR_ERR(hwpt->domain);
+		iolab_object_abort(ctx, &hwpt->obj);
+		return ERR_PTR(rc);
+	}
+	refcount_inc(&parent->obj.users);
+	hwpt->parent = parent;
+	return hwpt;
+}
+
+int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct iolab_ctx *ctx = ucmd->ctx;
+	struct iolab_hwpt *hwpt = NULL;
+	struct iolab_device *idev;
+	struct iolab_object *pt;
+	int rc;
+
+	if (cmd->__reserved || cmd->__reserved2)
+		return -EOPNOTSUPP;
+	if (cmd->flags & ~IOLAB_HWPT_ALLOC_FLAGS)
+		return -EOPNOTSUPP;
+	/* iommulab has no fault queues yet. */
+	if (cmd->flags & IOMMU_HWPT_ALLOC_FAULT_ID_VALID)
+		return -EOPNOTSUPP;
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+		return -EINVAL;
+
+	idev = iolab_get_device(ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	pt = iolab_get_object(ctx, cmd->pt_id, IOLAB_OBJ_ANY);
+	if (IS_ERR(pt)) {
+		rc = PTR_ERR(pt);
+		goto out_idev;
+	}
+
+	mutex_lock(&ctx->attach_lock);
+	switch (pt->type) {
+	case IOLAB_OBJ_IOAS:
+		if (cmd->data_type != IOMMU_HWPT_DATA_NONE)
+			hwpt = ERR_PTR(-EINVAL);
+		else
+			hwpt = iolab_hwpt_paging_alloc(ctx,
+						       container_of(pt, struct iolab_ioas, obj),
+						       iolab_device_dev(idev), cmd->flags,
+						       false);
+		break;
+	case IOLAB_OBJ_HWPT_PAGING:
+		hwpt = iolab_hwpt_nested_alloc(ctx,
+					       container_of(pt, struct iolab_hwpt, obj),
+					       iolab_device_dev(idev), cmd);
+		break;
+	default:
+		hwpt = ERR_PTR(-EINVAL);
+	}
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		iolab_hwpt_destroy(&hwpt->obj);
+		iolab_object_abort(ctx, &hwpt->obj);
+		goto out_unlock;
+	}
+	iolab_object_finalize(ctx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ctx->attach_lock);
+	iolab_put_object(pt);
+out_idev:
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
+int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iolab_hwpt *hwpt;
+	u32 done = 0;
+	int rc = 0, rc2;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
+		return -EINVAL;
+	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->hwpt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	if (hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	if (cmd->entry_num)
+		rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
+				u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
+				cmd->entry_len, cmd->entry_num, &done);
+	cmd->entry_num = done;
+	rc2 = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!rc)
+		rc = rc2;
+out_put:
+	iolab_put_object(&hwpt->obj);
+	return rc;
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommulab: the interface between the iommufd-style core and an IOMMU
+ * driver, shaped like the kernel's struct iommu_ops / iommu_domain_ops.
+ *
+ * The core (device.c, hw_pagetable.c, io_pagetable.c) only ever calls
+ * through these ops; the mock IOMMU (mock_iommu.c) is one implementation.
+ * Comparing the aux-domain and PASID paths fairly depends on that.
+ */
+#ifndef _IOMMULAB_IOMMU_DRIVER_H
+#define _IOMMULAB_IOMMU_DRIVER_H
+
+#include <linux/types.h>
+
+struct iolab_dev;
+struct iolab_domain;
+
+/* Protection bits of a mapping */
+#define IOLAB_IOMMU_READ (1 << 0)
+#define IOLAB_IOMMU_WRITE (1 << 1)
+
+enum iolab_domain_type {
+	IOLAB_DOMAIN_BLOCKED,	/* every DMA faults */
+	IOLAB_DOMAIN_PAGING,	/* an I/O page table the core maps into */
+	IOLAB_DOMAIN_NESTED,	/* a user stage 1 on top of a paging parent */
+};
+
+/* Flags of iolab_iommu_ops.domain_alloc_paging() */
+#define IOLAB_DOMAIN_NEST_PARENT (1 << 0)
+#define IOLAB_DOMAIN_DIRTY_TRACKING (1 << 1)
+
+/* Capabilities a device's IOMMU reports (iolab_iommu_ops.capable) */
+enum iolab_iommu_cap {
+	IOLAB_CAP_DIRTY_TRACKING,
+	IOLAB_CAP_PASID,
+};
+
+/**
+ * struct iolab_domain - a translation context, as the core sees it
+ * @ops: the driver's domain ops
+ * @type: enum iolab_domain_type
+ * @pgsize_bitmap: supported IOPTE sizes (bit n: 1 << n bytes)
+ * @aperture_start: first IOVA the domain can translate
+ * @aperture_end: last IOVA the domain can translate
+ * @parent: for a nested domain, the paging domain of stage 2
+ *
+ * Drivers embed it in their own domain structure.
+ */
+struct iolab_domain {
+	const struct iolab_domain_ops *ops;
+	enum iolab_domain_type type;
+	unsigned long pgsize_bitmap;
+	u64 aperture_start;
+	u64 aperture_end;
+	struct iolab_domain *parent;
+};
+
+/**
+ * struct iolab_domain_ops - what a domain can do
+ * @map_pages: map [@iova, @iova + @len) to physical [@paddr, ...) with
+ *	       @prot; on failure nothing of this call stays mapped
+ * @unmap_pages: unmap [@iova, @iova + @len); returns the bytes removed
+ * @iova_to_phys: look up a translation (0 if none), no side effects
+ * @iotlb_sync: drop cached translations of a range; the core calls it
+ *		after every unmap, before the pages can be reused
+ * @set_dirty_tracking: start/stop recording DMA writes in the IOPTEs
+ * @read_and_clear_dirty: report dirty IOPTEs of a range into a bitmap
+ * @cache_invalidate_user: nested domains: a user IOTLB invalidation of
+ *			   @data_type, @entry_num entries of @entry_len bytes;
+ *			   sets *@done to the entries handled
+ * @free: release the domain; it is attached to nothing any more
+ */
+struct iolab_domain_ops {
+	int (*map_pages)(struct iolab_domain *domain, u64 iova, u64 paddr,
+			 u64 len, int prot);
+	u64 (*unmap_pages)(struct iolab_domain *domain, u64 iova, u64 len);
+	u64 (*iova_to_phys)(struct iolab_domain *domain, u64 iova);
+	void (*iotlb_sync)(struct iolab_domain *domain, u64 iova, u64 len);
+	int (*set_dirty_tracking)(struct iolab_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iolab_domain *domain, u64 iova,
+				    u64 len, bool clear, u64 page_size,
+				    unsigned long *bitmap);
+	int (*cache_invalidate_user)(struct iolab_domain *domain,
+				     const void __user *data, u32 data_type,
+				     u32 entry_len, u32 entry_num, u32 *done);
+	void (*free)(struct iolab_domain *domain);
+};
+
+/**
+ * struct iolab_iommu_ops - the driver's entry points for a device
+ * @domain_alloc_paging: a new paging domain suited to @dev; IOLAB_DOMAIN_*
+ *			 @flags; ERR_PTR on failure (EOPNOTSUPP: a flag the
+ *			 device's IOMMU cannot honour)
+ * @domain_alloc_nested: a nested domain on @parent from user data of
+ *			 @data_type (@data, @data_len bytes)
+ * @blocked_domain: the shared domain that blocks all DMA
+ * @attach_dev: make @domain translate @dev's requests without a PASID
+ *		(its RID); EINVAL if @dev cannot use @domain
+ * @set_dev_pasid: make @domain translate @dev's requests with @pasid;
+ *		   NULL @domain removes the PASID's translation
+ * @capable: whether @dev's IOMMU has enum iolab_iommu_cap @cap
+ * @hw_info: fill @data (@len bytes at most) with the driver's info record;
+ *	     returns its full length and sets *@type
+ * @max_pasid_log2: PASID width of @dev, 0 without PASID support
+ */
+struct iolab_iommu_ops {
+	struct iolab_domain *(*domain_alloc_paging)(struct iolab_dev *dev,
+						    u32 flags);
+	struct iolab_domain *(*domain_alloc_nested)(struct iolab_dev *dev,
+						    struct iolab_domain *parent,
+						    u32 data_type,
+						    const void __user *data,
+						    u32 data_len);
+	struct iolab_domain *blocked_domain;
+	int (*attach_dev)(struct iolab_domain *domain, struct iolab_dev *dev);
+	int (*set_dev_pasid)(struct iolab_domain *domain, struct iolab_dev *dev,
+			     u32 pasid);
+	bool (*capable)(struct iolab_dev *dev, enum iolab_iommu_cap cap);
+	u32 (*hw_info)(struct iolab_dev *dev, void *data, u32 len, u32 *type);
+	u8 (*max_pasid_log2)(struct iolab_dev *dev);
+};
+
+/**
+ * struct iolab_dev - a device behind an IOMMU, as the core sees it
+ * @ops: the IOMMU driver that translates this device's DMA
+ * @rid: requester ID (bus/device/function) carried by its DMA requests
+ */
+struct iolab_dev {
+	const struct iolab_iommu_ops *ops;
+	u32 rid;
+};
+
+#endif

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: the mock IOMMU, the one implementation of iommu_driver.h.
+ *
+ * It behaves like hardware: a paging domain is a radix I/O page table
+ * (pt/iolab_pt.c) whose IOPTEs carry permission, accessed and dirty bits;
+ * each mock device has a context (the domain its RID uses, and one per
+ * PASID) that the DMA engine looks up for every request; a small IOTLB per
+ * domain caches translations until the core syncs it after an unmap.
+ *
+ * Two page-table flavours: upstream's selftest one (2 KiB IOPTEs, plus
+ * 1 MiB ones for MOCK_FLAGS_DEVICE_HUGE_IOVA devices, aperture
+ * MOCK_APERTURE_START..LAST), and a "4 KiB" one (IOMMULAB_MOCK_DEV_4K:
+ * 4 KiB, 2 MiB and 1 GiB IOPTEs over a 48-bit aperture).
+ *
+ * Locks, in the order they nest:
+ *   mock_dev.ctx_rwsem   the device context; DMA holds it for read for a
+ *			  whole request, attach/set_dev_pasid for write
+ *   mock_domain.lock	  the page table's shape: map/unmap/dirty-tracking
+ *			  changes take it for write, DMA walks for read
+ *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
+ */
+#include <linux/highmem.h>
+#include <linux/idr.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/rwsem.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include <iommulab/iommufd_test.h>
+#include <iommulab/iommulab.h>
+
+#include "iommu_driver.h"
+#include "mock_iommu.h"
+#include "pt/iolab_pt.h"
+
+#define MOCK_IOTLB_ENTRIES 16
+#define MOCK_SELFTEST_PGSIZE (PAGE_SIZE / 2)
+#define MOCK_SELFTEST_HUGE (512 * MOCK_SELFTEST_PGSIZE)
+
+struct mock_iotlb_entry {
+	bool valid;
+	bool writable;
+	bool dirty_done;	/* the IOPTE's DIRTY bit was set by a walk */
+	u64 iova_pfn;		/* IOVA >> leaf_shift */
+	u64 pa;			/* physical address of that IOVA page */
+};
+
+struct mock_domain {
+	struct iolab_domain domain;
+	u32 flavour;
+	bool nest_parent;
+	bool dirty_tracking;	/* under @lock */
+	struct rw_semaphore lock;
+	struct iolab_pt pt;
+	spinlock_t iotlb_lock;
+	struct mock_iotlb_entry iotlb[MOCK_IOTLB_ENTRIES];
+};
+
+struct mock_nested {
+	struct iolab_domain domain;
+	u64 s1_offset;		/* stage 1: IOVA -> IOVA + s1_offset */
+	spinlock_t lock;	/* protects @iotlb */
+	u32 iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
+};
+
+static const struct iolab_domain_ops mock_paging_ops;
+static const struct iolab_domain_ops mock_nested_ops;
+static const struct iolab_domain_ops mock_blocked_ops = {};
+static const struct iolab_iommu_ops mock_iommu_ops;
+
+static struct iolab_domain mock_blocked_domain = {
+	.ops = &mock_blocked_ops,
+	.type = IOLAB_DOMAIN_BLOCKED,
+};
+
+static DEFINE_IDA(mock_rid_ida);
+
+static struct mock_dev *to_mock_dev(struct iolab_dev *dev)
+{
+	return container_of(dev, struct mock_dev, dev);
+}
+
+static struct mock_domain *to_mock_domain(struct iolab_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static struct mock_nested *to_mock_nested(struct iolab_domain *domain)
+{
+	return container_of(domain, struct mock_nested, domain);
+}
+
+/* Page-table pages for the library: zeroed, charged to the user. */
+static void *mock_pt_alloc(void *cookie)
+{
+	return (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+}
+
+static void mock_pt_free(void *cookie, void *table)
+{
+	free_page((unsigned long)table);
+}
+
+static u64 mock_pt_virt_to_phys(void *cookie, void *table)
+{
+	return virt_to_phys(table);
+}
+
+static void *mock_pt_phys_to_virt(void *cookie, u64 phys)
+{
+	return phys_to_virt(phys);
+}
+
+static const struct iolab_pt_ops mock_pt_ops = {
+	.alloc_table = mock_pt_alloc,
+	.free_table = mock_pt_free,
+	.virt_to_phys = mock_pt_virt_to_phys,
+	.phys_to_virt = mock_pt_phys_to_virt,
+};
+
+/* The page-table format a device of @flags uses. */
+static void mock_flavour_cfg(u32 flags, struct iolab_pt_cfg *cfg,
+			     u64 *aperture_end)
+{
+	if (flags & IOMMULAB_MOCK_DEV_4K) {
+		cfg->leaf_shift = 12;
+		cfg->ias = 48;
+		cfg->leaf_sizes = SZ_4K | SZ_2M | SZ_1G;
+		*aperture_end = (1ULL << 48) - 1;
+	} else {
+		cfg->leaf_shift = ilog2(MOCK_SELFTEST_PGSIZE);
+		cfg->ias = 32;
+		cfg->leaf_sizes = MOCK_SELFTEST_PGSIZE;
+		if (flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)
+			cfg->leaf_sizes |= MOCK_SELFTEST_HUGE;
+		*aperture_end = MOCK_APERTURE_LAST;
+	}
+}
+
+/* Flags that make two devices need different page tables. */
+static u32 mock_flavour_of(u32 dev_flags)
+{
+	return dev_flags & (IOMMULAB_MOCK_DEV_4K | MOCK_FLAGS_DEVICE_HUGE_IOVA);
+}
+
+static struct iolab_domain *mock_domain_alloc_paging(struct iolab_dev *dev,
+						     u32 flags)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	struct iolab_pt_cfg cfg;
+	struct mock_domain *mock;
+	int rc;
+
+	if (flags & ~(IOLAB_DOMAIN_NEST_PARENT | IOLAB_DOMAIN_DIRTY_TRACKING))
+		return ERR_PTR(-EOPNOTSUPP);
+	if ((flags & IOLAB_DOMAIN_DIRTY_TRACKING) &&
+	    (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
+		return ERR_PTR(-EOPNOTSUPP);
+
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL_ACCOUNT);
+	if (!mock)
+		return ERR_PTR(-ENOMEM);
+	mock->flavour = mock_flavour_of(mdev->flags);
+	mock->nest_parent = flags & IOLAB_DOMAIN_NEST_PARENT;
+	mock_flavour_cfg(mdev->flags, &cfg, &mock->domain.aperture_end);
+	rc = iolab_pt_init(&mock->pt, &cfg, &mock_pt_ops, mock);
+	if (rc) {
+		kfree(mock);
+		return ERR_PTR(rc);
+	}
+	init_rwsem(&mock->lock);
+	spin_lock_init(&mock->iotlb_lock);
+	mock->domain.ops = &mock_paging_ops;
+	mock->domain.type = IOLAB_DOMAIN_PAGING;
+	mock->domain.pgsize_bitmap = cfg.leaf_sizes;
+	mock->domain.aperture_start = MOCK_APERTURE_START;
+	return &mock->domain;
+}
+
+static void mock_domain_free(struct iolab_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	iolab_pt_destroy(&mock->pt);
+	kfree(mock);
+}
+
+static int mock_domain_map_pages(struct iolab_domain *domain, u64 iova,
+				 u64 paddr, u64 len, int prot)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	unsigned int pt_prot = 0;
+	int rc;
+
+	if (prot & IOLAB_IOMMU_READ)
+		pt_prot |= IOLAB_PT_READ;
+	if (prot & IOLAB_IOMMU_WRITE)
+		pt_prot |= IOLAB_PT_WRITE;
+	down_write(&mock->lock);
+	rc = iolab_pt_map(&mock->pt, iova, paddr, len, pt_prot, NULL);
+	up_write(&mock->lock);
+	return rc;
+}
+
+static void mock_iotlb_flush(struct mock_domain *mock, u64 iova, u64 len)
+{
+	u64 first = iova >> mock->pt.cfg.leaf_shift;
+	u64 last = (iova + len - 1) >> mock->pt.cfg.leaf_shift;
+	unsigned int i;
+
+	spin_lock(&mock->iotlb_lock);
+	for (i = 0; i != MOCK_IOTLB_ENTRIES; i++)
+		if (mock->iotlb[i].iova_pfn >= first &&
+		    mock->iotlb[i].iova_pfn <= last)
+			mock->iotlb[i].valid = false;
+	spin_unlock(&mock->iotlb_lock);
+}
+
+static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,
+				   u64 len)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	u64 done;
+
+	down_write(&mock->lock);
+	done = iolab_pt_unmap(&mock->pt, iova, len, NULL);
+	up_write(&mock->lock);
+	return done;
+}
+
+static void mock_domain_iotlb_sync(struct iolab_domain *domain, u64 iova,
+				   u64 len)
+{
+	if (len)
+		mock_iotlb_flush(to_mock_domain(domain), iova, len);
+}
+
+static u64 mock_domain_iova_to_phys(struct iolab_domain *domain, u64 iova)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	u64 pa = 0;
+
+	down_read(&mock->lock);
+	if (iolab_pt_iova_to_phys(&mock->pt, iova, &pa, NULL, NULL))
+		pa = 0;
+	up_read(&mock->lock);
+	return pa;
+}
+
+static int mock_domain_set_dirty_tracking(struct iolab_domain *domain,
+					  bool enable)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	down_write(&mock->lock);
+	mock->dirty_tracking = enable;
+	up_write(&mock->lock);
+	/* Cached entries must re-walk to set DIRTY on their next write. */
+	mock_iotlb_flush(mock, 0, U64_MAX);
+	return 0;
+}
+
+static int mock_domain_read_and_clear_dirty(struct iolab_domain *domain,
+					    u64 iova, u64 len, bool clear,
+					    u64 page_size, unsigned long *bitmap)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	struct iolab_pt_dirty d = {
+		.iova = iova,
+		.length = len,
+		.page_size = page_size,
+		.bitmap = bitmap,
+	};
+	int rc;
+
+	down_read(&mock->lock);
+	rc = iolab_pt_read_dirty(&mock->pt, iova, len, clear, &d);
+	up_read(&mock->lock);
+	if (clear)
+		mock_iotlb_flush(mock, 0, U64_MAX);
+	return rc;
+}
+
+static const struct iolab_domain_ops mock_paging_ops = {
+	.map_pages = mock_domain_map_pages,
+	.unmap_pages = mock_domain_unmap_pages,
+	.iova_to_phys = mock_domain_iova_to_phys,
+	.iotlb_sync = mock_domain_iotlb_sync,
+	.set_dirty_tracking = mock_domain_set_dirty_tracking,
+	.read_and_clear_dirty = mock_domain_read_and_clear_dirty,
+	.free = mock_domain_free,
+};
+
+/*
+ * Nested domains take upstream's selftest data (stage 1 is the identity)
+ * or iommulab's, whose stage 1 adds a fixed offset to every IOVA: a
+ * stand-in for a guest page table that tests can reason about.
+ */
+static struct iolab_domain *
+mock_domain_alloc_nested(struct iolab_dev *dev, struct iolab_domain *parent,
+			 u32 data_type, const void __user *data, u32 data_len)
+{
+	struct iommulab_hwpt_mock_s1 s1 = {};
+	struct mock_nested *nested;
+	unsigned int i;
+	int rc;
+
+	if (parent->ops != &mock_paging_ops ||
+	    !to_mock_domain(parent)->nest_parent)
+		return ERR_PTR(-EINVAL);
+
+	switch (data_type) {
+	case IOMMU_HWPT_DATA_SELFTEST:
+		rc = copy_struct_from_user(&s1.iotlb, sizeof(s1.iotlb), data,
+					   data_len);
+		break;
+	case IOMMULAB_HWPT_DATA_MOCK_S1:
+		rc = copy_struct_from_user(&s1, sizeof(s1), data, data_len);
+		if (!rc && s1.flags)
+			rc = -EOPNOTSUPP;
+		break;
+	default:
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	if (rc)
+		return ERR_PTR(rc);
+
+	nested = kzalloc(sizeof(*nested), GFP_KERNEL_ACCOUNT);
+	if (!nested)
+		return ERR_PTR(-ENOMEM);
+	nested->domain.ops = &mock_nested_ops;
+	nested->domain.type = IOLAB_DOMAIN_NESTED;
+	nested->domain.parent = parent;
+	nested->domain.pgsize_bitmap = parent->pgsize_bitmap;
+	nested->domain.aperture_start = parent->aperture_start;
+	nested->domain.aperture_end = parent->aperture_end;
+	nested->s1_offset = s1.s1_offset;
+	spin_lock_init(&nested->lock);
+	for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		nested->iotlb[i] = s1.iotlb;
+	return &nested->domain;
+}
+
+static void mock_nested_free(struct iolab_domain *domain)
+{
+	kfree(to_mock_nested(domain));
+}
+
+static int mock_nested_invalidate(struct iolab_domain *domain,
+				  const void __user *data, u32 data_type,
+				  u32 entry_len, u32 entry_num, u32 *done)
+{
+	struct mock_nested *nested = to_mock_nested(domain);
+	u32 i, j;
+	int rc = 0;
+
+	*done = 0;
+	if (data_type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST)
+		return -EINVAL;
+	for (i = 0; i != entry_num; i++) {
+		struct iommu_hwpt_invalidate_selftest inv;
+
+		rc = copy_struct_from_user(&inv, sizeof(inv),
+					   data + (size_t)i * entry_len,
+					   entry_len);
+		if (rc)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (!(inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) &&
+		    inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		spin_lock(&nested->lock);
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			for (j = 0; j != MOCK_NESTED_DOMAIN_IOTLB_NUM; j++)
+				nested->iotlb[j] = 0;
+		} else {
+			nested->iotlb[inv.iotlb_id] = 0;
+		}
+		spin_unlock(&nested->lock);
+		(*done)++;
+	}
+	return rc;
+}
+
+static const struct iolab_domain_ops mock_nested_ops = {
+	.cache_invalidate_user = mock_nested_invalidate,
+	.free = mock_nested_free,
+};
+
+/* MD_CHECK_IOTLB: one entry of a nested domain's mock IOTLB. */
+int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val)
+{
+	struct mock_nested *nested;
+
+	if (domain->ops != &mock_nested_ops)
+		return -EINVAL;
+	if (id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX)
+		return -EINVAL;
+	nested = to_mock_nested(domain);
+	spin_lock(&nested->lock);
+	*val = nested->iotlb[id];
+	spin_unlock(&nested->lock);
+	return 0;
+}
+
+/* Whether @domain may translate for @mdev: same table format, dirty ok. */
+static int mock_check_compat(struct iolab_domain *domain, struct mock_dev *mdev)
+{
+	struct mock_domain *mock;
+
+	if (domain->type == IOLAB_DOMAIN_BLOCKED)
+		return 0;
+	if (domain->type == IOLAB_DOMAIN_NESTED)
+		domain = domain->parent;
+	if (domain->ops != &mock_paging_ops)
+		return -EINVAL;
+	mock = to_mock_domain(domain);
+	if (mock->flavour != mock_flavour_of(mdev->flags))
+		return -EINVAL;
+	return 0;
+}
+
+static int mock_attach_dev(struct iolab_domain *domain, struct iolab_dev *dev)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	int rc;
+
+	rc = mock_check_compat(domain, mdev);
+	if (rc)
+		return rc;
+	down_write(&mdev->ctx_rwsem);
+	mdev->rid_domain = domain;
+	up_write(&mdev->ctx_rwsem);
+	return 0;
+}
+
+static int mock_set_dev_pasid(struct iolab_domain *domain,
+			      struct iolab_dev *dev, u32 pasid)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+	int rc = 0;
+
+	if (!(mdev->flags & MOCK_FLAGS_DEVICE_PASID) ||
+	    pasid >= (1U << MOCK_PASID_WIDTH))
+		return -EINVAL;
+	if (domain) {
+		rc = mock_check_compat(domain, mdev);
+		if (rc)
+			return rc;
+	}
+	down_write(&mdev->ctx_rwsem);
+	if (domain)
+		rc = xa_err(xa_store(&mdev->pasids, pasid, domain,
+				     GFP_KERNEL_ACCOUNT));
+	else
+		xa_erase(&mdev->pasids, pasid);
+	up_write(&mdev->ctx_rwsem);
+	return rc;
+}
+
+static bool mock_capable(struct iolab_dev *dev, enum iolab_iommu_cap cap)
+{
+	struct mock_dev *mdev = to_mock_dev(dev);
+
+	switch (cap) {
+	case IOLAB_CAP_DIRTY_TRACKING:
+		return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	case IOLAB_CAP_PASID:
+		return mdev->flags & MOCK_FLAGS_DEVICE_PASID;
+	}
+	return false;
+}
+
+static u32 mock_hw_info(struct iolab_dev *dev, void *data, u32 len, u32 *type)
+{
+	struct iommu_test_hw_info info = {
+		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
+	};
+
+	memcpy(data, &info, min_t(u32, len, sizeof(info)));
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return sizeof(info);
+}
+
+static u8 mock_max_pasid_log2(struct iolab_dev *dev)
+{
+	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ?
+		       MOCK_PASID_WIDTH : 0;
+}
+
+static const struct iolab_iommu_ops mock_iommu_ops = {
+	.domain_alloc_paging = mock_domain_alloc_paging,
+	.domain_alloc_nested = mock_domain_alloc_nested,
+	.blocked_domain = &mock_blocked_domain,
+	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
+	.capable = mock_capable,
+	.hw_info = mock_hw_info,
+	.max_pasid_log2 = mock_max_pasid_log2,
+};
+
+/**
+ * iolab_mock_dev_create() - a new mock device, with a fresh RID
+ * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
+ *
+ * The device starts with every request blocked.
+ */
+struct mock_dev *iolab_mock_dev_create(u32 flags)
+{
+	struct mock_dev *mdev;
+	int rid;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL_ACCOUNT);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	rid = ida_alloc_range(&mock_rid_ida, 0x100, 0xffff, GFP_KERNEL_ACCOUNT);
+	if (rid < 0) {
+		kfree(mdev);
+		return ERR_PTR(rid);
+	}
+	mdev->dev.ops = &mock_iommu_ops;
+	mdev->dev.rid = rid;
+	mdev->flags = flags;
+	mdev->rid_domain = &mock_blocked_domain;
+	init_rwsem(&mdev->ctx_rwsem);
+	xa_init(&mdev->pasids);
+	return mdev;
+}
+
+void iolab_mock_dev_destroy(struct mock_dev *mdev)
+{
+	ida_free(&mock_rid_ida, mdev->dev.rid);
+	xa_destroy(&mdev->pasids);
+	kfree(mdev);
+}
+
+/*
+ * Translate one request of the device at @iova through @domain, as far as
+ * it stays in one IOPTE; returns the physical address and how many bytes
+ * from @iova the same IOPTE covers.
+ */
+static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
+			  u64 *pa, u64 *span, u32 *reason)
+{
+	struct mock_domain *mock;
+	unsigned int i;
+	u64 leaf, pfn;
+	bool hit = false;
+	int rc;
+
+	if (domain->type == IOLAB_DOMAIN_BLOCKED) {
+		*reason = IOMMULAB_DMA_FAULT_BLOCKED;
+		return -EFAULT;
+	}
+	if (domain->type == IOLAB_DOMAIN_NESTED) {
+		u64 s2;
+
+		if (check_add_overflow(iova, to_mock_nested(domain)->s1_offset,
+				       &s2)) {
+			*reason = IOMMULAB_DMA_FAULT_NOT_MAPPED;
+			return -EFAULT;
+		}
+		iova = s2;
+		domain = domain->parent;
+	}
+	mock = to_mock_domain(domain);
+	if (iova < domain->aperture_start || iova > domain->aperture_end) {
+		*reason = IOMMULAB_DMA_FAULT_NOT_MAPPED;
+		return -EFAULT;
+	}
+
+	pfn = iova >> mock->pt.cfg.leaf_shift;
+	i = pfn % MOCK_IOTLB_ENTRIES;
+	spin_lock(&mock->iotlb_lock);
+	if (mock->iotlb[i].valid && mock->iotlb[i].iova_pfn == pfn &&
+	    (!write || (mock->iotlb[i].writable &&
+			(mock->iotlb[i].dirty_done || !mock->dirty_tracking)))) {
+		*pa = mock->iotlb[i].pa + (iova & ((1ULL << mock->pt.cfg.leaf_shift) - 1));
+		hit = true;
+	}
+	spin_unlock(&mock->iotlb_lock);
+	leaf = 1ULL << mock->pt.cfg.leaf_shift;
+	if (!hit) {
+		rc = iolab_pt_translate(&mock->pt, iova, write,
+					mock->dirty_tracking, pa, &leaf);
+		if (rc) {
+			*reason = rc == -EACCES ? IOMMULAB_DMA_FAULT_PERMISSION :
+						  IOMMULAB_DMA_FAULT_NOT_MAPPED;
+			return -EFAULT;
+		}
+		spin_lock(&mock->iotlb_lock);
+		mock->iotlb[i].valid = true;
+		mock->iotlb[i].iova_pfn = pfn;
+		mock->iotlb[i].pa = *pa & ~((1ULL << mock->pt.cfg.leaf_shift) - 1);
+		mock->iotlb[i].writable = write;
+		mock->iotlb[i].dirty_done = write && mock->dirty_tracking;
+		spin_unlock(&mock->iotlb_lock);
+		leaf = 1ULL << mock->pt.cfg.leaf_shift;
+	}
+	*span = leaf - (iova & (leaf - 1));
+	return 0;
+}
+
+/* Copy between @buf and physical memory at @pa, within one page. */
+static void mock_dma_copy(u64 pa, void *buf, size_t n, bool write)
+{
+	struct page *page = pfn_to_page(PHYS_PFN(pa));
+	void *va = kmap_local_page(page);
+
+	if (write)
+		memcpy(va + offset_in_page(pa), buf, n);
+	else
+		memcpy(buf, va + offset_in_page(pa), n);
+	kunmap_local(va);
+	if (write)
+		set_page_dirty_lock(page);
+}
+
+/**
+ * iolab_mock_dma() - the device issues a DMA request
+ * @mdev: the device
+ * @pasid: the PASID of the request, or IOMMULAB_NO_PASID for its RID
+ * @iova: the address the device uses
+ * @buf: kernel buffer: the data to write, or where read data goes
+ * @len: bytes
+ * @write: the device writes memory (else it reads)
+ * @res: filled in: bytes moved, and the faulting IOVA and reason
+ *
+ * Moves bytes IOPTE by IOPTE and stops before the first byte whose
+ * translation faults: a faulting access never touches memory.
+ */
+void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
+		    u64 len, bool write, struct iolab_dma_result *res)
+{
+	struct iolab_domain *domain;
+	struct mock_domain *locked = NULL;
+
+	res->done = 0;
+	res->fault_reason = IOMMULAB_DMA_FAULT_NONE;
+	res->fault_iova = 0;
+
+	down_read(&mdev->ctx_rwsem);
+	if (pasid == IOMMULAB_NO_PASID)
+		domain = mdev->rid_domain;
+	else
+		domain = xa_load(&mdev->pasids, pasid);
+	if (!domain) {
+		res->fault_reason = IOMMULAB_DMA_FAULT_NO_PASID;
+		res->fault_iova = iova;
+		goto out;
+	}
+	if (domain->type != IOLAB_DOMAIN_BLOCKED) {
+		locked = to_mock_domain(domain->type == IOLAB_DOMAIN_NESTED ?
+						domain->parent : domain);
+		down_read(&locked->lock);
+	}
+	while (res->done < len) {
+		u64 cur = iova + res->done, pa, span, n;
+
+		if (cur < iova || mock_translate(domain, cur, write, &pa, &span,
+						 &res->fault_reason)) {
+			if (res->fault_reason == IOMMULAB_DMA_FAULT_NONE)
+				res->fault_reason = IOMMULAB_DMA_FAULT_NOT_MAPPED;
+			res->fault_iova = cur;
+			break;
+		}
+		n = min3(span, len - res->done, PAGE_SIZE - offset_in_page(pa));
+		mock_dma_copy(pa, buf + res->done, n, write);
+		res->done += n;
+	}
+	if (locked)
+		up_read(&locked->lock);
+out:
+	up_read(&mdev->ctx_rwsem);
+}
+
+/* DEV_CHECK_CACHE: the mock device's cache, which nothing invalidates. */
+u32 iolab_mock_dev_cache(struct mock_dev *mdev, u32 id)
+{
+	return IOMMU_TEST_DEV_CACHE_DEFAULT;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommulab: the mock IOMMU's devices, as the test ops (selftest.c) and the
+ * device code (device.c) create and drive them. The core reaches the IOMMU
+ * itself only through iommu_driver.h.
+ */
+#ifndef _IOMMULAB_MOCK_IOMMU_H
+#define _IOMMULAB_MOCK_IOMMU_H
+
+#include <linux/rwsem.h>
+#include <linux/xarray.h>
+
+#include "iommu_driver.h"
+
+/**
+ * struct mock_dev - a mock PCI-like device and its IOMMU context
+ * @dev: what the core sees
+ * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
+ * @ctx_rwsem: protects @rid_domain and @pasids (see mock_iommu.c)
+ * @rid_domain: the domain translating requests without a PASID
+ * @pasids: PASID -> domain translating requests with that PASID
+ */
+struct mock_dev {
+	struct iolab_dev dev;
+	u32 flags;
+	struct rw_semaphore ctx_rwsem;
+	struct iolab_domain *rid_domain;
+	struct xarray pasids;
+};
+
+/**
+ * struct iolab_dma_result - what one mock DMA request did
+ * @done: bytes moved
+ * @fault_iova: the IOVA that faulted
+ * @fault_reason: enum iommulab_dma_fault
+ */
+struct iolab_dma_result {
+	u64 done;
+	u64 fault_iova;
+	u32 fault_reason;
+};
+
+struct mock_dev *iolab_mock_dev_create(u32 flags);
+void iolab_mock_dev_destroy(struct mock_dev *mdev);
+void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
+		    u64 len, bool write, struct iolab_dma_result *res);
+int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val);
+u32 iolab_mock_dev_cache(struct mock_dev *mdev, u32 id);
+
+#endif
