@@ -3,9 +3,12 @@
 //
 // The model is a std::map from leaf IOVA to leaf, with the leaf-size rules
 // of iolab_pt.h written out the obvious way. After every operation the
-// whole table (every leaf with its translation, protection, ACCESSED and
-// DIRTY bits), the number of table pages and a few single translations are
-// compared with the model.
+// leaves in the range it worked on (each with its translation,
+// protection, ACCESSED and DIRTY bits) and a few single translations are
+// compared with the model; every 64 operations and at the end, the whole
+// table and its number of table pages are.
+#include <algorithm>
+#include <algorithm>
 #include <iterator>
 #include <map>
 #include <random>
@@ -223,26 +226,38 @@ public:
 		leaves[b] = m;
 	}
 
-	std::vector<Leaf> dump() const
+	// The leaves that intersect [iova, last].
+	std::vector<Leaf> dump(u64 iova = 0, u64 last = ~0ULL)
 	{
 		std::vector<Leaf> v;
 
-		for (auto &[base, l] : leaves)
+		for (auto it = from(iova); it != leaves.end() && it->first <= last; ++it) {
+			auto &[base, l] = *it;
 			v.push_back({ base, l.oa, l.size,
 				      l.prot | (l.a ? IOLAB_PT_ACCESSED : 0) |
 					      (l.d ? IOLAB_PT_DIRTY : 0) });
+		}
 		return v;
 	}
 
-	// Table pages: the top one plus every table a leaf hangs below.
+	// Table pages: the top one plus every table a leaf hangs below. In IOVA
+	// order, the tables of one level that hold leaves are met in order.
 	u64 tables() const
 	{
-		std::set<std::pair<unsigned int, u64>> t;
+		u64 n = 1, seen[IOLAB_PT_MAX_LEVELS];
+		bool any[IOLAB_PT_MAX_LEVELS] = {};
 
-		for (auto &[base, l] : leaves)
-			for (unsigned int k = level_of(l.size); k < top; k++)
-				t.insert({ k, base / L[k + 1] });
-		return t.size() + 1;
+		for (auto &[base, l] : leaves) {
+			for (unsigned int k = level_of(l.size); k < top; k++) {
+				u64 id = base / L[k + 1];
+
+				if (!any[k] || seen[k] != id)
+					n++;
+				any[k] = true;
+				seen[k] = id;
+			}
+		}
+		return n;
 	}
 };
 
@@ -258,9 +273,12 @@ public:
 	{
 		for (int i = 0; i < steps; i++) {
 			CAPTURE(i);
+			lo = S;
+			hi = 0;
 			step();
-			check();
+			check(i % 64 == 63);
 		}
+		check(true);
 		// everything goes, and only the top table stays
 		DirtyWindow w(0, S, L1);
 		DirtyWindow mw(0, S, L1);
@@ -274,6 +292,13 @@ private:
 	Model m;
 	std::mt19937_64 rng;
 	const u64 L0, L1, L2, S;
+	u64 lo, hi; // what the last operation worked on
+
+	void worked_on(u64 iova, u64 last)
+	{
+		lo = std::min(lo, iova);
+		hi = std::max(hi, std::min(last, S - 1));
+	}
 
 	u64 rnd(u64 n) { return std::uniform_int_distribution<u64>(0, n - 1)(rng); }
 	bool chance(unsigned int pct) { return rnd(100) < pct; }
@@ -282,8 +307,9 @@ private:
 	u64 pick_iova(u64 align)
 	{
 		if (!m.leaves.empty() && chance(70)) {
-			auto it = m.leaves.begin();
-			std::advance(it, rnd(m.leaves.size()));
+			auto it = m.from(rnd(S));
+			if (it == m.leaves.end())
+				it = std::prev(it);
 			u64 iova = it->first + rnd(it->second.size);
 			if (chance(20))
 				iova -= std::min(iova, rnd(4) * L0);
@@ -322,6 +348,7 @@ private:
 		if (iova >= S || len > S - iova)
 			return;
 		unsigned int prot = pick_prot();
+		worked_on(iova, iova + len - 1);
 		t.pages.fail_nth(fail);
 		int ret = t.map(iova, oa, len, prot);
 		t.pages.fail_nth(0);
@@ -338,8 +365,12 @@ private:
 
 		if (iova + len > S)
 			len = S - iova;
-		DirtyWindow w(0, S, L0);
-		DirtyWindow mw(0, S, L0);
+		worked_on(iova, iova + len - 1);
+		// the window covers the range, which holds the removed leaves
+		u64 wiova = iova & ~(L0 - 1);
+		u64 wlen = ((iova + len + L0 - 1) & ~(L0 - 1)) - wiova;
+		DirtyWindow w(wiova, wlen, L0);
+		DirtyWindow mw(wiova, wlen, L0);
 		CHECK(t.unmap(iova, len, dirty ? &w.d : nullptr) ==
 		      m.unmap(iova, iova + len - 1, dirty ? &mw.d : nullptr));
 		CHECK(w.d.nr_dirty == mw.d.nr_dirty);
@@ -351,6 +382,8 @@ private:
 		u64 iova = pick_iova(1), pa = 0, mpa = 0, size;
 		bool write = chance(60), track = chance(80);
 		int ret = iolab_pt_translate(&t.pt, iova, write, track, &pa, &size);
+
+		worked_on(iova, iova);
 
 		REQUIRE(ret == m.translate(iova, write, track, &mpa));
 		CHECK(pa == mpa);
@@ -371,6 +404,8 @@ private:
 		u64 iova = wiova + std::min(a, b), last = wiova + std::max(a, b);
 		bool clear = chance(60);
 
+		worked_on(std::min(iova, S - 1), last);
+
 		REQUIRE(iolab_pt_read_dirty(&t.pt, iova, last - iova + 1, clear, &w.d) == 0);
 		m.read_dirty(iova, last, clear, &mw.d);
 		CHECK(w.d.nr_dirty == mw.d.nr_dirty);
@@ -386,6 +421,7 @@ private:
 		} while (!m.ok[target]);
 		u64 iova = pick_iova(1), len = 1 + rnd(chance(80) ? 4 * L0 : 2 * L1);
 
+		worked_on(iova, iova + len - 1);
 		t.pages.fail_nth(fail);
 		int ret = iolab_pt_split(&t.pt, iova, len, m.L[target]);
 		t.pages.fail_nth(0);
@@ -400,6 +436,7 @@ private:
 		u64 iova = pick_iova(chance(70) ? L1 : L0), len;
 
 		len = chance(50) ? L1 * (1 + rnd(3)) : rnd(S - iova) + 1;
+		worked_on(iova, iova + len - 1);
 		REQUIRE(iolab_pt_merge(&t.pt, iova, len) == 0);
 		m.merge(iova, iova + len - 1);
 	}
@@ -426,16 +463,32 @@ private:
 			op_merge();
 	}
 
-	void check()
+	static int collect(void *arg, const iolab_pt_leaf *l)
 	{
-		auto got = t.dump();
-		auto want = m.dump();
+		static_cast<std::vector<Leaf> *>(arg)->push_back(
+			{ l->iova, l->oa, l->size, l->flags });
+		return 0;
+	}
 
-		REQUIRE(got.size() == want.size());
-		for (size_t i = 0; i < got.size(); i++)
-			REQUIRE(got[i] == want[i]);
-		REQUIRE(t.tables() == m.tables());
-		REQUIRE(t.pages.live() == (long)m.tables());
+	// Compare the leaves in what the last operation worked on, or all.
+	void check(bool full)
+	{
+		u64 a = full ? 0 : lo;
+		u64 b = full ? S - 1 : hi;
+		std::vector<Leaf> got;
+
+		if (a <= b) {
+			REQUIRE(iolab_pt_for_each_leaf(&t.pt, a, b - a + 1, collect, &got) == 0);
+			auto want = m.dump(a, b);
+			REQUIRE(got.size() == want.size());
+			auto diff = std::mismatch(got.begin(), got.end(), want.begin());
+			if (diff.first != got.end())
+				REQUIRE(*diff.first == *diff.second);
+		}
+		if (full) {
+			REQUIRE(t.tables() == m.tables());
+			REQUIRE(t.pages.live() == (long)m.tables());
+		}
 		for (int i = 0; i < 4; i++) {
 			u64 iova = pick_iova(1), pa = 0, base = 0;
 			unsigned int prot = 0;

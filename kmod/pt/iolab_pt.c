@@ -1,0 +1,887 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: radix I/O page tables for the mock IOMMU.
+ *
+ * iolab_pt.h describes the format and who may run concurrently with whom.
+ * Every range operation is a function that handles the entries of one table
+ * in [start, last] (inclusive, so a range may end at U64_MAX) and calls
+ * itself for the next level down: the recursion is at most
+ * IOLAB_PT_MAX_LEVELS deep and its frames are small.
+ *
+ * Invariant: no table page below the top one is empty. map undoes its
+ * partial work including the table pages it allocated, unmap frees the
+ * tables it empties, split installs only populated tables and merge frees
+ * what it folds. So a table entry always has some leaf below it.
+ */
+#ifdef __KERNEL__
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/log2.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#endif
+
+#include "iolab_pt.h"
+
+#define PT_LEVEL_BITS	9
+#define PT_OA_BITS	52
+#define PT_IDX_MASK	(IOLAB_PT_ENTRIES - 1)
+
+#define PTE_TYPE	(IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)
+#define PTE_PROT	(IOLAB_PTE_READ | IOLAB_PTE_WRITE)
+#define PTE_AD		(IOLAB_PTE_ACCESSED | IOLAB_PTE_DIRTY)
+
+static inline unsigned int pt_shift(const struct iolab_pt *pt,
+				    unsigned int lvl)
+{
+	return pt->cfg.leaf_shift + PT_LEVEL_BITS * lvl;
+}
+
+static inline u64 *pt_entry(const struct iolab_pt *pt, u64 *table,
+			    unsigned int lvl, u64 iova)
+{
+	return &table[(iova >> pt_shift(pt, lvl)) & PT_IDX_MASK];
+}
+
+static inline bool pt_leaf_ok(const struct iolab_pt *pt, unsigned int lvl)
+{
+	return pt->cfg.leaf_sizes & BIT(pt_shift(pt, lvl));
+}
+
+static inline bool pte_is_leaf(u64 pte)
+{
+	return (pte & PTE_TYPE) == PTE_TYPE;
+}
+
+static inline bool pte_is_table(u64 pte)
+{
+	return (pte & PTE_TYPE) == IOLAB_PTE_PRESENT;
+}
+
+static inline u64 pte_addr(u64 pte)
+{
+	return pte & IOLAB_PTE_ADDR_MASK;
+}
+
+static unsigned int pte_flags(u64 pte)
+{
+	unsigned int flags = 0;
+
+	if (pte & IOLAB_PTE_READ)
+		flags |= IOLAB_PT_READ;
+	if (pte & IOLAB_PTE_WRITE)
+		flags |= IOLAB_PT_WRITE;
+	if (pte & IOLAB_PTE_ACCESSED)
+		flags |= IOLAB_PT_ACCESSED;
+	if (pte & IOLAB_PTE_DIRTY)
+		flags |= IOLAB_PT_DIRTY;
+	return flags;
+}
+
+static u64 *pt_table_of(const struct iolab_pt *pt, u64 pte)
+{
+	return pt->ops->phys_to_virt(pt->cookie, pte_addr(pte));
+}
+
+static u64 pt_mk_table(const struct iolab_pt *pt, u64 *table)
+{
+	return pt->ops->virt_to_phys(pt->cookie, table) | IOLAB_PTE_PRESENT;
+}
+
+static void pt_free_table(struct iolab_pt *pt, u64 *table)
+{
+	pt->ops->free_table(pt->cookie, table);
+}
+
+static bool pt_table_empty(u64 *table)
+{
+	unsigned int i;
+
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++)
+		if (READ_ONCE(table[i]))
+			return false;
+	return true;
+}
+
+/* Free @table, whose entries are at level @lvl, and every table below it. */
+static void pt_free_subtree(struct iolab_pt *pt, u64 *table, unsigned int lvl)
+{
+	unsigned int i;
+
+	for (i = 0; lvl && i < IOLAB_PT_ENTRIES; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (pte_is_table(pte))
+			pt_free_subtree(pt, pt_table_of(pt, pte), lvl - 1);
+	}
+	pt_free_table(pt, table);
+}
+
+/* Check that [@iova, @iova + @len) is not empty, does not wrap and fits. */
+static int pt_check_range(const struct iolab_pt *pt, u64 iova, u64 len,
+			  u64 *last)
+{
+	if (!len)
+		return -EINVAL;
+	*last = iova + (len - 1);
+	if (*last < iova || *last > pt->max_iova)
+		return -ERANGE;
+	return 0;
+}
+
+int iolab_pt_init(struct iolab_pt *pt, const struct iolab_pt_cfg *cfg,
+		  const struct iolab_pt_ops *ops, void *cookie)
+{
+	unsigned long allowed = 0;
+	unsigned int lvl, top;
+
+	if (cfg->leaf_shift != 11 && cfg->leaf_shift != 12)
+		return -EINVAL;
+	if (cfg->ias < cfg->leaf_shift + PT_LEVEL_BITS || cfg->ias > 64)
+		return -EINVAL;
+	top = DIV_ROUND_UP(cfg->ias - cfg->leaf_shift, PT_LEVEL_BITS) - 1;
+	for (lvl = 0; lvl <= top; lvl++)
+		allowed |= BIT(cfg->leaf_shift + PT_LEVEL_BITS * lvl);
+	if (!(cfg->leaf_sizes & BIT(cfg->leaf_shift)) ||
+	    (cfg->leaf_sizes & ~allowed))
+		return -EINVAL;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->cfg = *cfg;
+	pt->ops = ops;
+	pt->cookie = cookie;
+	pt->top_level = top;
+	pt->max_iova = cfg->ias == 64 ? U64_MAX : BIT_ULL(cfg->ias) - 1;
+	pt->top = ops->alloc_table(cookie);
+	if (!pt->top)
+		return -ENOMEM;
+	return 0;
+}
+
+void iolab_pt_destroy(struct iolab_pt *pt)
+{
+	if (!pt->top)
+		return;
+	pt_free_subtree(pt, pt->top, pt->top_level);
+	pt->top = NULL;
+}
+
+u64 iolab_pt_level_size(const struct iolab_pt *pt, unsigned int level)
+{
+	return BIT_ULL(pt_shift(pt, level));
+}
+
+/* Dirty bitmap windows */
+
+static int pt_dirty_check(const struct iolab_pt_dirty *d)
+{
+	if (!is_power_of_2(d->page_size) || !d->length || !d->bitmap)
+		return -EINVAL;
+	if ((d->iova | d->length) & (d->page_size - 1))
+		return -EINVAL;
+	if (d->iova + (d->length - 1) < d->iova)
+		return -EINVAL;
+	return 0;
+}
+
+/* Set bits @first to @last of @map, return how many were clear before. */
+static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
+{
+	u64 added = 0;
+
+	while (first <= last) {
+		u64 word = first / BITS_PER_LONG;
+		u64 top = last - word * BITS_PER_LONG;
+		unsigned int lo = first % BITS_PER_LONG;
+		unsigned int hi = top < BITS_PER_LONG ? top : BITS_PER_LONG - 1;
+		unsigned long mask = GENMASK(hi, lo);
+
+		added += hweight_long(mask & ~map[word]);
+		map[word] |= mask;
+		first = (word + 1) * BITS_PER_LONG;
+	}
+	return added;
+}
+
+/* Report the dirty leaf [@base, @end] in the window @d. */
+static void pt_dirty_record(struct iolab_pt_dirty *d, u64 base, u64 end)
+{
+	u64 wlast = d->iova + (d->length - 1);
+
+	if (end < d->iova || base > wlast)
+		return;
+	base = max(base, d->iova);
+	end = min(end, wlast);
+	d->nr_dirty += pt_bitmap_set(d->bitmap, (base - d->iova) / d->page_size,
+				     (end - d->iova) / d->page_size);
+}
+
+/* Map */
+
+struct pt_map_state {
+	u64 iova;	/* next IOVA to map */
+	u64 oa;		/* where it goes */
+	u64 last;	/* last IOVA to map */
+	u64 bits;	/* PRESENT, LEAF and the protection of the new leaves */
+	bool done;
+};
+
+static int pt_map_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			struct pt_map_state *st)
+{
+	unsigned int shift = pt_shift(pt, lvl);
+	u64 size = BIT_ULL(shift);
+	int ret;
+
+	do {
+		u64 *ptep = pt_entry(pt, table, lvl, st->iova);
+		u64 pte = READ_ONCE(*ptep);
+		u64 *child;
+
+		if (pt_leaf_ok(pt, lvl) && !((st->iova | st->oa) & (size - 1)) &&
+		    st->last - st->iova >= size - 1) {
+			/* A table here would have a leaf below: no empty tables */
+			if (pte)
+				return -EEXIST;
+			WRITE_ONCE(*ptep, st->oa | st->bits);
+			if (st->last - st->iova == size - 1) {
+				st->done = true;
+				return 0;
+			}
+			st->iova += size;
+			st->oa += size;
+			continue;
+		}
+
+		/* Level 0 is always a leaf size and everything is aligned to it */
+		if (pte_is_leaf(pte) || !lvl)
+			return -EEXIST;
+		if (pte) {
+			child = pt_table_of(pt, pte);
+		} else {
+			child = pt->ops->alloc_table(pt->cookie);
+			if (!child)
+				return -ENOMEM;
+			/* Publish the zeroed page before the pointer to it */
+			smp_store_release(ptep, pt_mk_table(pt, child));
+		}
+		ret = pt_map_level(pt, child, lvl - 1, st);
+		if (ret || st->done)
+			return ret;
+	} while ((st->iova >> shift) & PT_IDX_MASK);
+	return 0;
+}
+
+/* Free the empty tables on the walk to @iova, bottom up. */
+static void pt_prune(struct iolab_pt *pt, u64 iova)
+{
+	u64 *path[IOLAB_PT_MAX_LEVELS];
+	unsigned int lvl = pt->top_level, n = 0;
+	u64 *table = pt->top;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, iova);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (!pte_is_table(pte))
+			break;
+		path[n++] = ptep;
+		table = pt_table_of(pt, pte);
+		lvl--;
+	}
+	while (n--) {
+		table = pt_table_of(pt, READ_ONCE(*path[n]));
+		if (!pt_table_empty(table))
+			break;
+		WRITE_ONCE(*path[n], 0);
+		pt_free_table(pt, table);
+	}
+}
+
+/* Unmap */
+
+struct pt_unmap_state {
+	u64 unmapped;
+	struct iolab_pt_dirty *dirty;
+	bool stop;	/* met a leaf sticking out of the range */
+};
+
+static void pt_unmap_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_unmap_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_leaf(pte)) {
+			if (base < start || end > last) {
+				st->stop = true;
+				return;
+			}
+			/* The DIRTY bit a walker set up to now comes back here */
+			pte = xchg(ptep, 0);
+			if (st->dirty && (pte & IOLAB_PTE_DIRTY))
+				pt_dirty_record(st->dirty, base, end);
+			st->unmapped += size;
+		} else if (pte_is_table(pte)) {
+			u64 *child = pt_table_of(pt, pte);
+
+			pt_unmap_level(pt, child, lvl - 1, cur, min(last, end),
+				       st);
+			if (pt_table_empty(child)) {
+				WRITE_ONCE(*ptep, 0);
+				pt_free_table(pt, child);
+			}
+			if (st->stop)
+				return;
+		}
+		if (end >= last)
+			return;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_map(struct iolab_pt *pt, u64 iova, u64 oa, u64 len,
+		 unsigned int prot, u64 *mapped)
+{
+	u64 min_size = BIT_ULL(pt->cfg.leaf_shift);
+	struct pt_map_state st = { .iova = iova, .oa = oa };
+	int ret;
+
+	if (mapped)
+		*mapped = 0;
+	if (!prot || (prot & ~(IOLAB_PT_READ | IOLAB_PT_WRITE)))
+		return -EINVAL;
+	if ((iova | oa | len) & (min_size - 1))
+		return -EINVAL;
+	ret = pt_check_range(pt, iova, len, &st.last);
+	if (ret)
+		return ret;
+	if (oa + (len - 1) < oa || oa + (len - 1) >= BIT_ULL(PT_OA_BITS))
+		return -ERANGE;
+
+	st.bits = PTE_TYPE;
+	if (prot & IOLAB_PT_READ)
+		st.bits |= IOLAB_PTE_READ;
+	if (prot & IOLAB_PT_WRITE)
+		st.bits |= IOLAB_PTE_WRITE;
+
+	ret = pt_map_level(pt, pt->top, pt->top_level, &st);
+	if (ret) {
+		/* Everything in [iova, st.iova) is ours; past it, only tables */
+		if (st.iova != iova) {
+			struct pt_unmap_state undo = {};
+
+			pt_unmap_level(pt, pt->top, pt->top_level, iova,
+				       st.iova - 1, &undo);
+		}
+		pt_prune(pt, st.iova);
+		return ret;
+	}
+	if (mapped)
+		*mapped = len;
+	return 0;
+}
+
+u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len,
+		   struct iolab_pt_dirty *dirty)
+{
+	struct pt_unmap_state st = { .dirty = dirty };
+	u64 last;
+
+	if (pt_check_range(pt, iova, len, &last))
+		return 0;
+	if (dirty && pt_dirty_check(dirty))
+		return 0;
+	pt_unmap_level(pt, pt->top, pt->top_level, iova, last, &st);
+	return st.unmapped;
+}
+
+/* Single translations */
+
+/* Find the leaf for @iova: its entry, value and level, or NULL. */
+static u64 *pt_find_leaf(struct iolab_pt *pt, u64 iova, u64 *ptev,
+			 unsigned int *lvlp)
+{
+	unsigned int lvl = pt->top_level;
+	u64 *table = pt->top;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, iova);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_leaf(pte)) {
+			*ptev = pte;
+			*lvlp = lvl;
+			return ptep;
+		}
+		if (!pte_is_table(pte) || !lvl)
+			return NULL;
+		table = pt_table_of(pt, pte);
+		lvl--;
+	}
+}
+
+int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa,
+			  unsigned int *prot, u64 *leaf_size)
+{
+	unsigned int lvl;
+	u64 pte, size;
+
+	if (iova > pt->max_iova)
+		return -ERANGE;
+	if (!pt_find_leaf(pt, iova, &pte, &lvl))
+		return -ENOENT;
+	size = iolab_pt_level_size(pt, lvl);
+	*pa = pte_addr(pte) + (iova & (size - 1));
+	if (prot)
+		*prot = pte_flags(pte);
+	if (leaf_size)
+		*leaf_size = size;
+	return 0;
+}
+
+int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
+		       bool track_dirty, u64 *pa, u64 *leaf_size)
+{
+	u64 need = write ? IOLAB_PTE_WRITE : IOLAB_PTE_READ;
+	u64 set = IOLAB_PTE_ACCESSED;
+	unsigned int lvl;
+	u64 *ptep;
+	u64 pte, size;
+
+	if (iova > pt->max_iova)
+		return -ERANGE;
+	if (write && track_dirty)
+		set |= IOLAB_PTE_DIRTY;
+	for (;;) {
+		ptep = pt_find_leaf(pt, iova, &pte, &lvl);
+		if (!ptep)
+			return -ENOENT;
+		if (!(pte & need))
+			return -EACCES;
+		if ((pte & set) == set || cmpxchg64(ptep, pte, pte | set) == pte)
+			break;
+		/* Harvested, split or unmapped meanwhile: walk again */
+	}
+	size = iolab_pt_level_size(pt, lvl);
+	*pa = pte_addr(pte) + (iova & (size - 1));
+	if (leaf_size)
+		*leaf_size = size;
+	return 0;
+}
+
+/* Dirty harvest */
+
+/*
+ * Clear DIRTY in a dirty leaf and return the value it had, or return what
+ * the entry holds now if it is no longer a dirty leaf (cleared by someone
+ * else, unmapped or split meanwhile).
+ */
+static u64 pt_test_and_clear_dirty(u64 *ptep)
+{
+	u64 pte = READ_ONCE(*ptep), prev;
+
+	while (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY)) {
+		prev = cmpxchg64(ptep, pte, pte & ~IOLAB_PTE_DIRTY);
+		if (prev == pte)
+			break;
+		pte = prev;
+	}
+	return pte;
+}
+
+struct pt_dirty_state {
+	struct iolab_pt_dirty *d;
+	bool clear;
+};
+
+static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_dirty_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (st->clear && pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
+			pte = pt_test_and_clear_dirty(ptep);
+		if (pte_is_table(pte))
+			pt_dirty_level(pt, pt_table_of(pt, pte), lvl - 1, cur,
+				       min(last, end), st);
+		else if (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
+			pt_dirty_record(st->d, base, end);
+		if (end >= last)
+			return;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
+			struct iolab_pt_dirty *d)
+{
+	struct pt_dirty_state st = { .d = d, .clear = clear };
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	ret = pt_dirty_check(d);
+	if (ret)
+		return ret;
+	if (iova < d->iova || last > d->iova + (d->length - 1))
+		return -EINVAL;
+	pt_dirty_level(pt, pt->top, pt->top_level, iova, last, &st);
+	return 0;
+}
+
+/* Split */
+
+/*
+ * A split runs twice over the range: first to count the table pages it
+ * needs, then, once they are all allocated, to build and install. The free
+ * pages are chained through their first word, which is zeroed again when a
+ * page is taken.
+ */
+struct pt_pool {
+	void *head;
+	u64 need;
+	bool counting;
+};
+
+struct pt_split_state {
+	u64 start;
+	u64 last;
+	unsigned int target;	/* level of the new leaf size */
+	struct pt_pool pool;
+};
+
+static u64 *pt_pool_take(struct pt_pool *pool)
+{
+	void **page = pool->head;
+
+	if (pool->counting) {
+		pool->need++;
+		return NULL;
+	}
+	pool->head = *page;
+	*page = NULL;
+	return (u64 *)page;
+}
+
+static void pt_pool_drain(struct iolab_pt *pt, struct pt_pool *pool)
+{
+	while (pool->head) {
+		void **page = pool->head;
+
+		pool->head = *page;
+		*page = NULL;
+		pt_free_table(pt, (u64 *)page);
+	}
+}
+
+static int pt_pool_fill(struct iolab_pt *pt, struct pt_pool *pool)
+{
+	u64 n;
+
+	for (n = 0; n < pool->need; n++) {
+		void **page = pt->ops->alloc_table(pt->cookie);
+
+		if (!page) {
+			pt_pool_drain(pt, pool);
+			return -ENOMEM;
+		}
+		*page = pool->head;
+		pool->head = page;
+	}
+	pool->counting = false;
+	return 0;
+}
+
+/*
+ * Build the table, with entries at level @lvl, that stands for the leaf @pte
+ * mapping @base one level up. Entries inside the range get the target size
+ * (or a table down to it); the others get the largest size that fits. When
+ * counting, only count the pages and return NULL.
+ */
+static u64 *pt_split_build(struct iolab_pt *pt, unsigned int lvl, u64 base,
+			   u64 pte, struct pt_split_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 *table = pt_pool_take(&st->pool);
+	unsigned int i;
+
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		u64 cbase = base + i * size;
+		u64 cend = cbase + (size - 1);
+		/* Same bits, the address moved on: it cannot carry out */
+		u64 child = pte + i * size;
+		bool inside = cend >= st->start && cbase <= st->last;
+		u64 *sub;
+
+		if (pt_leaf_ok(pt, lvl) && (lvl <= st->target || !inside)) {
+			if (table)
+				table[i] = child;
+			continue;
+		}
+		sub = pt_split_build(pt, lvl - 1, cbase, child, st);
+		if (table)
+			table[i] = pt_mk_table(pt, sub);
+	}
+	return table;
+}
+
+/* Give every leaf below the unpublished @table the ACCESSED/DIRTY @ad. */
+static void pt_split_set_ad(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			    u64 ad)
+{
+	unsigned int i;
+
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		if (pte_is_leaf(table[i]))
+			table[i] = (table[i] & ~PTE_AD) | ad;
+		else
+			pt_split_set_ad(pt, pt_table_of(pt, table[i]), lvl - 1,
+					ad);
+	}
+}
+
+static void pt_split_leaf(struct iolab_pt *pt, u64 *ptep, unsigned int lvl,
+			  u64 base, u64 pte, struct pt_split_state *st)
+{
+	u64 *table = pt_split_build(pt, lvl - 1, base, pte, st);
+	u64 prev;
+
+	if (!table)
+		return;
+	/*
+	 * A walker may set ACCESSED or DIRTY, and a harvest clear DIRTY, until
+	 * the subtree is in: copy the leaf's bits again and retry.
+	 */
+	for (;;) {
+		prev = cmpxchg64(ptep, pte, pt_mk_table(pt, table));
+		if (prev == pte)
+			break;
+(void)pt_split_set_ad;
+		pte = prev;
+	}
+}
+
+static void pt_split_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_split_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_table(pte))
+			pt_split_level(pt, pt_table_of(pt, pte), lvl - 1, cur,
+				       min(last, end), st);
+		else if (pte_is_leaf(pte) && lvl > st->target)
+			pt_split_leaf(pt, ptep, lvl, base, pte, st);
+		if (end >= last)
+			return;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_split(struct iolab_pt *pt, u64 iova, u64 len, u64 new_leaf_size)
+{
+	struct pt_split_state st = { .start = iova };
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &st.last);
+	if (ret)
+		return ret;
+	if (!is_power_of_2(new_leaf_size) ||
+	    !(pt->cfg.leaf_sizes & new_leaf_size))
+		return -EINVAL;
+	while (iolab_pt_level_size(pt, st.target) != new_leaf_size)
+		st.target++;
+
+	st.pool.counting = true;
+	pt_split_level(pt, pt->top, pt->top_level, iova, st.last, &st);
+	if (!st.pool.need)
+		return 0;
+	ret = pt_pool_fill(pt, &st.pool);
+	if (ret)
+		return ret;
+	pt_split_level(pt, pt->top, pt->top_level, iova, st.last, &st);
+	/* The count is exact; drain in case it ever is not */
+	pt_pool_drain(pt, &st.pool);
+	return 0;
+}
+
+/* Merge */
+
+/* What a table maps, when it maps one contiguous run with one protection */
+struct pt_run {
+	u64 oa;
+	u64 bits;	/* PRESENT, LEAF and protection */
+	u64 ad;		/* OR of the ACCESSED and DIRTY bits */
+};
+
+/*
+ * Merge what can be merged below @table (entries at level @lvl, mapping from
+ * @base) in [@start, @last]. If @whole (the table's span is in the range),
+ * return true and fill @run when the table maps its span as one run, from an
+ * output address aligned to the span, that a leaf one level up can take.
+ */
+static bool pt_merge_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 base, u64 start, u64 last, bool whole,
+			   struct pt_run *run)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	bool uniform = whole;
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 ebase = cur & ~(size - 1);
+		u64 end = ebase + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+		struct pt_run sub = {};
+
+		if (pte_is_table(pte)) {
+			u64 *child = pt_table_of(pt, pte);
+			bool inside = ebase >= start && end <= last;
+
+			if (!pt_merge_level(pt, child, lvl - 1, ebase, cur,
+					    min(last, end), inside, &sub)) {
+				uniform = false;
+			} else if (pt_leaf_ok(pt, lvl)) {
+				WRITE_ONCE(*ptep, sub.oa | sub.bits | sub.ad);
+				pt_free_subtree(pt, child, lvl - 1);
+			}
+		} else if (pte_is_leaf(pte)) {
+			sub.oa = pte_addr(pte);
+			sub.bits = pte & (PTE_TYPE | PTE_PROT);
+			sub.ad = pte & PTE_AD;
+		} else {
+			uniform = false;
+		}
+
+		if (uniform && ebase == base) {
+			*run = sub;
+			/* whole: not the top table, so the span fits in u64 */
+			if (sub.oa & (size * IOLAB_PT_ENTRIES - 1))
+				uniform = false;
+		} else if (uniform) {
+			if (sub.oa != run->oa + (ebase - base) ||
+			    sub.bits != run->bits)
+				uniform = false;
+			run->ad |= sub.ad;
+		}
+		if (end >= last)
+			return uniform;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_merge(struct iolab_pt *pt, u64 iova, u64 len)
+{
+	struct pt_run run;
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	pt_merge_level(pt, pt->top, pt->top_level, 0, iova, last, false, &run);
+	return 0;
+}
+
+/* Inspection */
+
+struct pt_each_state {
+	iolab_pt_leaf_fn fn;
+	void *arg;
+};
+
+static int pt_each_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			 u64 start, u64 last, struct pt_each_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+	int ret = 0;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_table(pte)) {
+			ret = pt_each_level(pt, pt_table_of(pt, pte), lvl - 1,
+					    cur, min(last, end), st);
+		} else if (pte_is_leaf(pte)) {
+			struct iolab_pt_leaf leaf = {
+				.iova = base,
+				.oa = pte_addr(pte),
+				.size = size,
+				.flags = pte_flags(pte),
+				.level = lvl,
+			};
+
+			ret = st->fn(st->arg, &leaf);
+		}
+		if (ret || end >= last)
+			return ret;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_for_each_leaf(struct iolab_pt *pt, u64 iova, u64 len,
+			   iolab_pt_leaf_fn fn, void *arg)
+{
+	struct pt_each_state st = { .fn = fn, .arg = arg };
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	return pt_each_level(pt, pt->top, pt->top_level, iova, last, &st);
+}
+
+static void pt_stats_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   struct iolab_pt_stats *stats)
+{
+	unsigned int i;
+
+	stats->nr_tables++;
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (pte_is_leaf(pte))
+			stats->nr_leaves[lvl]++;
+		else if (pte_is_table(pte))
+			pt_stats_level(pt, pt_table_of(pt, pte), lvl - 1,
+				       stats);
+	}
+}
+
+void iolab_pt_stats(struct iolab_pt *pt, struct iolab_pt_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	pt_stats_level(pt, pt->top, pt->top_level, stats);
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+// I/O page table: the hardware walker racing harvests, splits and unmaps.
+//
+// One thread plays the device: it translates writes to random pages, as the
+// mock DMA engine does. The test thread harvests dirty bits (or unmaps with
+// read & unmap) meanwhile; each harvest bumps an epoch counter. The device
+// logs each write that went through with the epoch it saw before (e1) and
+// after (e2) the walk, so the write must show up in a harvest numbered e1 to
+// e2 + 1: in the one running while it landed, or the next. And, with one
+// bit per leaf, every page a harvest reports must have such a write.
+// Iterations are bounded; nothing depends on timing, only on the log.
+#include <algorithm>
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "pt_harness.h"
+
+using namespace ptt;
+
+namespace {
+
+struct Write {
+	u64 page;
+	u32 e1, e2;
+};
+
+// The harvests so far: which pages each one reported.
+class Harvests {
+public:
+	explicit Harvests(u64 pages) : pages(pages) {}
+
+	std::atomic<u32> epoch{ 0 };
+
+	// Read and clear the dirty bits of @pages pages from @iova.
+	void harvest(Table &t, u64 iova)
+	{
+		DirtyWindow w(iova, pages * t.L(0), t.L(0));
+
+		REQUIRE(iolab_pt_read_dirty(&t.pt, iova, pages * t.L(0), true, &w.d) == 0);
+		add(w);
+	}
+
+	// Read & unmap [iova, iova + len) as one harvest.
+	void unmap(Table &t, u64 base, u64 iova, u64 len)
+	{
+		DirtyWindow w(base, pages * t.L(0), t.L(0));
+
+		CHECK(t.unmap(iova, len, &w.d) == len);
+		add(w);
+	}
+
+	// Every write was reported in time; with @exact, nothing else was.
+	void check(const std::vector<Write> &log, bool exact) const
+	{
+		const u32 n = reported.size();
+		std::vector<std::vector<u32>> by_page(pages);
+		std::vector<std::vector<bool>> justified(exact ? pages : 0,
+							 std::vector<bool>(n + 1));
+
+		for (u32 h = 0; h < n; h++)
+			for (u64 p : reported[h])
+				by_page[p].push_back(h);
+		for (const Write &w : log) {
+			const auto &v = by_page[w.page];
+			auto it = std::lower_bound(v.begin(), v.end(), w.e1);
+
+			if (it == v.end() || *it > w.e2 + 1) {
+				CAPTURE(w.page);
+				CAPTURE(w.e1);
+				CAPTURE(w.e2);
+				FAIL("a write was not reported by harvest e1 to e2 + 1");
+			}
+			for (u32 h = w.e1; exact && h <= std::min(w.e2 + 1, n); h++)
+				justified[w.page][h] = true;
+		}
+		if (!exact)
+			return;
+		for (u32 h = 0; h < n; h++) {
+			for (u64 p : reported[h]) {
+				if (!justified[p][h]) {
+					CAPTURE(h);
+					CAPTURE(p);
+					FAIL("a page was reported with no write to justify it");
+				}
+			}
+		}
+	}
+
+private:
+	const u64 pages;
+	std::vector<std::vector<u64>> reported;
+
+	void add(const DirtyWindow &w)
+	{
+		reported.push_back(w.set());
+		epoch.store(reported.size());
+	}
+};
+
+class Device {
+public:
+	Device(Table &t, u64 iova, u64 pages, std::atomic<u32> &epoch, u64 seed,
+	       long writes)
+		: t(t), iova(iova), pages(pages), epoch(epoch)
+	{
+		th = std::thread([this, seed, writes] { run(seed, writes); });
+	}
+	~Device() { join(); }
+
+	void join()
+	{
+		if (th.joinable())
+			th.join();
+	}
+
+	bool done() const { return finished.load(); }
+
+	// Wait until the device has made @n more attempts, or is done.
+	void wait_progress(long n)
+	{
+		long target = tries.load() + n;
+
+		while (!done() && tries.load() < target)
+			std::this_thread::yield();
+	}
+
+	std::vector<Write> log; // the writes that went through
+	long faults = 0;
+
+private:
+	Table &t;
+	const u64 iova, pages;
+	std::atomic<u32> &epoch;
+	std::thread th;
+	std::atomic<bool> finished{ false };
+	std::atomic<long> tries{ 0 };
+
+	void run(u64 seed, long writes)
+	{
+		std::mt19937_64 rng(seed);
+		const u64 L0 = t.L(0);
+
+		for (long i = 0; i < writes; i++) {
+			u64 page = rng() % pages, pa;
+			u32 e1 = epoch.load();
+			int ret = iolab_pt_translate(&t.pt, iova + page * L0 + rng() % L0,
+						     true, true, &pa, nullptr);
+			u32 e2 = epoch.load();
+
+			if (ret == 0)
+				log.push_back({ page, e1, e2 });
+			else
+				faults++;
+			tries.store(i + 1);
+		}
+		finished = true;
+	}
+};
+
+} // namespace
+
+TEST_CASE("a harvest racing DMA writes loses no write and reports none twice")
+{
+	FOR_EACH_FLAVOUR(f) {
+		Table t(f.cfg);
+		const u64 L0 = t.L(0), L1 = t.L(1), pages = 1024;
+		const u64 iova = 4 * L1;
+
+		// the output address keeps every leaf small: one bit per leaf
+		REQUIRE(t.map(iova, L0, pages * L0) == 0);
+		REQUIRE(t.stats().nr_leaves[0] == pages);
+
+		Harvests hv(pages);
+		Device dev(t, iova, pages, hv.epoch, 42, 200000);
+
+		while (!dev.done())
+			hv.harvest(t, iova);
+		dev.join();
+		hv.harvest(t, iova); // what landed after the last one
+		CHECK(dev.faults == 0);
+		CHECK(dev.log.size() == 200000);
+		hv.check(dev.log, true);
+
+		DirtyWindow after(iova, pages * L0, L0);
+		REQUIRE(iolab_pt_read_dirty(&t.pt, iova, pages * L0, false, &after.d) == 0);
+		CHECK(after.d.nr_dirty == 0);
+	}
+}
+
+TEST_CASE("a split racing DMA writes keeps every dirty bit")
+{
+	FOR_EACH_FLAVOUR(f) {
+		Table t(f.cfg);
+		const u64 L0 = t.L(0), L1 = t.L(1), pages = 8 * 512;
+		const u64 iova = 8 * L1;
+
+		REQUIRE(t.map(iova, 16 * L1, 8 * L1) == 0);
+		for (u64 round = 0; round < 16; round++) {
+			CAPTURE(round);
+			REQUIRE(t.stats().nr_leaves[1] == 8);
+			Harvests hv(pages);
+			Device dev(t, iova, pages, hv.epoch, round, 20000);
+
+			// a clean leaf is split while the device dirties it
+			for (u64 i = 0; i < 8; i++) {
+				dev.wait_progress(500);
+				hv.harvest(t, iova);
+				REQUIRE(iolab_pt_split(&t.pt, iova + i * L1, L1, L0) == 0);
+			}
+			while (!dev.done())
+				hv.harvest(t, iova);
+			dev.join();
+			hv.harvest(t, iova);
+			CHECK(dev.faults == 0);
+			// a big leaf reports all its pages: only check for losses
+			hv.check(dev.log, false);
+
+			REQUIRE(t.stats().nr_leaves[0] == pages);
+			// merge does not run beside walkers: the device is gone
+			REQUIRE(iolab_pt_merge(&t.pt, iova, 8 * L1) == 0);
+		}
+		for (u64 off = 0; off < 8 * L1; off += L0) {
+			u64 pa;
+			REQUIRE(iolab_pt_iova_to_phys(&t.pt, iova + off, &pa, nullptr, nullptr) == 0);
+			REQUIRE(pa == 16 * L1 + off);
+		}
+	}
+}
+
+TEST_CASE("read & unmap racing DMA writes reports every write that went through")
+{
+	FOR_EACH_FLAVOUR(f) {
+		Table t(f.cfg);
+		const u64 L0 = t.L(0), L1 = t.L(1), pages = 2048;
+		const u64 iova = 2 * L1;
+
+		// freed table pages stay readable for the walker, as with RCU
+		t.pages.defer_free = true;
+		for (u64 round = 0; round < 8; round++) {
+			CAPTURE(round);
+			REQUIRE(t.map(iova, L0, pages * L0) == 0);
+			Harvests hv(pages);
+			Device dev(t, iova, pages, hv.epoch, 100 + round, 40000);
+
+			// unmap in pieces, harvesting in between, while the device runs
+			for (u64 i = 0; i < 8; i++) {
+				dev.wait_progress(1000);
+				hv.harvest(t, iova);
+				hv.unmap(t, iova, iova + i * pages / 8 * L0, pages / 8 * L0);
+			}
+			dev.join();
+			hv.harvest(t, iova);
+			hv.check(dev.log, true);
+			CHECK(t.tables() == 1);
+		}
+	}
+}
