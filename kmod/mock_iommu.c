@@ -54,6 +54,7 @@ struct mock_domain {
 	struct iolab_domain domain;
 	u32 flavour;
 	bool nest_parent;
+	bool enforce_dirty;	/* only devices that can track dirty pages */
 	bool dirty_tracking;	/* under @lock */
 	struct rw_semaphore lock;
 	struct iolab_pt pt;
@@ -167,6 +168,7 @@ static struct iolab_domain *mock_domain_alloc_paging(struct iolab_dev *dev,
 		return ERR_PTR(-ENOMEM);
 	mock->flavour = mock_flavour_of(mdev->flags);
 	mock->nest_parent = flags & IOLAB_DOMAIN_NEST_PARENT;
+	mock->enforce_dirty = flags & IOLAB_DOMAIN_DIRTY_TRACKING;
 	mock_flavour_cfg(mdev->flags, &cfg, &mock->domain.aperture_end);
 	rc = iolab_pt_init(&mock->pt, &cfg, &mock_pt_ops, mock);
 	if (rc) {
@@ -426,6 +428,8 @@ static int mock_check_compat(struct iolab_domain *domain, struct mock_dev *mdev)
 		return -EINVAL;
 	mock = to_mock_domain(domain);
 	if (mock->flavour != mock_flavour_of(mdev->flags))
+		return -EINVAL;
+	if (mock->enforce_dirty && (mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY))
 		return -EINVAL;
 	return 0;
 }

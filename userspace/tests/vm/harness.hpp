@@ -4,7 +4,15 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <linux/capability.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "iommulab.hpp"
 
@@ -60,6 +68,55 @@ inline iommu_option option_cmd(uint32_t option_id, uint16_t op,
 	cmd.object_id = object_id;
 	cmd.val64 = val;
 	return cmd;
+}
+
+// Anonymous page-aligned memory, filled with a per-byte pattern.
+struct Buffer {
+	uint8_t *p;
+	size_t len;
+
+	explicit Buffer(size_t n, uint8_t seed = 1) : len(n)
+	{
+		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(m != MAP_FAILED);
+		p = static_cast<uint8_t *>(m);
+		fill(seed);
+	}
+	~Buffer() { munmap(p, len); }
+	Buffer(const Buffer &) = delete;
+	Buffer &operator=(const Buffer &) = delete;
+
+	void fill(uint8_t seed)
+	{
+		for (size_t i = 0; i < len; i++)
+			p[i] = static_cast<uint8_t>(seed + i * 7);
+	}
+	std::vector<uint8_t> snapshot() const { return {p, p + len}; }
+};
+
+// Runs @fn in a child process; returns its exit status (255 if it died).
+inline int in_child(const std::function<int()> &fn)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(fn());
+	int status = 0;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+// Drops @cap from this process's effective and permitted sets.
+inline bool drop_capability(int cap)
+{
+	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2]{};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	data[cap / 32].effective &= ~(1u << (cap % 32));
+	data[cap / 32].permitted &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &hdr, data) == 0;
 }
 
 } // namespace harness

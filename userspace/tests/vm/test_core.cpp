@@ -316,34 +316,6 @@ TEST_CASE("one fd cannot see or destroy another fd's objects")
 	CHECK(nr_objects(b) == 1);
 }
 
-namespace {
-
-// Drops @cap from this process's effective and permitted sets.
-bool drop_capability(int cap)
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	data[cap / 32].permitted &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &hdr, data) == 0;
-}
-
-// Runs @fn in a child process; returns the child's exit status.
-int in_child(const std::function<int()> &fn)
-{
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(fn());
-	int status = 0;
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-}
-
-} // namespace
-
 TEST_CASE("RLIMIT_MODE is fd-wide, privileged, and fixed once objects exist")
 {
 	Iommufd fd;

@@ -27,25 +27,6 @@ constexpr uint32_t RO = IOMMU_IOAS_MAP_READABLE;
 constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
 constexpr uint32_t NEEDS_PIN = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 
-// Anonymous page-aligned memory, filled with a per-byte pattern.
-struct Buffer {
-	uint8_t *p;
-	size_t len;
-
-	explicit Buffer(size_t n, uint8_t seed = 1) : len(n)
-	{
-		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(m != MAP_FAILED);
-		p = static_cast<uint8_t *>(m);
-		for (size_t i = 0; i < n; i++)
-			p[i] = static_cast<uint8_t>(seed + i * 7);
-	}
-	~Buffer() { munmap(p, len); }
-	Buffer(const Buffer &) = delete;
-	Buffer &operator=(const Buffer &) = delete;
-};
-
 int map_raw(const Iommufd &fd, uint32_t ioas, const void *buf, uint64_t len,
 	    uint32_t flags, uint64_t *iova)
 {
@@ -100,29 +81,6 @@ bool iova_free(const Ioas &ioas, uint64_t iova, uint64_t len)
 		return false;
 	ioas.unmap(iova, len);
 	return true;
-}
-
-// Runs @fn in a child process; returns its exit status (255 if it died).
-int in_child(const std::function<int()> &fn)
-{
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(fn());
-	int status = 0;
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
-}
-
-bool drop_capability(int cap)
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	data[cap / 32].permitted &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &hdr, data) == 0;
 }
 
 // A field of /proc/self/status in KiB (VmPin, VmLck).

@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: GPL-2.0
+// The mock IOMMU: devices, groups, HWPTs, attach/replace, and isolation
+// proven by DMA. Every claim about what a device can reach is checked by
+// letting the device read or write through the mock IOMMU and looking at
+// the bytes in the user's buffers, never by asking the module.
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+constexpr uint64_t PS = 4096;
+constexpr uint64_t APERTURE = MOCK_APERTURE_START;
+constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t RO = IOMMU_IOAS_MAP_READABLE;
+constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
+
+int dma_raw(const Iommufd &fd, iommulab_mock_dma &cmd)
+{
+	cmd.size = sizeof(cmd);
+	return fd.raw(IOMMULAB_MOCK_DMA, &cmd);
+}
+
+// The device writes @n bytes of @val at @iova.
+DmaResult dma_fill(const Iommufd &fd, uint32_t dev, uint64_t iova, size_t n,
+		   uint8_t val)
+{
+	std::vector<uint8_t> data(n, val);
+	return dma(fd, dev, iova, data.data(), n, true);
+}
+
+// True if @buf equals @before except [off, off + n), which holds @val.
+bool only_changed(const Buffer &buf, const std::vector<uint8_t> &before,
+		  size_t off, size_t n, uint8_t val)
+{
+	for (size_t i = 0; i < buf.len; i++) {
+		bool inside = i >= off && i < off + n;
+		if (buf.p[i] != (inside ? val : before[i]))
+			return false;
+	}
+	return true;
+}
+
+bool unchanged(const Buffer &buf, const std::vector<uint8_t> &before)
+{
+	return std::memcmp(buf.p, before.data(), buf.len) == 0;
+}
+
+// Two IOASes, each with a writeable and a read-only buffer mapped at the
+// same IOVAs, so that which buffer a DMA reaches tells the domain used.
+struct TwoSpaces {
+	Iommufd fd;
+	Ioas a{fd}, b{fd};
+	Buffer a_rw{8 * PS, 0x10}, a_ro{2 * PS, 0x20};
+	Buffer b_rw{8 * PS, 0x30}, b_ro{2 * PS, 0x40};
+	static constexpr uint64_t rw_iova = APERTURE + (1 << 20);
+	static constexpr uint64_t ro_iova = APERTURE + (2 << 20);
+	static constexpr uint64_t hole_iova = APERTURE + (4 << 20);
+
+	TwoSpaces()
+	{
+		a.map(a_rw.p, a_rw.len, RW | FIXED, rw_iova);
+		a.map(a_ro.p, a_ro.len, RO | FIXED, ro_iova);
+		b.map(b_rw.p, b_rw.len, RW | FIXED, rw_iova);
+		b.map(b_ro.p, b_ro.len, RO | FIXED, ro_iova);
+	}
+};
+
+} // namespace
+
+TEST_CASE("a mock domain narrows the IOAS to the mock aperture and alignment")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+
+	uint64_t align = 0;
+	auto ranges = ioas.iova_ranges(&align);
+	REQUIRE(ranges.size() == 1);
+	CHECK(ranges[0].start == MOCK_APERTURE_START);
+	CHECK(ranges[0].last == MOCK_APERTURE_LAST);
+	CHECK(align == PS / 2);
+
+	Buffer buf(PS);
+	uint64_t iova = 0;
+	iommu_ioas_map cmd{};
+	cmd.size = sizeof(cmd);
+	cmd.flags = RW | FIXED;
+	cmd.ioas_id = ioas.id();
+	cmd.user_va = reinterpret_cast<uintptr_t>(buf.p + 1);
+	cmd.length = PS - 1;
+	cmd.iova = APERTURE + 1;
+	CHECK(send(fd, IOMMU_IOAS_MAP, cmd) == EINVAL);
+	cmd.iova = APERTURE - PS;
+	cmd.user_va = reinterpret_cast<uintptr_t>(buf.p);
+	cmd.length = PS;
+	CHECK(send(fd, IOMMU_IOAS_MAP, cmd) == EINVAL);
+	iova = ioas.map(buf.p, PS, RW);
+	CHECK(iova >= MOCK_APERTURE_START);
+	CHECK(iova + PS - 1 <= MOCK_APERTURE_LAST);
+
+	// Leaving restores the full range.
+	md.destroy();
+	CHECK(ioas.iova_ranges().size() == 1);
+	CHECK(ioas.iova_ranges()[0].start == 0);
+}
+
+TEST_CASE("a device's DMA lands exactly in the mapped pages")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	Buffer buf(16 * PS, 3), other(4 * PS, 9);
+	const uint64_t iova = APERTURE + (1 << 20);
+
+	ioas.map(buf.p, buf.len, RW | FIXED, iova);
+	ioas.map(other.p, other.len, RW | FIXED, iova + buf.len);
+	const auto before = buf.snapshot(), other_before = other.snapshot();
+
+	// Unaligned start, crossing three pages.
+	const size_t off = 3 * PS - 77, n = 2 * PS + 100;
+	DmaResult r = dma_fill(fd, md.idev_id(), iova + off, n, 0xAB);
+	CHECK(r.ok());
+	CHECK(r.done == n);
+	CHECK(only_changed(buf, before, off, n, 0xAB));
+	CHECK(unchanged(other, other_before));
+
+	// Reads see what the CPU wrote, across the two mappings.
+	buf.p[buf.len - 1] = 0x5C;
+	other.p[0] = 0x5D;
+	uint8_t two[2];
+	r = dma(fd, md.idev_id(), iova + buf.len - 1, two, 2, false);
+	CHECK(r.ok());
+	CHECK(two[0] == 0x5C);
+	CHECK(two[1] == 0x5D);
+
+	// MD_CHECK_MAP agrees with the user's pages.
+	auto chk = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md.hwpt_id());
+	chk.check_map.iova = iova;
+	chk.check_map.length = buf.len;
+	chk.check_map.uptr = reinterpret_cast<uintptr_t>(buf.p);
+	CHECK(send(fd, IOMMU_TEST_CMD, chk) == 0);
+	chk.check_map.uptr = reinterpret_cast<uintptr_t>(other.p);
+	CHECK(send(fd, IOMMU_TEST_CMD, chk) == EINVAL);
+}
+
+TEST_CASE("isolation matrix: what a device reaches through each attachment")
+{
+	TwoSpaces s;
+	const Iommufd &fd = s.fd;
+	MockDomain md(fd, s.a.id());
+	const uint32_t dev = md.idev_id();
+	constexpr uint64_t s1_offset = 1 << 20; // nested: IOVA x -> x + 1 MiB
+	Hwpt parent(fd, dev, s.a.id(), IOMMU_HWPT_ALLOC_NEST_PARENT);
+	iommulab_hwpt_mock_s1 s1{0, IOMMU_TEST_IOTLB_DEFAULT, s1_offset};
+	Hwpt nested(fd, dev, parent.id(), 0, IOMMULAB_HWPT_DATA_MOCK_S1, &s1,
+		    sizeof(s1));
+
+	// Which buffer a DMA to rw_iova (+ro) reaches, per attachment.
+	enum Kind { BLOCKED, ON_A, ON_B, NESTED } kind = ON_A;
+	Buffer *rw = nullptr, *ro = nullptr;
+	uint64_t base = s.rw_iova, ro_base = s.ro_iova;
+	std::unique_ptr<Device> extra;
+
+	SUBCASE("blocked") {
+		kind = BLOCKED;
+	}
+	SUBCASE("IOAS A") {
+		kind = ON_A;
+	}
+	SUBCASE("IOAS B") {
+		kind = ON_B;
+	}
+	SUBCASE("nested on A") {
+		kind = NESTED;
+	}
+	switch (kind) {
+	case BLOCKED:
+		break;
+	case ON_A:
+		rw = &s.a_rw;
+		ro = &s.a_ro;
+		break;
+	case ON_B:
+		md.replace(s.b.id());
+		rw = &s.b_rw;
+		ro = &s.b_ro;
+		break;
+	case NESTED:
+		md.replace(nested.id());
+		rw = &s.a_rw;
+		ro = &s.a_ro;
+		base -= s1_offset; // stage 1 adds it back
+		ro_base -= s1_offset;
+		break;
+	}
+	// A blocked device: a bound sibling in its group that is not attached.
+	uint32_t who = dev;
+	std::vector<MockDev> group;
+	if (kind == BLOCKED) {
+		group = mock_group_alloc(fd, 1);
+		extra = std::make_unique<Device>(fd, group[0].rid);
+		who = extra->id();
+	}
+	const auto a_rw0 = s.a_rw.snapshot(), a_ro0 = s.a_ro.snapshot();
+	const auto b_rw0 = s.b_rw.snapshot(), b_ro0 = s.b_ro.snapshot();
+	auto nothing_changed = [&] {
+		return unchanged(s.a_rw, a_rw0) && unchanged(s.a_ro, a_ro0) &&
+		       unchanged(s.b_rw, b_rw0) && unchanged(s.b_ro, b_ro0);
+	};
+
+	SUBCASE("inside a mapping") {
+		DmaResult r = dma_fill(fd, who, base + PS + 8, 100, 0xEE);
+		if (kind == BLOCKED) {
+			CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_BLOCKED);
+			CHECK(r.done == 0);
+			CHECK(nothing_changed());
+		} else {
+			REQUIRE(r.ok());
+			CHECK(only_changed(*rw, rw == &s.a_rw ? a_rw0 : b_rw0,
+					   PS + 8, 100, 0xEE));
+			// The other IOAS's memory is untouched.
+			if (rw == &s.a_rw)
+				CHECK(unchanged(s.b_rw, b_rw0));
+			else
+				CHECK(unchanged(s.a_rw, a_rw0));
+			uint8_t x;
+			CHECK(dma(fd, who, ro_base + 5, &x, 1, false).ok());
+			CHECK(x == ro->p[5]);
+		}
+	}
+	SUBCASE("outside any mapping") {
+		DmaResult r = dma_fill(fd, who, s.hole_iova - (kind == NESTED ?
+								 s1_offset : 0),
+				       64, 0xEE);
+		CHECK(r.done == 0);
+		CHECK(r.fault_reason == (kind == BLOCKED ?
+					 IOMMULAB_DMA_FAULT_BLOCKED :
+					 IOMMULAB_DMA_FAULT_NOT_MAPPED));
+		CHECK(nothing_changed());
+		// Running off the end of a mapping stops exactly there.
+		if (kind != BLOCKED) {
+			r = dma_fill(fd, who, base + 8 * PS - 16, 64, 0xEF);
+			CHECK(r.done == 16);
+			CHECK(r.fault_iova == base + 8 * PS);
+			CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_NOT_MAPPED);
+		}
+	}
+	SUBCASE("a write to a read-only mapping") {
+		DmaResult r = dma_fill(fd, who, ro_base, 32, 0xEE);
+		CHECK(r.done == 0);
+		CHECK(r.fault_reason == (kind == BLOCKED ?
+					 IOMMULAB_DMA_FAULT_BLOCKED :
+					 IOMMULAB_DMA_FAULT_PERMISSION));
+		CHECK(nothing_changed());
+	}
+	SUBCASE("after unmap") {
+		uint8_t x;
+		// Warm the IOTLB first, so a missing flush would show.
+		DmaResult warm = dma(fd, who, base, &x, 1, false);
+		CHECK(warm.ok() == (kind != BLOCKED));
+		Ioas &space = kind == ON_B ? s.b : s.a;
+		space.unmap(s.rw_iova, 8 * PS);
+		DmaResult r = dma_fill(fd, who, base, 16, 0xEE);
+		CHECK(r.done == 0);
+		CHECK(r.fault_reason == (kind == BLOCKED ?
+					 IOMMULAB_DMA_FAULT_BLOCKED :
+					 IOMMULAB_DMA_FAULT_NOT_MAPPED));
+		CHECK(dma(fd, who, base, &x, 1, false).done == 0);
+		CHECK(nothing_changed());
+		// Map new memory there: the device reaches the new pages only.
+		Buffer fresh(8 * PS, 0x77);
+		const auto fresh0 = fresh.snapshot();
+		space.map(fresh.p, fresh.len, RW | FIXED, s.rw_iova);
+		r = dma_fill(fd, who, base, 16, 0xEE);
+		if (kind != BLOCKED) {
+			CHECK(r.ok());
+			CHECK(only_changed(fresh, fresh0, 0, 16, 0xEE));
+		}
+		CHECK(nothing_changed());
+	}
+	SUBCASE("after replace") {
+		if (kind == BLOCKED) {
+			extra->attach(s.b.id());
+		} else {
+			md.replace(kind == ON_B ? s.a.id() : s.b.id());
+		}
+		Buffer *now = kind == ON_B ? &s.a_rw : &s.b_rw;
+		const auto now0 = now->snapshot();
+		DmaResult r = dma_fill(fd, who, s.rw_iova + 8, 8, 0xE1);
+		CHECK(r.ok());
+		CHECK(only_changed(*now, now0, 8, 8, 0xE1));
+		// The old domain is unreachable: its memory is untouched.
+		Buffer *old = now == &s.a_rw ? &s.b_rw : &s.a_rw;
+		CHECK(unchanged(*old, old == &s.a_rw ? a_rw0 : b_rw0));
+	}
+}
+
+TEST_CASE("two devices on different IOASes never see each other's memory")
+{
+	TwoSpaces s;
+	MockDomain da(s.fd, s.a.id()), db(s.fd, s.b.id());
+
+	CHECK(dma_fill(s.fd, da.idev_id(), s.rw_iova, 8 * PS, 0xA1).ok());
+	CHECK(dma_fill(s.fd, db.idev_id(), s.rw_iova, 8 * PS, 0xB2).ok());
+	for (size_t i = 0; i < 8 * PS; i++) {
+		if (s.a_rw.p[i] != 0xA1 || s.b_rw.p[i] != 0xB2) {
+			FAIL("byte " << i << " crossed between IOASes");
+			break;
+		}
+	}
+	uint8_t x = 0;
+	CHECK(dma(s.fd, da.idev_id(), s.rw_iova, &x, 1, false).ok());
+	CHECK(x == 0xA1);
+	CHECK(dma(s.fd, db.idev_id(), s.rw_iova, &x, 1, false).ok());
+	CHECK(x == 0xB2);
+	// Automatic HWPTs of different IOASes are different.
+	CHECK(da.hwpt_id() != db.hwpt_id());
+}
+
+TEST_CASE("groups: viability, one owner, blocked siblings, back to the kernel")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(4 * PS, 1);
+	const uint64_t iova = APERTURE;
+	ioas.map(buf.p, buf.len, RW | FIXED, iova);
+	auto devs = mock_group_alloc(fd, 3);
+	REQUIRE(devs.size() == 3);
+	CHECK(devs[0].rid != devs[1].rid);
+
+	iommulab_mock_dma cmd{};
+	cmd.rid = devs[1].rid;
+	cmd.iova = iova;
+	cmd.length = 8;
+	cmd.uptr = reinterpret_cast<uintptr_t>(buf.p);
+	SUBCASE("a kernel-owned group's DMA is refused") {
+		CHECK(dma_raw(fd, cmd) == EPERM);
+	}
+	SUBCASE("a group with a kernel driver on a device is not viable") {
+		iommulab_mock_set_driver drv{};
+		drv.size = sizeof(drv);
+		drv.stdev_id = devs[2].stdev_id;
+		drv.bound = 1;
+		REQUIRE(send(fd, IOMMULAB_MOCK_SET_DRIVER, drv) == 0);
+		iommulab_device_bind b{};
+		b.size = sizeof(b);
+		b.rid = devs[0].rid;
+		CHECK(send(fd, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		CHECK(dma_raw(fd, cmd) == EPERM);
+		drv.bound = 0;
+		REQUIRE(send(fd, IOMMULAB_MOCK_SET_DRIVER, drv) == 0);
+		Device d0(fd, devs[0].rid);
+		// Now owned: no kernel driver may bind to a member.
+		drv.bound = 1;
+		CHECK(send(fd, IOMMULAB_MOCK_SET_DRIVER, drv) == EBUSY);
+	}
+	SUBCASE("binding blocks the whole group; unbound siblings stay blocked") {
+		Device d0(fd, devs[0].rid);
+		CHECK(d0.attach(ioas.id()) != 0);
+		const auto before = buf.snapshot();
+		std::vector<uint8_t> junk(8, 0xCC);
+		DmaResult r = dma(fd, devs[0].stdev_id, iova, junk.data(), 8, true);
+		CHECK(r.ok());
+		for (int i : {1, 2}) {
+			r = dma(fd, devs[i].stdev_id, iova + 64, junk.data(), 8, true);
+			CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_BLOCKED);
+			CHECK(r.done == 0);
+		}
+		CHECK(only_changed(buf, before, 0, 8, 0xCC));
+	}
+	SUBCASE("a device binds to one fd, and a group belongs to one fd") {
+		Device d0(fd, devs[0].rid);
+		iommulab_device_bind b{};
+		b.size = sizeof(b);
+		b.rid = devs[0].rid;
+		CHECK(send(fd, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		Iommufd other;
+		CHECK(send(other, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		b.rid = devs[1].rid;
+		CHECK(send(other, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		// The other fd cannot drive these devices either.
+		CHECK(dma_raw(other, cmd) == ENOENT);
+		// The same fd can bind the sibling.
+		Device d1(fd, devs[1].rid);
+	}
+	SUBCASE("devices of one group share one HWPT") {
+		Ioas second(fd);
+		Device d0(fd, devs[0].rid), d1(fd, devs[1].rid);
+		uint32_t h0 = d0.attach(ioas.id());
+		iommulab_device_attach at{};
+		at.size = sizeof(at);
+		at.dev_id = d1.id();
+		at.pt_id = second.id();
+		CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EINVAL);
+		CHECK(d1.attach(ioas.id()) == h0);
+		// With both attached, neither may move alone.
+		at.dev_id = d0.id();
+		CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EINVAL);
+		d1.detach();
+		CHECK(d0.attach(second.id()) != h0);
+	}
+	SUBCASE("unbinding the last device gives the group back to the kernel") {
+		{
+			Device d0(fd, devs[0].rid), d1(fd, devs[1].rid);
+			d0.attach(ioas.id());
+			CHECK(dma(fd, devs[0].stdev_id, iova, buf.p + PS, 8, false)
+				      .ok());
+		}
+		CHECK(dma_raw(fd, cmd) == EPERM);
+		Iommufd other;
+		Device again(other, devs[1].rid);
+		// The other fd owns the group now; the creator still cannot
+		// bind a sibling, but can make the siblings issue (blocked) DMA.
+		iommulab_device_bind b{};
+		b.size = sizeof(b);
+		b.rid = devs[0].rid;
+		CHECK(send(fd, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		cmd.rid = devs[0].rid;
+		CHECK(dma_raw(fd, cmd) == 0);
+		CHECK(cmd.out_fault_reason == IOMMULAB_DMA_FAULT_BLOCKED);
+	}
+}
+
+TEST_CASE("automatic HWPTs are shared when compatible and vanish with their last device")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	auto d1 = std::make_unique<MockDomain>(fd, ioas.id());
+	MockDomain d2(fd, ioas.id());
+	CHECK(d1->hwpt_id() == d2.hwpt_id());
+	// Another page-table flavour needs its own domain.
+	MockDomain huge(fd, ioas.id(), MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	CHECK(huge.hwpt_id() != d1->hwpt_id());
+
+	const uint32_t hwpt = d1->hwpt_id();
+	iommu_destroy d{};
+	d.size = sizeof(d);
+	d.id = hwpt;
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+	d.id = ioas.id();
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+
+	d1.reset();
+	d.id = hwpt;
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY); // d2 still uses it
+	d2.destroy();
+	CHECK(send(fd, IOMMU_DESTROY, d) == ENOENT); // gone with the last one
+	huge.destroy();
+	d.id = ioas.id();
+	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
+	ioas.release();
+	CHECK(nr_objects(fd) == 0);
+}
+
+TEST_CASE("every map and unmap reaches every domain, and new domains are filled")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer early(8 * PS, 1), late(8 * PS, 2);
+	const uint64_t e_iova = APERTURE, l_iova = APERTURE + (1 << 20);
+
+	ioas.map(early.p, early.len, RW | FIXED, e_iova);
+	MockDomain plain(fd, ioas.id());
+	MockDomain huge(fd, ioas.id(), MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	ioas.map(late.p, late.len, RW | FIXED, l_iova);
+
+	for (MockDomain *md : {&plain, &huge}) {
+		auto chk = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md->hwpt_id());
+		chk.check_map.iova = e_iova;
+		chk.check_map.length = early.len;
+		chk.check_map.uptr = reinterpret_cast<uintptr_t>(early.p);
+		CHECK(send(fd, IOMMU_TEST_CMD, chk) == 0);
+		chk.check_map.iova = l_iova;
+		chk.check_map.uptr = reinterpret_cast<uintptr_t>(late.p);
+		CHECK(send(fd, IOMMU_TEST_CMD, chk) == 0);
+		uint8_t x;
+		CHECK(dma(fd, md->idev_id(), e_iova + 5, &x, 1, false).ok());
+		CHECK(x == early.p[5]);
+		CHECK(dma(fd, md->idev_id(), l_iova + 6, &x, 1, false).ok());
+		CHECK(x == late.p[6]);
+	}
+	ioas.unmap(e_iova, early.len);
+	for (MockDomain *md : {&plain, &huge}) {
+		uint8_t x;
+		CHECK(dma(fd, md->idev_id(), e_iova, &x, 1, false).fault_reason ==
+		      IOMMULAB_DMA_FAULT_NOT_MAPPED);
+	}
+	CHECK(check_refs(fd, early.p, early.len, 0) == 0);
+	CHECK(check_refs(fd, late.p, late.len, 1) == 0);
+}
+
+TEST_CASE("a domain cannot join an IOAS whose mappings it cannot hold")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(2 * PS);
+
+	SUBCASE("a mapping outside the aperture") {
+		ioas.map(buf.p, PS, RW | FIXED, 1ULL << 40);
+		auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas.id());
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EADDRINUSE);
+	}
+	SUBCASE("a mapping not aligned to the IOPTE size") {
+		ioas.map(buf.p + 1, 100, RW | FIXED, APERTURE + 1);
+		auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas.id());
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	}
+	// Nothing was made or changed.
+	CHECK(nr_objects(fd) == 1);
+	CHECK(ioas.iova_ranges().size() == 1);
+	CHECK(ioas.iova_ranges()[0].start == 0);
+}
+
+TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	MockDomain nodirty(fd, ioas.id(), MOCK_FLAGS_DEVICE_NO_DIRTY);
+	const uint32_t dev = md.idev_id();
+
+	iommu_hwpt_alloc cmd{};
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = dev;
+	cmd.pt_id = ioas.id();
+	const uint32_t objs = nr_objects(fd);
+
+	SUBCASE("bad input changes nothing") {
+		auto bad = cmd;
+		bad.flags = 1u << 7;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
+		bad = cmd;
+		bad.__reserved = 1;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
+		bad = cmd;
+		bad.__reserved2 = 1;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
+		bad = cmd;
+		bad.flags = IOMMU_HWPT_ALLOC_FAULT_ID_VALID;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
+		bad = cmd;
+		bad.data_len = 4;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
+		bad = cmd;
+		bad.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
+		bad = cmd;
+		bad.dev_id = 0;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
+		bad = cmd;
+		bad.dev_id = ioas.id(); // wrong type
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
+		bad = cmd;
+		bad.pt_id = 9999;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
+		bad = cmd;
+		bad.pt_id = dev; // not an IOAS or HWPT
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
+		bad = cmd;
+		bad.dev_id = nodirty.idev_id();
+		bad.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
+		// Nested on a HWPT that is not a nest parent.
+		bad = cmd;
+		bad.pt_id = md.hwpt_id();
+		iommu_hwpt_selftest data{IOMMU_TEST_IOTLB_DEFAULT};
+		bad.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		bad.data_len = sizeof(data);
+		bad.data_uptr = reinterpret_cast<uintptr_t>(&data);
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
+		CHECK(nr_objects(fd) == objs);
+	}
+	SUBCASE("a dirty-tracking HWPT refuses a device without the capability") {
+		Hwpt dirty(fd, dev, ioas.id(), IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+		CHECK(md.replace(dirty.id()) == dirty.id());
+		auto rep = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+				    nodirty.stdev_id());
+		rep.mock_domain_replace.pt_id = dirty.id();
+		CHECK(send(fd, IOMMU_TEST_CMD, rep) == EINVAL);
+		md.replace(ioas.id());
+	}
+	SUBCASE("nested HWPTs: parent busy, IOTLB and invalidation") {
+		Hwpt parent(fd, dev, ioas.id(), IOMMU_HWPT_ALLOC_NEST_PARENT);
+		iommu_hwpt_selftest data{IOMMU_TEST_IOTLB_DEFAULT};
+		Hwpt nested(fd, dev, parent.id(), 0, IOMMU_HWPT_DATA_SELFTEST,
+			    &data, sizeof(data));
+		iommu_destroy d{};
+		d.size = sizeof(d);
+		d.id = parent.id();
+		CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+
+		auto iotlb = [&](uint32_t id, uint32_t val) {
+			auto c = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, nested.id());
+			c.check_iotlb.id = id;
+			c.check_iotlb.iotlb = val;
+			return send(fd, IOMMU_TEST_CMD, c);
+		};
+		for (uint32_t i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+			CHECK(iotlb(i, IOMMU_TEST_IOTLB_DEFAULT) == 0);
+		CHECK(iotlb(MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1, 0) == EINVAL);
+
+		iommu_hwpt_invalidate_selftest inv[2] = {{0, 1}, {0, 9}};
+		iommu_hwpt_invalidate ic{};
+		ic.size = sizeof(ic);
+		ic.hwpt_id = nested.id();
+		ic.data_uptr = reinterpret_cast<uintptr_t>(inv);
+		ic.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+		ic.entry_len = sizeof(inv[0]);
+		ic.entry_num = 2;
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == EINVAL);
+		CHECK(ic.entry_num == 1); // the first one was done
+		CHECK(iotlb(1, 0) == 0);
+		CHECK(iotlb(0, IOMMU_TEST_IOTLB_DEFAULT) == 0);
+		inv[0] = {IOMMU_TEST_INVALIDATE_FLAG_ALL, 0};
+		ic.entry_num = 1;
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == 0);
+		for (uint32_t i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+			CHECK(iotlb(i, 0) == 0);
+		inv[0] = {1u << 5, 0};
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == EOPNOTSUPP);
+		CHECK(ic.entry_num == 0); // nothing was handled
+		ic.entry_num = 1;
+		ic.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID;
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == EINVAL);
+		ic.entry_num = 1;
+		ic.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+		ic.hwpt_id = parent.id();
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == EINVAL);
+		ic.hwpt_id = nested.id();
+		ic.entry_num = 0;
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == 0);
+		ic.__reserved = 1;
+		CHECK(send(fd, IOMMU_HWPT_INVALIDATE, ic) == EOPNOTSUPP);
+	}
+}
+
+TEST_CASE("GET_HW_INFO reports the mock IOMMU and the device's capabilities")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain plain(fd, ioas.id());
+	MockDomain pasid(fd, ioas.id(),
+			 MOCK_FLAGS_DEVICE_PASID | MOCK_FLAGS_DEVICE_NO_DIRTY);
+
+	uint8_t data[32];
+	std::memset(data, 0xff, sizeof(data));
+	iommu_hw_info cmd{};
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = plain.idev_id();
+	cmd.data_len = sizeof(data);
+	cmd.data_uptr = reinterpret_cast<uintptr_t>(data);
+	REQUIRE(send(fd, IOMMU_GET_HW_INFO, cmd) == 0);
+	CHECK(cmd.out_data_type == IOMMU_HW_INFO_TYPE_SELFTEST);
+	CHECK(cmd.data_len == sizeof(iommu_test_hw_info));
+	iommu_test_hw_info info;
+	std::memcpy(&info, data, sizeof(info));
+	CHECK(info.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL);
+	for (size_t i = sizeof(info); i < sizeof(data); i++)
+		CHECK(data[i] == 0); // the rest of the buffer is zeroed
+	CHECK(cmd.out_capabilities == IOMMU_HW_CAP_DIRTY_TRACKING);
+	CHECK(cmd.out_max_pasid_log2 == 0);
+
+	cmd.dev_id = pasid.idev_id();
+	cmd.data_len = 0;
+	REQUIRE(send(fd, IOMMU_GET_HW_INFO, cmd) == 0);
+	CHECK(cmd.out_capabilities == 0);
+	CHECK(cmd.out_max_pasid_log2 == MOCK_PASID_WIDTH);
+	CHECK(cmd.data_len == sizeof(iommu_test_hw_info));
+
+	cmd.flags = 1;
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EOPNOTSUPP);
+	cmd.flags = 0;
+	cmd.__reserved[1] = 1;
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EOPNOTSUPP);
+	cmd.__reserved[1] = 0;
+	cmd.dev_id = ioas.id();
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == ENOENT);
+	cmd.dev_id = plain.idev_id();
+	cmd.data_len = 8;
+	cmd.data_uptr = 0;
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EINVAL);
+}
+
+TEST_CASE("mock-domain test ops check their arguments")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	const uint32_t objs = nr_objects(fd);
+
+	auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ioas.id());
+	cmd.mock_domain_flags.dev_flags = 1u << 10;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, 0);
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, md.idev_id());
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	CHECK(nr_objects(fd) == objs);
+
+	cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, md.stdev_id());
+	cmd.mock_domain_replace.pt_id = 0;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, ioas.id());
+	cmd.mock_domain_replace.pt_id = ioas.id();
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+
+	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md.hwpt_id());
+	cmd.check_map.iova = APERTURE + 1;
+	cmd.check_map.length = PS;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd.id = ioas.id();
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+
+	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, md.hwpt_id());
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // not nested
+
+	cmd = test_cmd(IOMMU_TEST_OP_DEV_CHECK_CACHE, md.idev_id());
+	for (uint32_t i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
+		cmd.check_dev_cache.id = i;
+		cmd.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == 0);
+	}
+	cmd.check_dev_cache.id = MOCK_DEV_CACHE_ID_MAX + 1;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd.check_dev_cache.id = 0;
+	cmd.check_dev_cache.cache = 1;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+
+	// A device's ID is not something to destroy behind the stdev's back.
+	iommu_destroy d{};
+	d.size = sizeof(d);
+	d.id = md.idev_id();
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+}
+
+TEST_CASE("the device ops and the DMA op refuse bad input")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	auto devs = mock_group_alloc(fd, 1);
+	Device dev(fd, devs[0].rid);
+	Buffer buf(PS);
+	const uint32_t objs = nr_objects(fd);
+
+	iommulab_device_bind b{};
+	b.size = sizeof(b);
+	b.rid = 0x10;
+	CHECK(send(fd, IOMMULAB_DEVICE_BIND, b) == ENOENT);
+	b.rid = devs[0].rid;
+	b.flags = 1;
+	CHECK(send(fd, IOMMULAB_DEVICE_BIND, b) == EOPNOTSUPP);
+
+	iommulab_device_attach at{};
+	at.size = sizeof(at);
+	at.dev_id = dev.id();
+	at.pt_id = ioas.id();
+	at.flags = 1;
+	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EOPNOTSUPP);
+	at.flags = 0;
+	at.__reserved = 1;
+	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EOPNOTSUPP);
+	at.__reserved = 0;
+	at.dev_id = ioas.id();
+	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == ENOENT);
+	at.dev_id = dev.id();
+	at.pt_id = dev.id();
+	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EINVAL);
+
+	iommulab_device_detach dt{};
+	dt.size = sizeof(dt);
+	dt.dev_id = dev.id();
+	CHECK(send(fd, IOMMULAB_DEVICE_DETACH, dt) == EINVAL); // not attached
+	CHECK(nr_objects(fd) == objs);
+
+	iommulab_mock_group_alloc g{};
+	g.size = sizeof(g);
+	g.nr_devices = 0;
+	CHECK(send(fd, IOMMULAB_MOCK_GROUP_ALLOC, g) == EINVAL);
+	g.nr_devices = 9;
+	CHECK(send(fd, IOMMULAB_MOCK_GROUP_ALLOC, g) == EINVAL);
+	g.nr_devices = 2;
+	g.dev_flags = 1u << 12;
+	CHECK(send(fd, IOMMULAB_MOCK_GROUP_ALLOC, g) == EINVAL);
+	g.dev_flags = 0;
+	g.devs_uptr = 8;
+	CHECK(send(fd, IOMMULAB_MOCK_GROUP_ALLOC, g) == EFAULT);
+	CHECK(nr_objects(fd) == objs);
+
+	dev.attach(ioas.id());
+	iommulab_mock_dma cmd{};
+	cmd.rid = devs[0].rid;
+	cmd.iova = APERTURE;
+	cmd.length = 8;
+	cmd.uptr = reinterpret_cast<uintptr_t>(buf.p);
+	cmd.flags = 1u << 5;
+	CHECK(dma_raw(fd, cmd) == EOPNOTSUPP);
+	cmd.flags = 0;
+	cmd.__reserved = 1;
+	CHECK(dma_raw(fd, cmd) == EOPNOTSUPP);
+	cmd.__reserved = 0;
+	cmd.length = 0;
+	CHECK(dma_raw(fd, cmd) == EINVAL);
+	cmd.length = (64ULL << 20) + 1;
+	CHECK(dma_raw(fd, cmd) == EINVAL);
+	cmd.length = 8;
+	cmd.iova = UINT64_MAX - 2;
+	CHECK(dma_raw(fd, cmd) == EOVERFLOW);
+	cmd.iova = APERTURE;
+	cmd.rid = 0x20;
+	CHECK(dma_raw(fd, cmd) == ENOENT);
+	cmd.rid = ioas.id();
+	cmd.flags = IOMMULAB_DMA_DEV_ID;
+	CHECK(dma_raw(fd, cmd) == ENOENT);
+	cmd.rid = devs[0].rid;
+	cmd.flags = IOMMULAB_DMA_PASID;
+	cmd.pasid = 0xffffffff;
+	CHECK(dma_raw(fd, cmd) == EINVAL);
+	// A PASID with nothing attached faults without touching memory.
+	cmd.pasid = 1;
+	CHECK(dma_raw(fd, cmd) == 0);
+	CHECK(cmd.out_fault_reason == IOMMULAB_DMA_FAULT_NO_PASID);
+	CHECK(cmd.out_done == 0);
+	// A bad user buffer for a read that moved bytes is EFAULT.
+	ioas.map(buf.p, PS, RW | FIXED, APERTURE);
+	cmd.flags = 0;
+	cmd.uptr = 8;
+	CHECK(dma_raw(fd, cmd) == EFAULT);
+}
