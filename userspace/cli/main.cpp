@@ -7,6 +7,7 @@
 // line starting with `! ERRNO` expects that command to fail with ERRNO.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sys/mman.h>
@@ -29,6 +30,13 @@ struct Session {
 	std::string device = default_device_path();
 	std::unique_ptr<Iommufd> fd;
 	std::map<std::string, uint32_t> vars;
+	std::vector<std::unique_ptr<MockDomain>> mock_domains;
+
+	// Scenario devices live until the scenario ends.
+	void keep_mock_domain(MockDomain &&md)
+	{
+		mock_domains.push_back(std::make_unique<MockDomain>(std::move(md)));
+	}
 
 	const Iommufd &iommufd()
 	{
@@ -192,6 +200,140 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		}
 		view.release();
 		std::cout << "reserved\n";
+	});
+
+	auto *mdom = app.add_subcommand("mock-domain",
+					"plug in a mock device, bind it, attach it to an IOAS/HWPT");
+	auto *mdom_pt = mdom->add_option("pt", "IOAS or HWPT ID")->required();
+	auto *mdom_flags = mdom->add_option("--flags", "MOCK_FLAGS_DEVICE_* bits")
+				   ->default_val(0);
+	auto *mdom_as = mdom->add_option("--as", "name: $NAME is the device ID, "
+					 "$NAME_hwpt and $NAME_stdev the others");
+	mdom->callback([&s, mdom_pt, mdom_flags, mdom_as] {
+		MockDomain md(s.iommufd(), mdom_pt->as<uint32_t>(),
+			      mdom_flags->as<uint32_t>());
+		std::cout << "mock device: stdev " << md.stdev_id() << ", device "
+			  << md.idev_id() << ", attached to HWPT " << md.hwpt_id()
+			  << "\n";
+		if (!mdom_as->empty()) {
+			std::string n = mdom_as->as<std::string>();
+			s.bind(n, md.idev_id());
+			s.bind(n + "_hwpt", md.hwpt_id());
+			s.bind(n + "_stdev", md.stdev_id());
+		}
+		s.keep_mock_domain(std::move(md));
+	});
+
+	auto *grp = app.add_subcommand("group-alloc",
+				       "plug in a group of mock devices (kernel-owned)");
+	auto *grp_n = grp->add_option("n", "devices")->required();
+	auto *grp_as = grp->add_option("--as", "name: $NAME0.. are their RIDs");
+	grp->callback([&s, grp_n, grp_as] {
+		auto devs = mock_group_alloc(s.iommufd(), grp_n->as<uint32_t>());
+		for (size_t i = 0; i < devs.size(); i++) {
+			std::cout << "  device " << i << ": RID 0x" << std::hex
+				  << devs[i].rid << std::dec << ", stdev "
+				  << devs[i].stdev_id << "\n";
+			if (!grp_as->empty())
+				s.bind(grp_as->as<std::string>() + std::to_string(i),
+				       devs[i].rid);
+		}
+	});
+
+	auto *bind = app.add_subcommand("bind", "bind a device (by RID) to this fd");
+	auto *bind_rid = bind->add_option("rid", "requester ID")->required();
+	auto *bind_as = bind->add_option("--as", "name for the device ID");
+	bind->callback([&s, bind_rid, bind_as] {
+		Device d(s.iommufd(), bind_rid->as<uint32_t>());
+		std::cout << "bound as device " << d.id() << "\n";
+		s.bind(bind_as->empty() ? "" : bind_as->as<std::string>(), d.id());
+		d.release();
+	});
+
+	auto *att = app.add_subcommand("attach", "attach (or replace) a device's RID");
+	auto *att_dev = att->add_option("dev", "device ID")->required();
+	auto *att_pt = att->add_option("pt", "IOAS or HWPT ID")->required();
+	att->callback([&s, att_dev, att_pt] {
+		iommulab_device_attach cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.dev_id = att_dev->as<uint32_t>();
+		cmd.pt_id = att_pt->as<uint32_t>();
+		s.iommufd().call("IOMMULAB_DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH,
+				 &cmd);
+		std::cout << "device " << cmd.dev_id << " now uses HWPT "
+			  << cmd.out_hwpt_id << "\n";
+	});
+
+	auto *det = app.add_subcommand("detach", "detach a device (blocked domain)");
+	auto *det_dev = det->add_option("dev", "device ID")->required();
+	det->callback([&s, det_dev] {
+		iommulab_device_detach cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.dev_id = det_dev->as<uint32_t>();
+		s.iommufd().call("IOMMULAB_DEVICE_DETACH", IOMMULAB_DEVICE_DETACH,
+				 &cmd);
+		std::cout << "device " << cmd.dev_id << " blocked\n";
+	});
+
+	auto *ha = app.add_subcommand("hwpt-alloc", "IOMMU_HWPT_ALLOC");
+	auto *ha_dev = ha->add_option("dev", "device ID")->required();
+	auto *ha_pt = ha->add_option("pt", "IOAS (paging) or parent HWPT (nested)")
+			      ->required();
+	CLI::Option *ha_parent = ha->add_flag("--nest-parent")->description(
+		"allocate a nest parent");
+	auto *ha_off = ha->add_option("--s1-offset", "nested: stage-1 offset");
+	auto *ha_as = ha->add_option("--as", "name for the HWPT ID");
+	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_off, ha_as] {
+		uint32_t id;
+		if (ha_off->empty()) {
+			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
+			       ha_pt->as<uint32_t>(),
+			       ha_parent->count() ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0);
+			id = h.release();
+		} else {
+			iommulab_hwpt_mock_s1 s1{0, IOMMU_TEST_IOTLB_DEFAULT,
+						 ha_off->as<uint64_t>()};
+			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
+			       ha_pt->as<uint32_t>(), 0, IOMMULAB_HWPT_DATA_MOCK_S1,
+			       &s1, sizeof(s1));
+			id = h.release();
+		}
+		std::cout << "HWPT " << id << " allocated\n";
+		s.bind(ha_as->empty() ? "" : ha_as->as<std::string>(), id);
+	});
+
+	auto *dmac = app.add_subcommand("dma", "a device reads or writes memory by IOVA");
+	auto *dma_dev = dmac->add_option("dev", "device (or stdev) ID")->required();
+	auto *dma_iova = dmac->add_option("iova", "IOVA")->required();
+	auto *dma_len = dmac->add_option("length", "bytes")->required();
+	auto *dma_write = dmac->add_option("--write", "write this byte value");
+	CLI::Option *dma_rid = dmac->add_flag("--rid")->description(
+		"dev is a requester ID, not an ID of this fd");
+	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid] {
+		uint64_t len = dma_len->as<uint64_t>();
+		std::vector<uint8_t> data(len, 0);
+		bool write = !dma_write->empty();
+		if (write)
+			std::fill(data.begin(), data.end(),
+				  static_cast<uint8_t>(dma_write->as<unsigned>()));
+		DmaResult r = dma(s.iommufd(), dma_dev->as<uint32_t>(),
+				  dma_iova->as<uint64_t>(), data.data(), len, write,
+				  dma_rid->count() > 0);
+		static const char *reasons[] = {"none", "blocked", "not mapped",
+						"permission", "no PASID domain"};
+		std::cout << (write ? "wrote " : "read ") << r.done << " of " << len
+			  << " bytes";
+		if (!write && r.done) {
+			std::cout << ":";
+			for (uint64_t i = 0; i < std::min<uint64_t>(r.done, 8); i++)
+				std::cout << " " << std::hex << unsigned(data[i])
+					  << std::dec;
+		}
+		if (!r.ok())
+			std::cout << "; FAULT at IOVA 0x" << std::hex << r.fault_iova
+				  << std::dec << ": "
+				  << (r.fault_reason < 5 ? reasons[r.fault_reason] : "?");
+		std::cout << "\n";
 	});
 
 	auto *bench = app.add_subcommand("bench", "benchmarks (print figures)");

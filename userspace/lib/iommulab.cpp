@@ -491,12 +491,13 @@ Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 }
 
 DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
-	      uint64_t len, bool write)
+	      uint64_t len, bool write, bool by_rid)
 {
 	iommulab_mock_dma cmd{};
 
 	cmd.size = sizeof(cmd);
-	cmd.flags = IOMMULAB_DMA_DEV_ID | (write ? IOMMULAB_DMA_WRITE : 0);
+	cmd.flags = (by_rid ? 0 : IOMMULAB_DMA_DEV_ID) |
+		    (write ? IOMMULAB_DMA_WRITE : 0);
 	cmd.rid = dev_id;
 	cmd.iova = iova;
 	cmd.length = len;

@@ -165,6 +165,11 @@ class MockDomain {
 public:
 	MockDomain(const Iommufd &fd, uint32_t pt_id, uint32_t dev_flags = 0);
 	~MockDomain();
+	MockDomain(MockDomain &&other) noexcept
+		: fd_(other.fd_), stdev_id_(std::exchange(other.stdev_id_, 0)),
+		  hwpt_id_(other.hwpt_id_), idev_id_(other.idev_id_)
+	{
+	}
 	MockDomain(const MockDomain &) = delete;
 	MockDomain &operator=(const MockDomain &) = delete;
 
@@ -218,10 +223,11 @@ struct DmaResult {
 	bool ok() const { return fault_reason == IOMMULAB_DMA_FAULT_NONE; }
 };
 
-// The device @dev_id (a bound device's or stdev's ID of this fd) reads
-// (@write false) or writes @len bytes at @iova, from/to @buf.
+// The device @dev_id (a bound device's or stdev's ID of this fd, or with
+// @by_rid a requester ID) reads (@write false) or writes @len bytes at
+// @iova, from/to @buf.
 DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
-	      uint64_t len, bool write);
+	      uint64_t len, bool write, bool by_rid = false);
 
 // IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
 // long-term pins, else the errno (EIO: a count differs).

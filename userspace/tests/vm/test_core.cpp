@@ -442,3 +442,82 @@ TEST_CASE("GET_INFO rejects unknown flags")
 	CHECK(send(fd, IOMMULAB_GET_INFO, cmd) == EOPNOTSUPP);
 	CHECK(cmd.out_abi_version == 0);
 }
+
+TEST_CASE("every command refuses a short size or a non-zero tail before acting")
+{
+	struct Row {
+		const char *name;
+		unsigned long cmd;
+		size_t struct_size;
+		size_t min_size;
+	};
+#define ROW(c, s, last) {#c, c, sizeof(s), offsetof(s, last) + sizeof(s::last)}
+	const Row rows[] = {
+		ROW(IOMMU_DESTROY, iommu_destroy, id),
+		ROW(IOMMU_IOAS_ALLOC, iommu_ioas_alloc, out_ioas_id),
+		ROW(IOMMU_IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, allowed_iovas),
+		ROW(IOMMU_IOAS_COPY, iommu_ioas_copy, src_iova),
+		ROW(IOMMU_IOAS_IOVA_RANGES, iommu_ioas_iova_ranges,
+		    out_iova_alignment),
+		ROW(IOMMU_IOAS_MAP, iommu_ioas_map, iova),
+		ROW(IOMMU_IOAS_UNMAP, iommu_ioas_unmap, length),
+		ROW(IOMMU_OPTION, iommu_option, val64),
+		ROW(IOMMU_HWPT_ALLOC, iommu_hwpt_alloc, __reserved),
+		ROW(IOMMU_GET_HW_INFO, iommu_hw_info, __reserved),
+		ROW(IOMMU_HWPT_INVALIDATE, iommu_hwpt_invalidate, __reserved),
+		ROW(IOMMU_TEST_CMD, iommu_test_cmd, last),
+		ROW(IOMMULAB_GET_INFO, iommulab_info, out_nr_objects_all),
+		ROW(IOMMULAB_BENCH_PIN, iommulab_bench_pin, out_unpin_ns),
+		ROW(IOMMULAB_MOCK_GROUP_ALLOC, iommulab_mock_group_alloc, devs_uptr),
+		ROW(IOMMULAB_DEVICE_BIND, iommulab_device_bind, cookie),
+		ROW(IOMMULAB_DEVICE_ATTACH, iommulab_device_attach, __reserved),
+		ROW(IOMMULAB_DEVICE_DETACH, iommulab_device_detach, dev_id),
+		ROW(IOMMULAB_MOCK_SET_DRIVER, iommulab_mock_set_driver, __reserved),
+		ROW(IOMMULAB_MOCK_DMA, iommulab_mock_dma, __reserved),
+	};
+#undef ROW
+	Iommufd fd;
+	Ioas ioas(fd);
+	const uint64_t all = nr_objects_all(fd);
+
+	for (const Row &r : rows) {
+		CAPTURE(r.name);
+		std::vector<uint8_t> buf(r.struct_size + 64, 0);
+		for (uint32_t size : {0u, 4u, static_cast<uint32_t>(r.min_size - 1)}) {
+			if (size >= r.min_size)
+				continue;
+			std::memcpy(buf.data(), &size, 4);
+			CHECK(fd.raw(r.cmd, buf.data()) == EINVAL);
+		}
+		uint32_t size = r.struct_size + 64;
+		std::memcpy(buf.data(), &size, 4);
+		buf.back() = 1;
+		CHECK(fd.raw(r.cmd, buf.data()) == E2BIG);
+	}
+	CHECK(nr_objects(fd) == 1);
+	CHECK(nr_objects_all(fd) == all);
+}
+
+TEST_CASE("an ID of another object type is ENOENT")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+
+	for (uint32_t id : {md.idev_id(), md.hwpt_id(), md.stdev_id()}) {
+		CAPTURE(id);
+		auto opt = option_cmd(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET,
+				      id);
+		CHECK(send(fd, IOMMU_OPTION, opt) == ENOENT);
+		iommu_ioas_unmap u{};
+		u.size = sizeof(u);
+		u.ioas_id = id;
+		u.length = UINT64_MAX;
+		CHECK(send(fd, IOMMU_IOAS_UNMAP, u) == ENOENT);
+	}
+	iommu_hw_info hi{};
+	hi.size = sizeof(hi);
+	hi.dev_id = md.hwpt_id();
+	CHECK(send(fd, IOMMU_GET_HW_INFO, hi) == ENOENT);
+	CHECK(ioas.huge_pages());
+}
