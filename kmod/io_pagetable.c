@@ -307,7 +307,8 @@ int iolab_iopt_get_pages(struct iolab_iopt *iopt, u64 iova, u64 length,
  * @start: first IOVA
  * @last: last IOVA (inclusive)
  * @unmapped: bytes removed
- * @notify: asked once to make in-kernel users drop their pins in the range
+ * @notify: asked once to make in-kernel users drop their pins in
+ *	    [start, last] (inclusive: the whole space has no length)
  * @arg: for @notify
  *
  * Nothing is removed unless everything can be: an area only partly inside
@@ -316,7 +317,7 @@ int iolab_iopt_get_pages(struct iolab_iopt *iopt, u64 iova, u64 length,
  */
 int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     u64 *unmapped,
-		     void (*notify)(void *arg, u64 iova, u64 length),
+		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg)
 {
 	struct interval_tree_node *node;
@@ -346,7 +347,7 @@ again:
 		up_write(&iopt->rwsem);
 		if (notified || !notify)
 			return -EBUSY;
-		notify(arg, start, last - start + 1);
+		notify(arg, start, last);
 		notified = true;
 		goto again;
 	}
@@ -637,8 +638,9 @@ static struct page *iolab_area_page(struct iolab_area *area, u64 iova,
 struct iolab_pin_walk {
 	bool write;
 	int delta;
-	struct page **out;
-	u64 next_out_iova;	/* page-aligned IOVA of the next *out entry */
+	struct page **out;	/* one entry per IOVA page from @base */
+	u64 base;		/* page-aligned first IOVA of the range */
+	u64 next;		/* index of the next @out entry to fill */
 };
 
 static int iolab_check_piece(struct iolab_area *area, u64 iova, u64 last,
@@ -656,16 +658,21 @@ static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
 {
 	struct iolab_pin_walk *w = arg;
 
+	u64 last_index;
+
 	atomic_add(w->delta, &area->num_pins);
 	if (!w->out)
 		return 0;
-	/* One page per IOVA page, for each IOVA page this piece starts. */
-	while (w->next_out_iova <= last) {
-		u64 at = max(w->next_out_iova, iova);
+	/*
+	 * One page per IOVA page, filled by the piece holding the page's
+	 * first byte in the range. Offsets from @base cannot wrap.
+	 */
+	last_index = (last - w->base) >> PAGE_SHIFT;
+	for (; w->next <= last_index; w->next++) {
+		u64 at = max(w->base + (w->next << PAGE_SHIFT), iova);
 		unsigned int offset;
 
-		*w->out++ = iolab_area_page(area, at, &offset);
-		w->next_out_iova += PAGE_SIZE;
+		w->out[w->next] = iolab_area_page(area, at, &offset);
 	}
 	return 0;
 }
@@ -688,7 +695,7 @@ int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
 		.write = write,
 		.delta = 1,
 		.out = out,
-		.next_out_iova = ALIGN_DOWN(iova, PAGE_SIZE),
+		.base = ALIGN_DOWN(iova, PAGE_SIZE),
 	};
 	u64 last;
 	int rc;

@@ -102,14 +102,14 @@ static int iolab_prot_of(u32 flags)
 }
 
 /* Ask every access on @arg (an IOAS) to drop its pins in the range. */
-static void iolab_ioas_notify_unmap(void *arg, u64 iova, u64 length)
+static void iolab_ioas_notify_unmap(void *arg, u64 iova, u64 last)
 {
 	struct iolab_ioas *ioas = arg;
 	struct iolab_access *access;
 
 	mutex_lock(&ioas->access_lock);
 	list_for_each_entry(access, &ioas->accesses, item)
-		access->ops->unmap(access->data, iova, length);
+		access->ops->unmap(access->data, iova, last);
 	mutex_unlock(&ioas->access_lock);
 }
 

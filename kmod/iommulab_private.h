@@ -206,7 +206,7 @@ int iolab_iopt_get_pages(struct iolab_iopt *iopt, u64 iova, u64 length,
 			 struct iolab_pages **pages, u64 *start_byte);
 int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     u64 *unmapped,
-		     void (*notify)(void *arg, u64 iova, u64 length),
+		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg);
 int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last);
 int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
@@ -342,12 +342,12 @@ int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);
 
 /**
  * struct iolab_access_ops - what an access is told
- * @unmap: the range [iova, iova + length) is about to be unmapped: drop
- *	   every pin inside it. An access that keeps a pin makes the unmap
- *	   fail with EBUSY.
+ * @unmap: the range [iova, last] (inclusive) is about to be unmapped:
+ *	   drop every pin inside it. An access that keeps a pin makes the
+ *	   unmap fail with EBUSY.
  */
 struct iolab_access_ops {
-	void (*unmap)(void *data, u64 iova, u64 length);
+	void (*unmap)(void *data, u64 iova, u64 last);
 };
 
 /**

@@ -18,6 +18,9 @@
 
 #include "iommulab_private.h"
 
+/* The page array stays a kvmalloc of at most INT_MAX bytes: 1 TiB pinned. */
+#define IOLAB_MAX_PIN_PAGES (INT_MAX / sizeof(struct page *))
+
 /* Charge @npages to whoever pays for @pages; ENOMEM past RLIMIT_MEMLOCK. */
 static int iolab_pages_charge(struct iolab_pages *pages, unsigned long npages)
 {
@@ -76,9 +79,10 @@ static void iolab_pages_unpin(struct iolab_pages *pages, unsigned long npages)
  * @length: bytes, not 0
  * @writable: pin for write; a read-only range can then not be written
  *
- * Return: the pinned pages with one reference, or ERR_PTR: EINVAL, EOVERFLOW,
- * ENOMEM (out of memory or over RLIMIT_MEMLOCK), EFAULT (not mapped, or not
- * writeable when @writable). On error nothing stays pinned or charged.
+ * Return: the pinned pages with one reference, or ERR_PTR: EINVAL, EOVERFLOW
+ * (@uptr + @length wraps), ENOMEM (out of memory, over RLIMIT_MEMLOCK, or
+ * more than IOLAB_MAX_PIN_PAGES), EFAULT (beyond user space, not mapped, or
+ * not writeable when @writable). On error nothing stays pinned or charged.
  */
 struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 				    u64 length, bool writable)
@@ -92,8 +96,10 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 
 	if (!length || length > SIZE_MAX - PAGE_SIZE)
 		return ERR_PTR(-EINVAL);
-	if (check_add_overflow(uptr, length, &end) || end > TASK_SIZE_MAX)
+	if (check_add_overflow(uptr, length, &end))
 		return ERR_PTR(-EOVERFLOW);
+	if (end > TASK_SIZE_MAX)
+		return ERR_PTR(-EFAULT);
 
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
@@ -102,13 +108,6 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 	pages->uptr = ALIGN_DOWN(uptr, PAGE_SIZE);
 	pages->npages = DIV_ROUND_UP(end - pages->uptr, PAGE_SIZE);
 	pages->writable = writable;
-	pages->pages = kvcalloc(pages->npages, sizeof(*pages->pages),
-				GFP_KERNEL_ACCOUNT);
-	if (!pages->pages) {
-		rc = -ENOMEM;
-		goto err_free;
-	}
-
 	pages->mm = current->mm;
 	mmgrab(pages->mm);
 	pages->user = get_uid(current_user());
@@ -117,9 +116,21 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 	else
 		pages->account_mode = READ_ONCE(ctx->account_mode);
 
+	/* Over the limit costs nothing: charge before the page array. */
 	rc = iolab_pages_charge(pages, pages->npages);
 	if (rc)
 		goto err_put;
+	/* One pointer per page, in one array: at most IOLAB_MAX_PIN_PAGES. */
+	if (pages->npages > IOLAB_MAX_PIN_PAGES) {
+		rc = -ENOMEM;
+		goto err_uncharge;
+	}
+	pages->pages = kvcalloc(pages->npages, sizeof(*pages->pages),
+				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!pages->pages) {
+		rc = -ENOMEM;
+		goto err_uncharge;
+	}
 
 	while (done < pages->npages) {
 		unsigned long n = min(pages->npages - done, batch);
@@ -143,12 +154,12 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 err_unpin:
 	/* Nothing was written through these pins: do not dirty the pages. */
 	unpin_user_pages(pages->pages, done);
+	kvfree(pages->pages);
+err_uncharge:
 	iolab_pages_uncharge(pages, pages->npages);
 err_put:
 	free_uid(pages->user);
 	mmdrop(pages->mm);
-	kvfree(pages->pages);
-err_free:
 	kfree(pages);
 	return ERR_PTR(rc);
 }

@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -119,6 +120,9 @@ struct iolab_staccess_item {
 	struct page **pages;
 };
 
+/* Largest kernel buffer ACCESS_RW and ACCESS_PAGES make, as upstream. */
+#define IOLAB_TEST_MAX_BUF SZ_16M
+
 #define IOLAB_ACCESS_CREATE_FLAGS                                           \
 	(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |                          \
 	 IOMMULAB_ACCESS_CREATE_HOLD_PINS)
@@ -131,17 +135,21 @@ static void iolab_staccess_free_item(struct iolab_staccess *sa,
 	kfree(item);
 }
 
-/* Drop the items intersecting [iova, iova + length). Holds sa->lock. */
-static void iolab_staccess_drop(struct iolab_staccess *sa, u64 iova,
-				u64 length)
+/*
+ * Drop the items intersecting [iova, last] (inclusive, so that the whole
+ * IOVA space can be named). Holds sa->lock.
+ */
+static void iolab_staccess_drop(struct iolab_staccess *sa, u64 iova, u64 last)
 {
 	struct iolab_staccess_item *item;
 	unsigned long index;
 
 	lockdep_assert_held(&sa->lock);
 	xa_for_each(&sa->items, index, item) {
-		if (item->iova + item->length <= iova ||
-		    iova + length <= item->iova)
+		/* Pinning checked that this does not wrap. */
+		u64 item_last = item->iova + item->length - 1;
+
+		if (item_last < iova || last < item->iova)
 			continue;
 		xa_erase(&sa->items, index);
 		iolab_staccess_free_item(sa, item);
@@ -149,14 +157,14 @@ static void iolab_staccess_drop(struct iolab_staccess *sa, u64 iova,
 }
 
 /* Called with the IOAS's access_lock held. */
-static void iolab_staccess_unmap(void *data, u64 iova, u64 length)
+static void iolab_staccess_unmap(void *data, u64 iova, u64 last)
 {
 	struct iolab_staccess *sa = data;
 
 	if (sa->flags & IOMMULAB_ACCESS_CREATE_HOLD_PINS)
 		return;
 	mutex_lock(&sa->lock);
-	iolab_staccess_drop(sa, iova, length);
+	iolab_staccess_drop(sa, iova, last);
 	mutex_unlock(&sa->lock);
 }
 
@@ -361,6 +369,11 @@ static int iolab_test_access_pages(struct iolab_ucmd *ucmd,
 		goto out_file;
 	}
 
+	/* As upstream: no huge kernel arrays on a user's say-so. */
+	if (length > IOLAB_TEST_MAX_BUF) {
+		rc = -ENOMEM;
+		goto out_file;
+	}
 	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
 	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
 	if (!item) {
@@ -369,7 +382,8 @@ static int iolab_test_access_pages(struct iolab_ucmd *ucmd,
 	}
 	item->iova = iova;
 	item->length = length;
-	item->pages = kvcalloc(npages, sizeof(*item->pages), GFP_KERNEL_ACCOUNT);
+	item->pages = kvcalloc(npages, sizeof(*item->pages),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!item->pages) {
 		rc = -ENOMEM;
 		goto err_item;
@@ -458,11 +472,13 @@ static int iolab_test_access_rw(struct iolab_ucmd *ucmd,
 	if (check_add_overflow(cmd->access_rw.iova, length - 1, &end) ||
 	    check_add_overflow(cmd->access_rw.uptr, length, &end))
 		return -EOVERFLOW;
+	if (length > IOLAB_TEST_MAX_BUF)
+		return -ENOMEM;
 
 	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
 	if (IS_ERR(sa))
 		return PTR_ERR(sa);
-	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT);
+	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf) {
 		rc = -ENOMEM;
 		goto out_file;
