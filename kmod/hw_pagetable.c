@@ -148,7 +148,8 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	/* iommulab has no fault queues yet. */
 	if (cmd->flags & IOMMU_HWPT_ALLOC_FAULT_ID_VALID)
 		return -EOPNOTSUPP;
-	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE) != !cmd->data_len)
+	/* Data comes exactly with a data type. */
+	if (!cmd->data_len != !cmd->data_type)
 		return -EINVAL;
 
 	idev = iolab_get_device(ctx, cmd->dev_id);

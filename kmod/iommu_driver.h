@@ -10,14 +10,15 @@
 #ifndef _IOMMULAB_IOMMU_DRIVER_H
 #define _IOMMULAB_IOMMU_DRIVER_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 struct iolab_dev;
 struct iolab_domain;
 
 /* Protection bits of a mapping */
-#define IOLAB_IOMMU_READ (1 << 0)
-#define IOLAB_IOMMU_WRITE (1 << 1)
+#define IOLAB_IOMMU_READ BIT(0)
+#define IOLAB_IOMMU_WRITE BIT(1)
 
 enum iolab_domain_type {
 	IOLAB_DOMAIN_BLOCKED,	/* every DMA faults */
@@ -26,8 +27,8 @@ enum iolab_domain_type {
 };
 
 /* Flags of iolab_iommu_ops.domain_alloc_paging() */
-#define IOLAB_DOMAIN_NEST_PARENT (1 << 0)
-#define IOLAB_DOMAIN_DIRTY_TRACKING (1 << 1)
+#define IOLAB_DOMAIN_NEST_PARENT BIT(0)
+#define IOLAB_DOMAIN_DIRTY_TRACKING BIT(1)
 
 /* Capabilities a device's IOMMU reports (iolab_iommu_ops.capable) */
 enum iolab_iommu_cap {

@@ -79,7 +79,7 @@ struct iolab_ctx {
 	struct xarray objects;
 	enum iolab_account_mode account_mode;
 	unsigned int pin_batch;
-	struct mutex attach_lock;
+	struct mutex attach_lock; /* see above */
 };
 
 #define IOLAB_DEFAULT_PIN_BATCH 65536

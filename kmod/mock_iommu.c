@@ -58,7 +58,7 @@ struct mock_domain {
 	bool dirty_tracking;	/* under @lock */
 	struct rw_semaphore lock;
 	struct iolab_pt pt;
-	spinlock_t iotlb_lock;
+	spinlock_t iotlb_lock; /* protects @iotlb */
 	struct mock_iotlb_entry iotlb[MOCK_IOTLB_ENTRIES];
 };
 

@@ -845,8 +845,8 @@ static int iolab_rid_of_id(struct iolab_ctx *ctx, u32 id, u32 *rid)
 	return rc;
 }
 
-#define IOLAB_DMA_MAX (64ULL << 20)
-#define IOLAB_DMA_CHUNK (1UL << 20)
+#define IOLAB_DMA_MAX SZ_64M
+#define IOLAB_DMA_CHUNK SZ_1M
 
 /* IOMMULAB_MOCK_DMA: a mock device reads or writes memory by IOVA. */
 int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
