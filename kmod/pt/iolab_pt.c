@@ -19,7 +19,6 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/log2.h>
-#include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -143,7 +142,8 @@ int iolab_pt_init(struct iolab_pt *pt, const struct iolab_pt_cfg *cfg,
 		return -EINVAL;
 	if (cfg->ias < cfg->leaf_shift + PT_LEVEL_BITS || cfg->ias > 64)
 		return -EINVAL;
-	top = DIV_ROUND_UP(cfg->ias - cfg->leaf_shift, PT_LEVEL_BITS) - 1;
+	/* the lowest level whose entries, with the ones below, cover ias */
+	top = (cfg->ias - cfg->leaf_shift - 1) / PT_LEVEL_BITS;
 	for (lvl = 0; lvl <= top; lvl++)
 		allowed |= BIT(cfg->leaf_shift + PT_LEVEL_BITS * lvl);
 	if (!(cfg->leaf_sizes & BIT(cfg->leaf_shift)) ||
@@ -676,7 +676,7 @@ static void pt_split_leaf(struct iolab_pt *pt, u64 *ptep, unsigned int lvl,
 		prev = cmpxchg64(ptep, pte, pt_mk_table(pt, table));
 		if (prev == pte)
 			break;
-(void)pt_split_set_ad;
+		pt_split_set_ad(pt, table, lvl - 1, prev & PTE_AD);
 		pte = prev;
 	}
 }
@@ -813,7 +813,7 @@ int iolab_pt_merge(struct iolab_pt *pt, u64 iova, u64 len)
 /* Inspection */
 
 struct pt_each_state {
-	iolab_pt_leaf_fn fn;
+	int (*fn)(void *arg, const struct iolab_pt_leaf *leaf);
 	void *arg;
 };
 
@@ -850,8 +850,9 @@ static int pt_each_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 	}
 }
 
-int iolab_pt_for_each_leaf(struct iolab_pt *pt, u64 iova, u64 len,
-			   iolab_pt_leaf_fn fn, void *arg)
+int iolab_pt_walk_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 int (*fn)(void *arg, const struct iolab_pt_leaf *leaf),
+			 void *arg)
 {
 	struct pt_each_state st = { .fn = fn, .arg = arg };
 	u64 last;

@@ -29,7 +29,7 @@
  *
  * Concurrency: callers serialise the "writers" (map, unmap, split, merge,
  * destroy) on one table. The "walkers" (translate, iova_to_phys, read_dirty,
- * for_each_leaf, stats) only need the table to stay alive and may run
+ * walk_leaves, stats) only need the table to stay alive and may run
  * concurrently with each other: the walker's ACCESSED/DIRTY updates and
  * read_dirty's DIRTY clearing are atomic per entry, so no dirty bit is lost
  * or reported twice. A table with no empty tables below the top is kept as
@@ -48,6 +48,7 @@
 #define _IOLAB_PT_H
 
 #ifdef __KERNEL__
+#include <linux/bits.h>
 #include <linux/types.h>
 #else
 #include "iolab_pt_user.h"
@@ -64,20 +65,20 @@ extern "C" {
 #define IOLAB_PT_ENTRIES	512
 
 /* Entry bits, see the file comment. */
-#define IOLAB_PTE_PRESENT	(1ULL << 0)
-#define IOLAB_PTE_READ		(1ULL << 1)
-#define IOLAB_PTE_WRITE		(1ULL << 2)
-#define IOLAB_PTE_LEAF		(1ULL << 3)
-#define IOLAB_PTE_ACCESSED	(1ULL << 5)
-#define IOLAB_PTE_DIRTY		(1ULL << 6)
-#define IOLAB_PTE_ADDR_MASK	0x000ffffffffff800ULL
+#define IOLAB_PTE_PRESENT	BIT_ULL(0)
+#define IOLAB_PTE_READ		BIT_ULL(1)
+#define IOLAB_PTE_WRITE		BIT_ULL(2)
+#define IOLAB_PTE_LEAF		BIT_ULL(3)
+#define IOLAB_PTE_ACCESSED	BIT_ULL(5)
+#define IOLAB_PTE_DIRTY		BIT_ULL(6)
+#define IOLAB_PTE_ADDR_MASK	GENMASK_ULL(51, 11)
 
 /* Protection flags for iolab_pt_map(), also reported in struct iolab_pt_leaf */
-#define IOLAB_PT_READ		(1U << 0)
-#define IOLAB_PT_WRITE		(1U << 1)
+#define IOLAB_PT_READ		BIT(0)
+#define IOLAB_PT_WRITE		BIT(1)
 /* State flags reported in struct iolab_pt_leaf */
-#define IOLAB_PT_ACCESSED	(1U << 2)
-#define IOLAB_PT_DIRTY		(1U << 3)
+#define IOLAB_PT_ACCESSED	BIT(2)
+#define IOLAB_PT_DIRTY		BIT(3)
 
 /**
  * struct iolab_pt_cfg - format of one table
@@ -155,7 +156,7 @@ struct iolab_pt_dirty {
 };
 
 /**
- * struct iolab_pt_leaf - one leaf, as reported by iolab_pt_for_each_leaf()
+ * struct iolab_pt_leaf - one leaf, as reported by iolab_pt_walk_leaves()
  * @iova: first IOVA the leaf maps (aligned to @size)
  * @oa: output address of @iova
  * @size: bytes mapped by the leaf
@@ -349,27 +350,20 @@ int iolab_pt_split(struct iolab_pt *pt, u64 iova, u64 len, u64 new_leaf_size);
 int iolab_pt_merge(struct iolab_pt *pt, u64 iova, u64 len);
 
 /**
- * typedef iolab_pt_leaf_fn - callback of iolab_pt_for_each_leaf()
- * @arg: the caller's argument
- * @leaf: the leaf
- *
- * Return: 0 to go on, anything else to stop the walk and return it.
- */
-typedef int (*iolab_pt_leaf_fn)(void *arg, const struct iolab_pt_leaf *leaf);
-
-/**
- * iolab_pt_for_each_leaf() - call @fn for each leaf intersecting a range
+ * iolab_pt_walk_leaves() - call @fn for each leaf intersecting a range
  * @pt: the table
  * @iova: first IOVA of the range
  * @len: bytes in the range, not 0
- * @fn: the callback, in increasing IOVA order
+ * @fn: called for each leaf in increasing IOVA order, with @arg; returns 0
+ *      to go on, anything else to stop the walk
  * @arg: passed to @fn
  *
  * Return: 0, the first non-zero value @fn returned, or -EINVAL/-ERANGE for
  * a bad range.
  */
-int iolab_pt_for_each_leaf(struct iolab_pt *pt, u64 iova, u64 len,
-			   iolab_pt_leaf_fn fn, void *arg);
+int iolab_pt_walk_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 int (*fn)(void *arg, const struct iolab_pt_leaf *leaf),
+			 void *arg);
 
 /**
  * iolab_pt_stats() - count the table pages and leaves of @pt

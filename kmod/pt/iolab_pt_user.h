@@ -3,35 +3,38 @@
  * iommulab: the few kernel types and helpers iolab_pt.c uses, for building
  * it in userspace (unit tests, benchmarks). Never used in the kernel.
  *
- * The types are visible to C++ users of iolab_pt.h; the helpers only to C,
- * as C++ has its own min() and max().
+ * The types and bit macros are visible to C++ users of iolab_pt.h; the
+ * other helpers only to C, as C++ has its own min() and max().
  */
 #ifndef _IOLAB_PT_USER_H
 #define _IOLAB_PT_USER_H
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
 
-typedef uint64_t u64;
-typedef uint32_t u32;
-
-#ifndef __cplusplus
+/* As in the kernel's int-ll64.h */
+typedef unsigned long long u64;
+typedef unsigned int u32;
 
 #define BITS_PER_LONG		(__SIZEOF_LONG__ * 8)
 #define BIT(n)			(1UL << (n))
 #define BIT_ULL(n)		(1ULL << (n))
 #define GENMASK(h, l)		((~0UL << (l)) & (~0UL >> (BITS_PER_LONG - 1 - (h))))
 #define GENMASK_ULL(h, l)	((~0ULL << (l)) & (~0ULL >> (63 - (h))))
-#define U64_MAX			UINT64_MAX
+#define U64_MAX			(~0ULL)
+
+#ifndef __cplusplus
 
 #define min(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a < _b ? _a : _b; })
 #define max(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
 
 #define hweight_long(w)		__builtin_popcountl(w)
-#define is_power_of_2(n)	((n) != 0 && ((n) & ((n) - 1)) == 0)
-#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+
+static inline bool is_power_of_2(unsigned long n)
+{
+	return n && !(n & (n - 1));
+}
 
 /*
  * Entries are shared with the walker threads: every access is atomic. The
@@ -39,6 +42,7 @@ typedef uint32_t u32;
  */
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* Orders the stores that filled a table page before the one publishing it */
 #define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct PageOps {
 	long fail_at = 0;	// make call number fail_at fail (0: never)
 	bool defer_free = false; // keep freed pages until release_deferred()
 	std::vector<void *> deferred;
+	// Run once at the next virt_to_phys: the library calls it when it is
+	// about to install a table it built, so the hook can race with that.
+	std::function<void()> on_virt_to_phys;
 
 	long live() const { return allocs - frees; }
 
@@ -68,8 +72,16 @@ inline void op_free(void *cookie, void *table)
 	std::free(table);
 }
 
-inline u64 op_v2p(void *, void *table)
+inline u64 op_v2p(void *cookie, void *table)
 {
+	auto *o = static_cast<PageOps *>(cookie);
+
+	if (o->on_virt_to_phys) {
+		auto hook = std::move(o->on_virt_to_phys);
+
+		o->on_virt_to_phys = nullptr;
+		hook();
+	}
 	return reinterpret_cast<uintptr_t>(table);
 }
 
@@ -147,7 +159,7 @@ public:
 	{
 		std::vector<Leaf> v;
 
-		REQUIRE(iolab_pt_for_each_leaf(&pt, 0, pt.max_iova + 1, collect, &v) == 0);
+		REQUIRE(iolab_pt_walk_leaves(&pt, 0, pt.max_iova + 1, collect, &v) == 0);
 		return v;
 	}
 

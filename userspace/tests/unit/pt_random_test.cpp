@@ -233,9 +233,13 @@ public:
 
 		for (auto it = from(iova); it != leaves.end() && it->first <= last; ++it) {
 			auto &[base, l] = *it;
-			v.push_back({ base, l.oa, l.size,
-				      l.prot | (l.a ? IOLAB_PT_ACCESSED : 0) |
-					      (l.d ? IOLAB_PT_DIRTY : 0) });
+			unsigned int flags = l.prot;
+
+			if (l.a)
+				flags |= IOLAB_PT_ACCESSED;
+			if (l.d)
+				flags |= IOLAB_PT_DIRTY;
+			v.push_back({ base, l.oa, l.size, flags });
 		}
 		return v;
 	}
@@ -478,7 +482,7 @@ private:
 		std::vector<Leaf> got;
 
 		if (a <= b) {
-			REQUIRE(iolab_pt_for_each_leaf(&t.pt, a, b - a + 1, collect, &got) == 0);
+			REQUIRE(iolab_pt_walk_leaves(&t.pt, a, b - a + 1, collect, &got) == 0);
 			auto want = m.dump(a, b);
 			REQUIRE(got.size() == want.size());
 			auto diff = std::mismatch(got.begin(), got.end(), want.begin());

@@ -51,6 +51,38 @@ TEST_CASE("split keeps every translation and copies the dirty bit to every child
 	}
 }
 
+TEST_CASE("a DMA write or a harvest that lands while split builds the new table counts")
+{
+	FOR_EACH_FLAVOUR(f) {
+		Table t(f.cfg);
+		const u64 L0 = t.L(0), L1 = t.L(1);
+
+		REQUIRE(t.map(L1, L1, L1) == 0);
+
+		SUBCASE("a write to the clean leaf dirties every new leaf")
+		{
+			t.pages.on_virt_to_phys = [&] { REQUIRE(t.touch(L1 + 5 * L0) == 0); };
+			REQUIRE(iolab_pt_split(&t.pt, L1, L0, L0) == 0);
+			CHECK(!t.pages.on_virt_to_phys);
+			for (const Leaf &l : t.dump())
+				REQUIRE(l.flags == (RW | AD));
+		}
+		SUBCASE("a harvest of the dirty leaf leaves every new leaf clean")
+		{
+			REQUIRE(t.touch(L1) == 0);
+			DirtyWindow w(L1, L1, L0);
+			t.pages.on_virt_to_phys = [&] {
+				REQUIRE(iolab_pt_read_dirty(&t.pt, L1, L1, true, &w.d) == 0);
+			};
+			REQUIRE(iolab_pt_split(&t.pt, L1, L0, L0) == 0);
+			CHECK(w.d.nr_dirty == 512);
+			for (const Leaf &l : t.dump())
+				REQUIRE(l.flags == (RW | IOLAB_PT_ACCESSED));
+		}
+		CHECK(t.dump().size() == 512);
+	}
+}
+
 TEST_CASE("split of a 1 GiB leaf breaks only the part in the range down to 4 KiB")
 {
 	Table t(flavours[0].cfg);
