@@ -48,6 +48,7 @@ struct mock_iotlb_entry {
 	bool dirty_done;	/* the IOPTE's DIRTY bit was set by a walk */
 	u64 iova_pfn;		/* IOVA >> leaf_shift */
 	u64 pa;			/* physical address of that IOVA page */
+	u64 iopte_size;		/* size of the IOPTE it came from */
 };
 
 struct mock_domain {
@@ -554,7 +555,7 @@ void iolab_mock_dev_destroy(struct mock_dev *mdev)
  * from @iova the same IOPTE covers.
  */
 static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
-			  u64 *pa, u64 *span, u32 *reason)
+			  u64 *pa, u64 *span, u64 *iopte, u32 *reason)
 {
 	struct mock_domain *mock;
 	unsigned int i;
@@ -589,7 +590,9 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 	if (mock->iotlb[i].valid && mock->iotlb[i].iova_pfn == pfn &&
 	    (!write || (mock->iotlb[i].writable &&
 			(mock->iotlb[i].dirty_done || !mock->dirty_tracking)))) {
-		*pa = mock->iotlb[i].pa + (iova & ((1ULL << mock->pt.cfg.leaf_shift) - 1));
+		*pa = mock->iotlb[i].pa +
+		      (iova & ((1ULL << mock->pt.cfg.leaf_shift) - 1));
+		*iopte = mock->iotlb[i].iopte_size;
 		hit = true;
 	}
 	spin_unlock(&mock->iotlb_lock);
@@ -608,7 +611,10 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 		mock->iotlb[i].pa = *pa & ~((1ULL << mock->pt.cfg.leaf_shift) - 1);
 		mock->iotlb[i].writable = write;
 		mock->iotlb[i].dirty_done = write && mock->dirty_tracking;
+		mock->iotlb[i].iopte_size = leaf;
 		spin_unlock(&mock->iotlb_lock);
+		*iopte = leaf;
+		/* The IOTLB caches base pages: go on one base page at a time. */
 		leaf = 1ULL << mock->pt.cfg.leaf_shift;
 	}
 	*span = leaf - (iova & (leaf - 1));
@@ -652,6 +658,7 @@ void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
 	res->done = 0;
 	res->fault_reason = IOMMULAB_DMA_FAULT_NONE;
 	res->fault_iova = 0;
+	res->max_iopte = 0;
 
 	down_read(&mdev->ctx_rwsem);
 	if (pasid == IOMMULAB_NO_PASID)
@@ -669,15 +676,17 @@ void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
 		down_read(&locked->lock);
 	}
 	while (res->done < len) {
-		u64 cur = iova + res->done, pa, span, n;
+		u64 cur = iova + res->done, pa, span, iopte, n;
 
-		if (cur < iova || mock_translate(domain, cur, write, &pa, &span,
-						 &res->fault_reason)) {
+		if (cur < iova ||
+		    mock_translate(domain, cur, write, &pa, &span, &iopte,
+				   &res->fault_reason)) {
 			if (res->fault_reason == IOMMULAB_DMA_FAULT_NONE)
 				res->fault_reason = IOMMULAB_DMA_FAULT_NOT_MAPPED;
 			res->fault_iova = cur;
 			break;
 		}
+		res->max_iopte = max(res->max_iopte, iopte);
 		n = min3(span, len - res->done, PAGE_SIZE - offset_in_page(pa));
 		mock_dma_copy(pa, buf + res->done, n, write);
 		res->done += n;

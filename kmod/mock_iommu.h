@@ -33,11 +33,13 @@ struct mock_dev {
  * @done: bytes moved
  * @fault_iova: the IOVA that faulted
  * @fault_reason: enum iommulab_dma_fault
+ * @max_iopte: largest IOPTE a translation of the request used
  */
 struct iolab_dma_result {
 	u64 done;
 	u64 fault_iova;
 	u32 fault_reason;
+	u64 max_iopte;
 };
 
 struct mock_dev *iolab_mock_dev_create(u32 flags);

@@ -859,7 +859,7 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 	struct iolab_dev *dev;
 	u32 pasid = IOMMULAB_NO_PASID;
 	u32 rid = cmd->rid;
-	u64 done = 0, end;
+	u64 done = 0, max_iopte = 0, end;
 	void *buf;
 	int rc = 0;
 
@@ -906,6 +906,7 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 			break;
 		}
 		done += res.done;
+		max_iopte = max(max_iopte, res.max_iopte);
 		if (res.fault_reason)
 			break;
 	}
@@ -915,6 +916,7 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 	cmd->out_done = done;
 	cmd->out_fault_iova = res.fault_reason ? res.fault_iova : 0;
 	cmd->out_fault_reason = res.fault_reason;
+	cmd->out_max_iopte = max_iopte;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	iolab_pdev_put(pdev);

@@ -282,6 +282,9 @@ enum iommulab_dma_fault {
  * @out_fault_iova: the IOVA that faulted
  * @out_fault_reason: enum iommulab_dma_fault
  * @__reserved: must be 0
+ * @out_max_iopte: the largest IOPTE (bytes) any translation of the request
+ *		   went through: shows whether huge IOPTEs were used. Optional
+ *		   (after the mandatory part), as later fields always are.
  *
  * The device's request is translated by its IOMMU, IOPTE by IOPTE, like
  * real DMA: it reaches pinned memory only through the domain attached to
@@ -302,6 +305,7 @@ struct iommulab_mock_dma {
 	__aligned_u64 out_fault_iova;
 	__u32 out_fault_reason;
 	__u32 __reserved;
+	__aligned_u64 out_max_iopte;
 };
 
 #define IOMMULAB_MOCK_DMA _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_DMA)

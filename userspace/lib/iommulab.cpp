@@ -504,7 +504,8 @@ DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
 	cmd.uptr = reinterpret_cast<uintptr_t>(buf);
 	fd.call(write ? "IOMMULAB_MOCK_DMA(write)" : "IOMMULAB_MOCK_DMA(read)",
 		IOMMULAB_MOCK_DMA, &cmd);
-	return {cmd.out_done, cmd.out_fault_iova, cmd.out_fault_reason};
+	return {cmd.out_done, cmd.out_fault_iova, cmd.out_fault_reason,
+		cmd.out_max_iopte};
 }
 
 } // namespace iommulab

@@ -220,6 +220,7 @@ struct DmaResult {
 	uint64_t done;
 	uint64_t fault_iova;
 	uint32_t fault_reason;
+	uint64_t max_iopte;
 	bool ok() const { return fault_reason == IOMMULAB_DMA_FAULT_NONE; }
 };
 

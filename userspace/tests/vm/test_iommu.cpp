@@ -833,3 +833,68 @@ TEST_CASE("the device ops and the DMA op refuse bad input")
 	cmd.uptr = 8;
 	CHECK(dma_raw(fd, cmd) == EFAULT);
 }
+
+namespace {
+
+// Anonymous memory whose @len bytes start 2 MiB aligned, backed by THP
+// (@thp) or by 4 KiB pages only.
+struct HugeBuffer {
+	uint8_t *base, *p;
+	size_t len;
+
+	HugeBuffer(size_t n, bool thp) : len(n)
+	{
+		void *m = mmap(nullptr, n + (2 << 20), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(m != MAP_FAILED);
+		base = static_cast<uint8_t *>(m);
+		p = reinterpret_cast<uint8_t *>(
+			(reinterpret_cast<uintptr_t>(base) + (2 << 20) - 1) &
+			~uintptr_t((2 << 20) - 1));
+		madvise(p, n, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+		std::memset(p, 0x42, n);
+	}
+	~HugeBuffer() { munmap(base, len + (2 << 20)); }
+};
+
+} // namespace
+
+TEST_CASE("THP-backed memory is mapped with huge IOPTEs unless HUGE_PAGES is off")
+{
+	Iommufd fd;
+	const uint64_t iova = 1ULL << 30;
+	struct Flavour {
+		const char *name;
+		uint32_t dev_flags;
+		uint64_t small, huge;
+	};
+	const Flavour flavours[] = {
+		{"4 KiB flavour", IOMMULAB_MOCK_DEV_4K, 4096, 2 << 20},
+		{"selftest flavour with HUGE_IOVA", MOCK_FLAGS_DEVICE_HUGE_IOVA,
+		 2048, 1 << 20},
+	};
+	for (const Flavour &f : flavours) {
+		SUBCASE(f.name) {
+			HugeBuffer thp(4 << 20, true), small(4 << 20, false);
+			for (bool huge_pages : {true, false}) {
+				CAPTURE(huge_pages);
+				Ioas ioas(fd);
+				ioas.set_huge_pages(huge_pages);
+				MockDomain md(fd, ioas.id(), f.dev_flags);
+				ioas.map(thp.p, thp.len, RW | FIXED, iova);
+				ioas.map(small.p, small.len, RW | FIXED,
+					 iova + (8 << 20));
+				uint8_t x[64];
+				DmaResult r = dma(fd, md.idev_id(), iova + 4096, x,
+						  sizeof(x), false);
+				REQUIRE(r.ok());
+				CHECK(x[0] == 0x42);
+				CHECK(r.max_iopte == (huge_pages ? f.huge : f.small));
+				r = dma(fd, md.idev_id(), iova + (8 << 20), x,
+					sizeof(x), false);
+				REQUIRE(r.ok());
+				CHECK(r.max_iopte == f.small);
+			}
+		}
+	}
+}
