@@ -677,6 +677,35 @@ static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
 	return 0;
 }
 
+/*
+ * Check all of [iova, iova + length) is mapped (ENOENT) and, for @write,
+ * writeable (EPERM), then call @fn on each piece, all under one read lock:
+ * a refused call has touched nothing.
+ */
+static int iolab_iopt_walk_checked(struct iolab_iopt *iopt, u64 iova,
+				   u64 length, bool write,
+				   int (*fn)(struct iolab_area *area, u64 iova,
+					     u64 last, void *arg),
+				   void *arg)
+{
+	struct iolab_pin_walk check = { .write = write };
+	u64 last;
+	int rc;
+
+	if (!length)
+		return -EINVAL;
+	if (check_add_overflow(iova, length - 1, &last))
+		return -EOVERFLOW;
+
+	down_read(&iopt->rwsem);
+	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece,
+				    &check);
+	if (!rc)
+		rc = iolab_iopt_walk_pieces(iopt, iova, last, fn, arg);
+	up_read(&iopt->rwsem);
+	return rc;
+}
+
 /**
  * iolab_iopt_access_pin() - hold the pages behind an IOVA range
  * @iopt: the IOVA space
@@ -697,21 +726,9 @@ int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
 		.out = out,
 		.base = ALIGN_DOWN(iova, PAGE_SIZE),
 	};
-	u64 last;
-	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	down_read(&iopt->rwsem);
-	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece, &w);
-	if (!rc)
-		rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_pin_piece,
-					    &w);
-	up_read(&iopt->rwsem);
-	return rc;
+	return iolab_iopt_walk_checked(iopt, iova, length, write,
+				       iolab_pin_piece, &w);
 }
 
 /* Undo one successful iolab_iopt_access_pin() of exactly this range. */
@@ -768,22 +785,8 @@ static int iolab_rw_piece(struct iolab_area *area, u64 iova, u64 last,
 int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 			 u64 length, bool write)
 {
-	struct iolab_pin_walk check = { .write = write };
 	struct iolab_rw_walk w = { .write = write, .buf = buf };
-	u64 last;
-	int rc;
 
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
-
-	down_read(&iopt->rwsem);
-	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece,
-				    &check);
-	if (!rc)
-		rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_rw_piece,
-					    &w);
-	up_read(&iopt->rwsem);
-	return rc;
+	return iolab_iopt_walk_checked(iopt, iova, length, write,
+				       iolab_rw_piece, &w);
 }
