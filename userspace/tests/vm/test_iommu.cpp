@@ -5,9 +5,11 @@
 // the bytes in the user's buffers, never by asking the module.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cerrno>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -897,4 +899,58 @@ TEST_CASE("THP-backed memory is mapped with huge IOPTEs unless HUGE_PAGES is off
 			}
 		}
 	}
+}
+
+TEST_CASE("concurrent map/unmap, replace and DMA stay consistent")
+{
+	TwoSpaces s;
+	MockDomain md(s.fd, s.a.id());
+	const uint32_t dev = md.idev_id();
+	Buffer spare(8 * PS, 0x61);
+	std::atomic<bool> stop{false};
+	std::atomic<int> bad{0}, moved{0}, faulted{0};
+
+	// Remaps IOAS A's buffer with other memory and back, again and again.
+	std::thread remapper([&] {
+		for (int i = 0; i < 300; i++) {
+			Buffer &b = i % 2 ? spare : s.a_rw;
+			s.a.unmap(s.rw_iova, 8 * PS);
+			s.a.map(b.p, b.len, RW | FIXED, s.rw_iova);
+		}
+		stop = true;
+	});
+	// Moves the device between the two IOASes.
+	std::thread replacer([&] {
+		for (int i = 0; !stop; i++)
+			md.replace(i % 2 ? s.a.id() : s.b.id());
+	});
+	// DMA reads: either a fault (unmapped right now) or bytes from one of
+	// the buffers ever mapped at that IOVA, never anything else.
+	std::thread reader([&] {
+		while (!stop) {
+			uint8_t x[16];
+			DmaResult r = dma(s.fd, dev, s.rw_iova + 32, x, sizeof(x),
+					  false);
+			if (r.ok()) {
+				moved++;
+				if (x[0] != s.a_rw.p[32] && x[0] != spare.p[32] &&
+				    x[0] != s.b_rw.p[32])
+					bad++;
+			} else if (r.fault_reason == IOMMULAB_DMA_FAULT_NOT_MAPPED) {
+				faulted++;
+			} else {
+				bad++;
+			}
+		}
+	});
+	remapper.join();
+	replacer.join();
+	reader.join();
+	CHECK(bad == 0);
+	CHECK(moved + faulted > 0);
+	// Nothing is left pinned that should not be.
+	s.a.unmap_all();
+	CHECK(check_refs(s.fd, s.a_rw.p, s.a_rw.len, 0) == 0);
+	CHECK(check_refs(s.fd, spare.p, spare.len, 0) == 0);
+	CHECK(check_refs(s.fd, s.b_rw.p, s.b_rw.len, 1) == 0);
 }
