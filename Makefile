@@ -42,7 +42,20 @@ userspace: deps
 check: deps
 	@MAKE="$(MAKE)" selftests/check.sh
 
-# Hook for a later issue: check-debug (debug kernel lane).
+# The debug kernel lane (selftests/check-debug.sh): the harness, the fail-nth
+# sweep and a bounded fuzzer run on a KASAN/lockdep/kmemleak/fault-injection
+# kernel built once per machine from linux-source-6.1 (cached in
+# /var/cache/iommulab/debug-kernel), with the module built for it in
+# build/debug/. Ends with "N passed, N failed".
+.PHONY: check-debug fuzz
+export FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_FDS FUZZ_KERNEL DEBUG_KERNEL_CACHE
+check-debug: deps
+	@MAKE="$(MAKE)" selftests/check-debug.sh
+
+# A long fuzzer run in the VM (selftests/fuzz.sh), on the debug kernel by
+# default: `make fuzz FUZZ_CALLS=100000 [FUZZ_SEED=n FUZZ_KERNEL=normal]`.
+fuzz: deps
+	@MAKE="$(MAKE)" selftests/fuzz.sh
 
 demo: all
 	@selftests/vm.sh demo
@@ -76,6 +89,10 @@ help:
 	@echo '  demo           build, then run /demo.scn with the CLI in the VM'
 	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
 	@echo '  vm             VM lane only (check mode), no rebuild'
+	@echo '  check-debug    the VM lane on a debug kernel (KASAN, lockdep, kmemleak, fail-nth'
+	@echo '                 sweep, fuzzer); builds the kernel once per machine (~20 min)'
+	@echo '  fuzz           long fuzzer run in the VM: FUZZ_CALLS=100000 FUZZ_SEED= FUZZ_THREADS=4'
+	@echo '                 FUZZ_SECONDS=3600 FUZZ_KERNEL=debug|normal'
 	@echo '  lint           sparse + checkpatch --strict on kmod/ and uapi/'
 	@echo '  kernel         print the kernel version/headers/image that would be used'
 	@echo '  clean          remove module build artefacts and $(BUILD)/'

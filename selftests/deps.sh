@@ -11,7 +11,7 @@ KERNEL_PKGS=(linux-image-amd64 linux-headers-amd64)
 # Everything else. pkg-config is what CMake uses to find libnl.
 TOOL_PKGS=(qemu-system-x86 busybox-static cpio libnl-genl-3-dev libnl-3-dev
 	   doctest-dev libcli11-dev cmake g++ make pkg-config sparse xz-utils
-	   kmod gzip)
+	   kmod gzip bc bison flex libelf-dev libssl-dev perl)
 # Kernel source tarball: checkpatch.pl (and the debug kernel lane) come from it.
 SOURCE_PKGS=(linux-source-6.1)
 

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build (once per machine) the debug kernel of the reliability lane from
+# Debian's linux-source-6.1, and print where it is.
+#
+# Usage: selftests/debug-kernel.sh [--print-key]
+#
+# The kernel is x86_64_defconfig + kernel/configs/kvm_guest.config + the
+# fragment below (KASAN, lockdep, kmemleak, fault injection, UBSAN, ...),
+# built with `make bzImage modules modules_prepare` (modules only so that
+# Module.symvers is complete: an out-of-tree build against the tree then has
+# every exported symbol checked by modpost).
+#
+# Cache: $DEBUG_KERNEL_CACHE (default /var/cache/iommulab/debug-kernel, or
+# ~/.cache/iommulab/debug-kernel when /var/cache is not writable), one
+# directory per <source-version>-<config-hash>:
+#   src/        the configured and built kernel tree (KDIR for M= builds)
+#   bzImage     copy of arch/x86/boot/bzImage (KIMAGE)
+#   release     `make kernelrelease` (KVER, the modules' vermagic)
+#   build.log   the build's output
+#   complete    stamp written last; a directory without it is rebuilt
+# <source-version> is the installed linux-source-6.1 package version (or the
+# tarball's size and mtime when dpkg does not know it); <config-hash> covers
+# the fragment, the base configs' names, this recipe's revision and the
+# compiler version. A second run with the same key reuses the tree. An flock
+# on $DEBUG_KERNEL_CACHE/.lock serialises builds: a run that finds another
+# one building waits for it and then reuses its result.
+#
+# Output on stdout (for eval), everything else on stderr:
+#   DEBUG_KVER=<release> DEBUG_KDIR=<tree> DEBUG_KIMAGE=<bzImage>
+# Environment: DEBUG_KERNEL_CACHE, DEBUG_KERNEL_SRC (tarball, default
+# /usr/src/linux-source-6.1.tar.xz), JOBS (default nproc).
+set -euo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SRC_TAR=${DEBUG_KERNEL_SRC:-/usr/src/linux-source-6.1.tar.xz}
+SRC_PKG=linux-source-6.1
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+# Bump when the build recipe below changes in a way the fragment does not show.
+RECIPE=1
+
+# Options on top of x86_64_defconfig + kvm_guest.config. Every "=y" line must
+# survive olddefconfig (checked below); "is not set" lines must stay unset.
+# INTERVAL_TREE has no prompt in 6.1: it is selected by MMU_NOTIFIER (on in
+# defconfig via DRM_I915); the check below fails the build if that changes.
+# The module also needs (all in defconfig, checked): ANON_INODES (always on),
+# MMU (pin_user_pages*), TRANSPARENT_HUGEPAGE (for the THP tests).
+read -r -d '' FRAGMENT <<'EOF' || true
+CONFIG_LOCALVERSION="-iommulab-debug"
+CONFIG_LOCALVERSION_AUTO=n
+CONFIG_KASAN=y
+CONFIG_KASAN_GENERIC=y
+CONFIG_KASAN_INLINE=y
+CONFIG_PROVE_LOCKING=y
+CONFIG_DEBUG_ATOMIC_SLEEP=y
+CONFIG_DEBUG_KMEMLEAK=y
+CONFIG_FAULT_INJECTION=y
+CONFIG_FAILSLAB=y
+CONFIG_FAIL_PAGE_ALLOC=y
+CONFIG_FAULT_INJECTION_DEBUG_FS=y
+CONFIG_DEBUG_FS=y
+CONFIG_UBSAN=y
+CONFIG_DEBUG_LIST=y
+CONFIG_DEBUG_VM=y
+CONFIG_KFENCE=y
+CONFIG_INTERVAL_TREE=y
+CONFIG_MMU_NOTIFIER=y
+CONFIG_TRANSPARENT_HUGEPAGE=y
+CONFIG_MODULES=y
+CONFIG_MODULE_UNLOAD=y
+CONFIG_BLK_DEV_INITRD=y
+CONFIG_DEVTMPFS=y
+CONFIG_TMPFS=y
+CONFIG_PROC_FS=y
+CONFIG_SYSFS=y
+CONFIG_SERIAL_8250_CONSOLE=y
+CONFIG_DEBUG_INFO_NONE=y
+# CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT is not set
+# CONFIG_DEBUG_INFO_DWARF4 is not set
+# CONFIG_DEBUG_INFO_DWARF5 is not set
+# CONFIG_MODULE_SIG is not set
+# CONFIG_KASAN_OUTLINE is not set
+EOF
+
+# ------------------------------------------------------------------ key ---
+[ -r "$SRC_TAR" ] || die "$SRC_TAR not found (apt-get install $SRC_PKG, or make deps)"
+src_ver=$(dpkg-query -W -f='${Version}' "$SRC_PKG" 2>/dev/null || true)
+if [ -z "$src_ver" ] || [ "$SRC_TAR" != /usr/src/linux-source-6.1.tar.xz ]; then
+	src_ver=tar-$(stat -c '%s-%Y' "$SRC_TAR")
+fi
+cc_ver=$(gcc --version 2>/dev/null | head -n 1 || echo unknown)
+cfg_hash=$(printf '%s\n' "recipe=$RECIPE" "base=x86_64_defconfig kvm_guest.config" \
+	"cc=$cc_ver" "$FRAGMENT" | sha256sum | cut -c1-12)
+key=$src_ver-$cfg_hash
+if [ "${1:-}" = --print-key ]; then
+	echo "$key"
+	exit 0
+fi
+
+if [ -z "${DEBUG_KERNEL_CACHE:-}" ]; then
+	DEBUG_KERNEL_CACHE=/var/cache/iommulab/debug-kernel
+	if ! mkdir -p "$DEBUG_KERNEL_CACHE" 2>/dev/null || [ ! -w "$DEBUG_KERNEL_CACHE" ]; then
+		DEBUG_KERNEL_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/iommulab/debug-kernel
+	fi
+fi
+mkdir -p "$DEBUG_KERNEL_CACHE"
+dir=$DEBUG_KERNEL_CACHE/$key
+
+report() {
+	printf 'DEBUG_KVER=%s\nDEBUG_KDIR=%s\nDEBUG_KIMAGE=%s\n' \
+		"$(cat "$dir/release")" "$dir/src" "$dir/bzImage"
+}
+
+# Fast path: built before, no lock needed (the stamp is written last).
+if [ -f "$dir/complete" ]; then
+	log "debug-kernel: reusing $dir"
+	report
+	exit 0
+fi
+
+exec 9>"$DEBUG_KERNEL_CACHE/.lock"
+if ! flock -n 9; then
+	log "debug-kernel: another build holds $DEBUG_KERNEL_CACHE/.lock; waiting"
+	flock 9
+fi
+if [ -f "$dir/complete" ]; then
+	log "debug-kernel: reusing $dir (built by the run we waited for)"
+	report
+	exit 0
+fi
+
+# ---------------------------------------------------------------- build ---
+for t in bc bison flex gcc make perl; do
+	command -v "$t" >/dev/null || die "$t not installed (make deps)"
+done
+[ -f /usr/include/libelf.h ] || [ -f /usr/include/elfutils/libelf.h ] ||
+	die "libelf-dev not installed (make deps)"
+[ -f /usr/include/openssl/ssl.h ] || die "libssl-dev not installed (make deps)"
+
+start=$(date +%s)
+log "debug-kernel: building $key in $dir (about 17 min on 2 cores; log: $dir/build.log)"
+rm -rf "$dir"
+mkdir -p "$dir"
+blog=$dir/build.log
+: >"$blog"
+
+step() { log "debug-kernel: $*"; echo "==== $*" >>"$blog"; }
+fail_build() {
+	log "debug-kernel: FAILED: $*; last lines of $blog:"
+	tail -n 30 "$blog" | sed 's/^/  | /' >&2
+	exit 1
+}
+
+step "unpacking $SRC_TAR"
+mkdir -p "$dir/unpack"
+tar -xJf "$SRC_TAR" -C "$dir/unpack" >>"$blog" 2>&1 || fail_build "tar"
+top=$(find "$dir/unpack" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+[ -n "$top" ] && [ -f "$top/Makefile" ] || fail_build "no kernel tree in $SRC_TAR"
+mv "$top" "$dir/src"
+rmdir "$dir/unpack"
+cd "$dir/src"
+
+step "configuring"
+printf '%s\n' "$FRAGMENT" >iommulab-debug.config
+{
+	make x86_64_defconfig &&
+	scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config \
+		iommulab-debug.config &&
+	make olddefconfig
+} >>"$blog" 2>&1 || fail_build "configuration"
+
+# Every option asked for must be in the final .config as asked.
+bad=()
+while IFS= read -r l; do
+	case $l in
+	'# CONFIG_'*' is not set')
+		o=${l#\# }; o=${o% is not set}
+		! grep -q "^$o=" .config || bad+=("$o should be unset")
+		;;
+	CONFIG_*=n)
+		o=${l%%=*}
+		! grep -q "^$o=" .config || bad+=("$o should be unset")
+		;;
+	CONFIG_*)
+		grep -qxF "$l" .config || bad+=("$l (got: $(grep "^${l%%=*}=" .config || echo unset))")
+		;;
+	esac
+done <<<"$FRAGMENT"
+for o in CONFIG_MMU CONFIG_SLUB CONFIG_KASAN_GENERIC CONFIG_LOCKDEP CONFIG_PROVE_RCU \
+	 CONFIG_FAULT_INJECTION_DEBUG_FS CONFIG_STACKTRACE; do
+	grep -qx "$o=y" .config || bad+=("$o=y (needed, not set)")
+done
+[ ${#bad[@]} -eq 0 ] || fail_build "config does not have: ${bad[*]}"
+
+step "make -j$JOBS bzImage modules modules_prepare"
+make -j"$JOBS" bzImage modules modules_prepare >>"$blog" 2>&1 || fail_build "kernel build"
+[ -s Module.symvers ] || fail_build "no Module.symvers"
+cp arch/x86/boot/bzImage "$dir/bzImage"
+make -s kernelrelease >"$dir/release" 2>>"$blog"
+# The objects of vmlinux and of defconfig's modules are not needed for M=
+# builds; drop them (keeps the cache at a fraction of the size).
+find . -name '*.o' ! -path './scripts/*' ! -path './tools/*' -delete 2>/dev/null || true
+date -u +%FT%TZ >"$dir/complete"
+log "debug-kernel: built $(cat "$dir/release") in $(($(date +%s) - start))s"
+report

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+// iommulab-failnth: the fail-nth sweep (see failnth.cpp for the engine and
+// scenarios.cpp for the table). Shared types of the two files.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "iommulab.hpp"
+
+namespace failnth {
+
+using namespace iommulab;
+
+constexpr uint64_t PS = 4096;
+constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t RO = IOMMU_IOAS_MAP_READABLE;
+constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
+
+// The memory every scenario maps: MEM_LEN bytes of small (non-THP),
+// prefaulted anonymous pages filled with a pattern, plus RWBUF_LEN bytes
+// that ACCESS_RW copies from and to. Both are part of the state snapshot
+// (checksums), so a failed call that wrote anything is caught.
+constexpr uint64_t MEM_LEN = 2ULL << 20;
+constexpr uint64_t RWBUF_LEN = 64ULL << 10;
+// Region A = [0, MAP_LEN) and region B = [MAP_LEN, 2 * MAP_LEN) of the memory.
+constexpr uint64_t MAP_LEN = 256ULL << 10;
+// IOVAs inside the mock aperture (MOCK_APERTURE_START = 16 MiB), so the same
+// rows keep working once mock domains are attached to the IOAS.
+constexpr uint64_t IOVA_A = 1ULL << 24;
+constexpr uint64_t IOVA_B = IOVA_A + (32ULL << 20);
+
+struct Memory {
+	uint8_t *buf = nullptr;    // MEM_LEN bytes
+	uint8_t *rwbuf = nullptr;  // RWBUF_LEN bytes
+	uint8_t *A() const { return buf; }
+	uint8_t *B() const { return buf + MAP_LEN; }
+};
+extern Memory mem;
+extern std::string dev_path;
+
+// A check that did not hold; what() says which and why.
+struct Failure : std::runtime_error {
+	using std::runtime_error::runtime_error;
+};
+[[gnu::format(printf, 1, 2)]] std::string strf(const char *fmt, ...);
+#define FN_CHECK(cond, ...)                                                  \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			throw ::failnth::Failure(::failnth::strf(__VA_ARGS__)); \
+	} while (0)
+
+// The argument of the call under test. Built by the row's setup, so that
+// the call itself only issues one system call (nothing between arming
+// fail-nth and the ioctl may allocate kernel memory).
+union Arg {
+	iommu_destroy destroy;
+	iommu_ioas_alloc ioas_alloc;
+	iommu_ioas_map map;
+	iommu_ioas_unmap unmap;
+	iommu_ioas_copy copy;
+	iommu_ioas_iova_ranges iova_ranges;
+	iommu_ioas_allow_iovas allow_iovas;
+	iommu_option option;
+	iommu_test_cmd test;
+	iommulab_info info;
+	iommulab_bench_pin bench_pin;
+	iommu_hw_info hw_info;
+	iommu_hwpt_alloc hwpt_alloc;
+	iommu_hwpt_invalidate hwpt_invalidate;
+	iommulab_mock_group_alloc group_alloc;
+	iommulab_device_bind bind;
+	iommulab_device_attach attach;
+	iommulab_device_detach detach;
+	iommulab_mock_set_driver set_driver;
+	iommulab_mock_dma dma;
+	// Commands added later: add their structures here.
+};
+
+// Everything one run of a row owns. A fresh Ctx per run; its destructor
+// closes every file descriptor, which must free every object.
+struct Ctx {
+	std::unique_ptr<Iommufd> fd;   // the iommufd most rows work on
+	uint32_t ioas = 0, ioas2 = 0;  // IOAS IDs (0: none)
+	int access = -1;               // an access fd made by setup
+	uint32_t item = 0;             // an ACCESS_PAGES item of @access
+	int new_fd = -1;               // an fd the call under test returned
+	uint32_t stdev = 0, idev = 0;  // a mock device: stdev and bound IDs
+	uint32_t hwpt = 0, hwpt2 = 0;  // HWPT IDs
+	std::vector<MockDev> devs;     // a group made by MOCK_GROUP_ALLOC
+	Arg arg{};
+	iommu_iova_range ranges[16]{};
+	alignas(8) uint8_t data[256]{};  // driver data, device arrays
+
+	Ctx() = default;
+	Ctx(const Ctx &) = delete;
+	Ctx &operator=(const Ctx &) = delete;
+	~Ctx();
+};
+
+// One row of the table: a setup, the one call under test, and what must
+// hold afterwards. See scenarios.cpp for how to add one.
+struct Scenario {
+	const char *name;    // unique; printed, and matched by --only
+	const char *covers;  // the ioctl / test op it sweeps (coverage list)
+	// errnos an injected allocation failure may surface as; {} means the
+	// call must succeed even when an allocation inside it fails (it has
+	// none of its own, so a failure would be a bug).
+	std::vector<int> errnos;
+	std::function<void(Ctx &)> setup;  // may throw; not under injection
+	std::function<int(Ctx &)> call;    // 0 or the errno; one syscall only
+	std::function<void(Ctx &)> on_success;  // the call's effect is there
+	// After a failed call, besides the generic snapshot (objects, IOVA
+	// ranges, options, page pins, accounting, fds, memory contents): probes
+	// that the call left nothing behind (may change state; the Ctx is
+	// thrown away afterwards). Also run once without the call at all, to
+	// prove the probes themselves pass on an untouched setup.
+	std::function<void(Ctx &)> on_failure;
+};
+
+const std::vector<Scenario> &scenarios();
+// Every ioctl and test op the module has, as Scenario::covers spells them;
+// the engine fails if one has no row.
+const std::vector<std::string> &must_cover();
+
+// ---- helpers for the table (all throw Failure or iommulab::Error) ----
+void open_fd(Ctx &c);
+uint32_t ioas_alloc(Ctx &c);
+void map_fixed(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
+	       uint64_t iova, uint32_t flags = RW);
+int map_raw(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
+	    uint64_t *iova, uint32_t flags);
+int unmap_raw(Ctx &c, uint32_t ioas, uint64_t iova, uint64_t len,
+	      uint64_t *unmapped = nullptr);
+int destroy_raw(Ctx &c, uint32_t id);
+int add_reserved_raw(Ctx &c, uint32_t ioas, uint64_t start, uint64_t len);
+void allow(Ctx &c, uint32_t ioas, const std::vector<iommu_iova_range> &r);
+void set_limit(Ctx &c, uint32_t pages);
+int create_access(Ctx &c, uint32_t ioas, uint32_t flags);
+uint32_t access_pages(Ctx &c, int access, uint64_t iova, uint64_t len,
+		      const void *uptr, uint32_t flags);
+int destroy_item_raw(Ctx &c, int access, uint32_t item);
+iommu_test_cmd test_arg(uint32_t op, uint32_t id);
+// Mock devices, HWPTs and DMA.
+void mock_domain(Ctx &c, uint32_t pt_id, uint32_t dev_flags = 0);
+uint32_t bind(Ctx &c, uint32_t rid);
+int attach_raw(Ctx &c, uint32_t dev_id, uint32_t pt_id, uint32_t *hwpt = nullptr);
+uint32_t hwpt_alloc(Ctx &c, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+		    uint32_t data_type = 0, const void *data = nullptr, uint32_t len = 0);
+int check_map_raw(Ctx &c, uint32_t hwpt, uint64_t iova, const void *p, uint64_t len);
+// A DMA read (or write) by device @dev_id (bound or stdev ID): the fault
+// reason (IOMMULAB_DMA_FAULT_*), or throws.
+uint32_t dma_raw(Ctx &c, uint32_t dev_id, uint64_t iova, void *buf, uint64_t len,
+		 bool write);
+// Long-term pins of every page of [p, p + len): 0, 1, 2, ... or -1 when
+// the pages disagree.
+int refs(const void *p, uint64_t len);
+std::vector<iommu_iova_range> iova_ranges(Ctx &c, uint32_t ioas);
+
+} // namespace failnth
