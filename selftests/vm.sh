@@ -13,6 +13,9 @@
 #   KVER KDIR KIMAGE  kernel choice, see selftests/lib.sh
 #   VM_ACCEL    tcg (default) or kvm (opt-in: nested KVM hangs on some hosts)
 #   VM_TIMEOUT  seconds before QEMU is killed, default 600
+#   VM_BOOT_TIMEOUT VM_BOOT_TRIES  a boot that has not reached init after
+#               VM_BOOT_TIMEOUT seconds (300) is killed and retried, up to
+#               VM_BOOT_TRIES boots in all (3); see "Boot watchdog" below
 #   VM_EXTRA    "prog1 prog2 ...": extra programs to copy into the guest and
 #               run after the harness; each one is a test, its exit code counts
 #               (0 passed, 77 skipped, anything else failed). Arguments follow
@@ -60,6 +63,8 @@ esac
 
 VM_ACCEL=${VM_ACCEL:-tcg}
 VM_TIMEOUT=${VM_TIMEOUT:-600}
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-300}
+VM_BOOT_TRIES=${VM_BOOT_TRIES:-3}
 VM_MEM=${VM_MEM:-2G}
 VM_SMP=${VM_SMP:-2}
 VM_EXTRA=${VM_EXTRA:-}
@@ -333,18 +338,59 @@ BEGIN { ESC = sprintf("%c", 27) }
 	kern = indmesg || !booted || $0 ~ /\[ *[0-9]+\.[0-9]+\] /
 	if (!kern || ($0 ~ BAD && !shown[$0]++)) { print (kern ? "kernel: " : "") $0; fflush() }
 }'
+# has_marker WHAT: whether the guest printed a marker starting with WHAT.
+has_marker() { grep -a -q -F "$MARK $1" "$log" 2>/dev/null; }
+
+# Boot watchdog. A kernel that never reaches init is not a test result: the
+# module is only loaded after init's BOOT marker, so nothing of iommulab can
+# be at fault. Such a boot (seen under TCG with some debug configurations,
+# where an early RCU wait never returns) is killed after VM_BOOT_TIMEOUT
+# seconds and retried, at most VM_BOOT_TRIES times in all; every retry is
+# reported and the hung boot's console is kept as $log.hung-N. Once init
+# ran, only VM_TIMEOUT applies.
+boot_once() {
+	rm -f "$work/qemu.pid" "$work/qemu.rc" "$log"
+	(
+		set +e
+		timeout -k 10 "$VM_TIMEOUT" "${qemu[@]}" -pidfile "$work/qemu.pid" </dev/null 2>&1 |
+			awk -v LOG="$log" -v MARK="$MARK" -v BAD="$BAD_RE" \
+				-v VERBOSE="$VM_VERBOSE" "$live_filter"
+		echo "${PIPESTATUS[0]}" >"$work/qemu.rc"
+	) &
+	local pid=$! t0
+	t0=$(date +%s)
+	hung=0
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$hung" = 0 ] && ! has_marker BOOT &&
+		   [ $(($(date +%s) - t0)) -ge "$VM_BOOT_TIMEOUT" ] &&
+		   [ -s "$work/qemu.pid" ] && kill "$(cat "$work/qemu.pid")" 2>/dev/null; then
+			hung=1
+		fi
+		sleep 1
+	done
+	wait "$pid" || true
+	qrc=$(cat "$work/qemu.rc" 2>/dev/null || echo 255)
+}
+
 start=$(date +%s)
-set +e
-timeout -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
-	awk -v LOG="$log" -v MARK="$MARK" -v BAD="$BAD_RE" -v VERBOSE="$VM_VERBOSE" "$live_filter"
-qrc=${PIPESTATUS[0]}
-set -e
+attempt=1
+rm -f "$log".hung-*
+while :; do
+	boot_once
+	[ "$hung" = 1 ] || break
+	echo "vm: $mode: boot $attempt hung before init (no BOOT marker after ${VM_BOOT_TIMEOUT}s); console kept in $log.hung-$attempt"
+	mv -f "$log" "$log.hung-$attempt"
+	if [ "$attempt" -ge "$VM_BOOT_TRIES" ]; then
+		cp -f "$log.hung-$attempt" "$log"
+		break
+	fi
+	attempt=$((attempt + 1))
+	echo "vm: $mode: booting again (attempt $attempt of $VM_BOOT_TRIES)"
+done
 secs=$(($(date +%s) - start))
 echo "vm: $mode: QEMU exited with $qrc after ${secs}s"
 
 # ----------------------------------------------------------------- judge ---
-# has_marker WHAT: whether the guest printed a marker starting with WHAT.
-has_marker() { grep -a -q -F "$MARK $1" "$log"; }
 # marker WHAT: the rest of the first marker line starting with WHAT.
 marker() {
 	grep -a -o "$MARK $1.*" "$log" | head -n 1 | sed "s/^$MARK $1//" || true
@@ -361,7 +407,7 @@ field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 echo "vm: $mode: results"
 ins=$(marker INSMOD)
 if ! has_marker BOOT; then
-	fail "boot (init never ran)"
+	fail "boot (init never ran in $attempt attempt(s))"
 elif ! has_marker INSMOD; then
 	fail "insmod (no result)"
 elif [ "$(field rc "$ins")" = 0 ] && [ "$(field dev "$ins")" = ok ]; then
@@ -438,6 +484,7 @@ excuse_injected() {
 : >"$work/excused"
 problems=()
 [ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] || problems+=("timeout after ${VM_TIMEOUT}s")
+[ "$hung" = 0 ] || problems+=("every boot ($attempt) hung before init for ${VM_BOOT_TIMEOUT}s")
 has_marker DONE || problems+=("guest did not finish (no DONE marker)")
 has_marker 'END dmesg' || problems+=("no dmesg dump")
 taint=$(marker TAINT | tr -dc 0-9)
