@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_EXTRA VM_ARGS VM_VERBOSE VM_MEM VM_SMP
+export KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_MEM VM_SMP
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
@@ -102,6 +102,8 @@ help:
 	@echo '  KIMAGE=<file>  kernel booted by the VM lane (default /boot/vmlinuz-$$KVER)'
 	@echo '  VM_ACCEL=tcg   QEMU accelerator (kvm is opt-in; it hangs on nested setups)'
 	@echo '  VM_TIMEOUT=600 seconds before the VM is killed and the lane fails'
+	@echo '  VM_BOOT_TIMEOUT=300 VM_BOOT_TRIES=3  a boot that has not reached init'
+	@echo '                 in time is killed and retried (reported), up to TRIES boots'
 	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each)'
 	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
 	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'

@@ -19,7 +19,7 @@
 # vm.sh). A fail-nth sweep that was skipped (no fault injection in the
 # kernel) counts as failed here: this lane exists to run it.
 #
-# Environment: FUZZ_SEED (1), FUZZ_CALLS (20000), FUZZ_SECONDS (240),
+# Environment: FUZZ_SEED (1), FUZZ_CALLS (100000), FUZZ_SECONDS (600),
 # FUZZ_THREADS (4); VM_TIMEOUT (1800); VM_EXTRA, VM_ARGS, VM_VERBOSE as for
 # `make check`; DEBUG_KERNEL_CACHE (see debug-kernel.sh).
 set -euo pipefail
@@ -30,8 +30,8 @@ cd "$IOMMULAB_ROOT"
 
 MAKE=${MAKE:-make}
 FUZZ_SEED=${FUZZ_SEED:-1}
-FUZZ_CALLS=${FUZZ_CALLS:-20000}
-FUZZ_SECONDS=${FUZZ_SECONDS:-240}
+FUZZ_CALLS=${FUZZ_CALLS:-100000}
+FUZZ_SECONDS=${FUZZ_SECONDS:-600}
 FUZZ_THREADS=${FUZZ_THREADS:-4}
 export VM_TIMEOUT=${VM_TIMEOUT:-1800}
 passed=0 failed=0 skipped=0

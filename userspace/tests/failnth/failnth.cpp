@@ -770,7 +770,9 @@ int main(int argc, char **argv)
 		nth = FailNth::open();
 	if (nth)
 		printf("failnth: injecting through %s (failslab + fail_page_alloc, "
-		       "ignore-gfp-wait N, verbose 0)\n", nth->path().c_str());
+		       "ignore-gfp-wait N, verbose 0); \"absorbed\": the failure hit an "
+		       "allocation the call survives (e.g. kmemleak's or KASAN's own "
+		       "bookkeeping, kvmalloc's kmalloc try)\n", nth->path().c_str());
 	else
 		printf("failnth: no fault injection (%s); running every row once "
 		       "without it\n", no_inject ? "--no-inject" :
