@@ -34,49 +34,27 @@ FUZZ_CALLS=${FUZZ_CALLS:-100000}
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
 FUZZ_THREADS=${FUZZ_THREADS:-4}
 export VM_TIMEOUT=${VM_TIMEOUT:-1800}
-passed=0 failed=0 skipped=0
-start=$(date +%s)
-
-summary() {
-	local rc=$?
-	trap - EXIT
-	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=$((failed + 1))
-	echo
-	echo "check-debug: took $(($(date +%s) - start))s"
-	mkdir -p "$DEBUG_BUILD"
-	format_counts "$passed" "$failed" "$skipped" | tee "$DEBUG_BUILD/check-debug.result"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit 0
-	exit 1
-}
-trap summary EXIT
-
-add() { # add P F S LABEL
-	passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
-	echo "check-debug: $4: $(format_counts "$1" "$2" "$3")"
-}
-
-mkdir -p "$DEBUG_BUILD"
-rm -f "$DEBUG_BUILD/check-debug.result"
+tally_start check-debug "$DEBUG_BUILD/check-debug.result"
 
 echo "check-debug: building the userspace"
 if ! $MAKE userspace; then
-	add 0 1 0 "userspace build FAILED"
+	tally_add 0 1 0 "userspace build FAILED"
 	exit 1
 fi
 if ! stage_programs iommulab-test iommulab iommulab-failnth iommulab-fuzz; then
-	add 0 1 0 "guest programs missing"
+	tally_add 0 1 0 "guest programs missing"
 	exit 1
 fi
 
 echo "check-debug: debug kernel (built once per machine, then cached)"
 if ! debug_kernel; then
-	add 0 1 0 "debug kernel build FAILED"
+	tally_add 0 1 0 "debug kernel build FAILED"
 	exit 1
 fi
 echo "check-debug: kernel $DEBUG_KVER: $DEBUG_KIMAGE"
 
 if ! build_debug_module; then
-	add 0 1 0 "module build against the debug kernel FAILED"
+	tally_add 0 1 0 "module build against the debug kernel FAILED"
 	exit 1
 fi
 
@@ -85,16 +63,11 @@ fuzz+=",--seconds=$FUZZ_SECONDS,--threads=$FUZZ_THREADS"
 result=$DEBUG_BUILD/vm-check.result
 rm -f "$result"
 VM_EXTRA="$DEBUG_BUILD/iommulab-failnth $fuzz ${VM_EXTRA:-}" run_debug_vm || true
-line=$(tail -n 1 "$result" 2>/dev/null || true)
-if [[ $line =~ ^vm:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
-	add "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[4]:-0}" "VM lane (debug kernel)"
-else
-	add 0 1 0 "VM lane (debug kernel) (did not run)"
-fi
+tally_add_result "$result" "VM lane (debug kernel)"
 
 log=$DEBUG_BUILD/vm-check.log
 if grep -a -q 'failnth: skipped' "$log" 2>/dev/null; then
-	add 0 1 -1 "fail-nth sweep skipped: the debug kernel has no fault injection"
+	tally_add 0 1 -1 "fail-nth sweep skipped: the debug kernel has no fault injection"
 fi
 # The figures worth seeing in CI output.
 grep -a -E '^failnth: [0-9]+ passed|^fuzz: [0-9]+ calls in|^fuzz: (ok|FAILED)' "$log" 2>/dev/null |

@@ -20,30 +20,12 @@ cd "$IOMMULAB_ROOT"
 
 MAKE=${MAKE:-make}
 BUILD_DIR=${BUILD_DIR:-$IOMMULAB_ROOT/build}
-passed=0 failed=0 skipped=0
-
-summary() {
-	local rc=$?
-	trap - EXIT
-	# An unexpected error in this script is a failure too.
-	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=$((failed + 1))
-	echo
-	mkdir -p "$BUILD_DIR"
-	format_counts "$passed" "$failed" "$skipped" | tee "$BUILD_DIR/check.result"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit 0
-	exit 1
-}
-trap summary EXIT
-
-add() { # add P F S LABEL
-	passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
-	echo "check: $4: $(format_counts "$1" "$2" "$3")"
-}
+tally_start check "$BUILD_DIR/check.result"
 
 # ------------------------------------------------------------------ build ---
 echo "check: building"
 if ! $MAKE all; then
-	add 0 1 0 "build FAILED"
+	tally_add 0 1 0 "build FAILED"
 	exit 1
 fi
 
@@ -51,30 +33,18 @@ fi
 unit=$BUILD_DIR/iommulab-unit
 unit_log=$BUILD_DIR/unit.log
 if [ ! -x "$unit" ]; then
-	add 0 1 0 "unit tests ($unit not built)"
+	tally_add 0 1 0 "unit tests ($unit not built)"
 else
 	echo "check: running $unit"
 	set +e
 	"$unit" 2>&1 | tee "$unit_log"
 	urc=${PIPESTATUS[0]}
 	set -e
-	counts=$(parse_doctest "$unit_log")
-	if [ -z "$counts" ]; then
-		add 0 1 0 "unit tests (no doctest summary, exit $urc)"
-	else
-		read -r p f s <<<"$counts"
-		[ "$urc" -eq 0 ] || [ "$f" -gt 0 ] || f=1
-		add "$p" "$f" "$s" "unit tests"
-	fi
+	tally_add_counts "$(parse_doctest "$unit_log")" "unit tests" "$urc"
 fi
 
 # ---------------------------------------------------------------- VM lane ---
 result=$BUILD_DIR/vm-check.result
 rm -f "$result"
 selftests/vm.sh check || true
-line=$(tail -n 1 "$result" 2>/dev/null || true)
-if [[ $line =~ ^vm:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
-	add "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" "${BASH_REMATCH[4]:-0}" "VM lane"
-else
-	add 0 1 0 "VM lane (did not run)"
-fi
+tally_add_result "$result" "VM lane"

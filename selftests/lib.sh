@@ -65,3 +65,57 @@ format_counts() {
 		printf '%d passed, %d failed\n' "$1" "$2"
 	fi
 }
+
+# parse_counts LINE: print "passed failed skipped" from a summary line
+# "[prefix: ]P passed, F failed[, S skipped]"; nothing if LINE is not one.
+parse_counts() {
+	[[ $1 =~ ^([a-z]+:\ )?([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]] &&
+		echo "${BASH_REMATCH[2]} ${BASH_REMATCH[3]} ${BASH_REMATCH[5]:-0}"
+}
+
+# The tally of a lane script (check.sh, check-debug.sh).
+# tally_start NAME RESULT_FILE: counts from 0 and sets an EXIT trap that
+# ends the script with how long it took and, as its last line (also written
+# to RESULT_FILE), "N passed, N failed[, N skipped]"; an unexpected exit
+# counts as one failure. The exit status is 0 only when something passed
+# and nothing failed.
+# tally_add P F S LABEL: add counts and print them under LABEL.
+# tally_add_counts "P F S" LABEL [RC]: add counts as parse_counts and
+# parse_doctest print them; none at all, or an RC other than 0 with no
+# failure counted, is one failure.
+# tally_add_result FILE LABEL [RC]: the same for the summary line that ends
+# FILE.
+tally_start() {
+	TALLY_NAME=$1 TALLY_RESULT=$2 TALLY_START=$(date +%s)
+	passed=0 failed=0 skipped=0
+	rm -f "$TALLY_RESULT"
+	trap tally_finish EXIT
+}
+tally_finish() {
+	local rc=$?
+	trap - EXIT
+	[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || failed=$((failed + 1))
+	echo
+	echo "$TALLY_NAME: took $(($(date +%s) - TALLY_START))s"
+	mkdir -p "$(dirname "$TALLY_RESULT")"
+	format_counts "$passed" "$failed" "$skipped" | tee "$TALLY_RESULT"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] && exit 0
+	exit 1
+}
+tally_add() {
+	passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
+	echo "$TALLY_NAME: $4: $(format_counts "$1" "$2" "$3")"
+}
+tally_add_counts() {
+	local p f s
+	if [ -z "$1" ]; then
+		tally_add 0 1 0 "$2 (no result${3:+, exit $3})"
+		return
+	fi
+	read -r p f s <<<"$1"
+	[ "${3:-0}" -eq 0 ] || [ "$f" -gt 0 ] || f=1
+	tally_add "$p" "$f" "$s" "$2${3:+ (exit $3)}"
+}
+tally_add_result() {
+	tally_add_counts "$(parse_counts "$(tail -n 1 "$1" 2>/dev/null || true)" || true)" "$2" "${3:-}"
+}

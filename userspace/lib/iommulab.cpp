@@ -461,9 +461,9 @@ void Device::detach() const
 	iommufd().call("IOMMULAB_DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, &cmd);
 }
 
-static uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
-			   uint32_t flags, uint32_t data_type, const void *data,
-			   uint32_t data_len)
+uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
+		    uint32_t flags, uint32_t data_type, const void *data,
+		    uint32_t data_len)
 {
 	iommu_hwpt_alloc cmd{};
 

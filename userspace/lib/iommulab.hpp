@@ -204,6 +204,12 @@ public:
 	void detach() const;
 };
 
+// IOMMU_HWPT_ALLOC without an owner: returns the new HWPT's ID, which the
+// caller destroys (or leaves to the fd's close). Hwpt below owns its HWPT.
+uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
+		    uint32_t flags = 0, uint32_t data_type = 0,
+		    const void *data = nullptr, uint32_t data_len = 0);
+
 // A HWPT made by IOMMU_HWPT_ALLOC.
 class Hwpt : public Object {
 public:

@@ -58,6 +58,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../common/caps.hpp"
 #include "failnth.hpp"
 
 namespace failnth {
@@ -258,17 +259,8 @@ int attach_raw(Ctx &c, uint32_t dev_id, uint32_t pt_id, uint32_t *hwpt)
 uint32_t hwpt_alloc(Ctx &c, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 		    uint32_t data_type, const void *data, uint32_t len)
 {
-	iommu_hwpt_alloc cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.flags = flags;
-	cmd.dev_id = dev_id;
-	cmd.pt_id = pt_id;
-	cmd.data_type = data_type;
-	cmd.data_len = len;
-	cmd.data_uptr = reinterpret_cast<uintptr_t>(data);
-	c.fd->call("HWPT_ALLOC", IOMMU_HWPT_ALLOC, &cmd);
-	return cmd.out_hwpt_id;
+	return iommulab::hwpt_alloc(*c.fd, dev_id, pt_id, flags, data_type, data,
+				    len);
 }
 
 int check_map_raw(Ctx &c, uint32_t hwpt, uint64_t iova, const void *p, uint64_t len)
@@ -671,18 +663,6 @@ Outcome sweep(const Scenario &s, FailNth *nth, unsigned max_nth)
 	return o;
 }
 
-void drop_cap_ipc_lock()
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return;
-	data[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-	if (syscall(SYS_capset, &hdr, data) != 0)
-		perror("failnth: capset");
-}
-
 void *map_memory(size_t len)
 {
 	void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE,
@@ -749,7 +729,8 @@ int main(int argc, char **argv)
 	struct rlimit rl = {1ULL << 30, 1ULL << 30};
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		perror("failnth: setrlimit(RLIMIT_MEMLOCK)");
-	drop_cap_ipc_lock();
+	if (!iommulab_test::drop_capability(CAP_IPC_LOCK, false))
+		perror("failnth: capset");
 	mem.buf = static_cast<uint8_t *>(map_memory(MEM_LEN));
 	mem.rwbuf = static_cast<uint8_t *>(map_memory(RWBUF_LEN));
 	for (uint64_t i = 0; i < MEM_LEN; i++)

@@ -114,6 +114,12 @@ iommu_test_cmd mock_domain_arg(uint32_t op, uint32_t pt_id, uint32_t dev_flags)
 	return cmd;
 }
 
+// The call of every IOMMU_TEST_CMD row: c.arg.test as setup filled it.
+int call_test(Ctx &c)
+{
+	return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test);
+}
+
 // The device's DMA read of @len bytes at @iova lands on @expect.
 void check_dma_reads(Ctx &c, uint32_t dev, uint64_t iova, const uint8_t *expect,
 		     uint64_t len)
@@ -500,7 +506,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_ADD_RESERVED, c.ioas);
 			c.arg.test.add_reserved = {IOVA_B, MiB};
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			auto r = iova_ranges(c, c.ioas);
 			FN_CHECK(r.size() == 2 && r[0].last == IOVA_B - 1,
@@ -523,7 +529,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.check_refs.uptr = reinterpret_cast<uintptr_t>(mem.A());
 			c.arg.test.check_refs.refs = 1;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {},
 		nullptr,
 	},
@@ -536,7 +542,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_CREATE_ACCESS, c.ioas);
 			c.arg.test.create_access.flags = NEEDS_PIN;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			c.new_fd = static_cast<int>(c.arg.test.create_access.out_access_fd);
 			FN_CHECK(fcntl(c.new_fd, F_GETFD) >= 0, "access fd %d not open", c.new_fd);
@@ -563,7 +569,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.access_pages.length = MAP_LEN - 2 * PS;
 			c.arg.test.access_pages.uptr = reinterpret_cast<uintptr_t>(mem.A() + PS);
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			c.item = c.arg.test.access_pages.out_access_pages_id;
 			FN_CHECK(unmap_raw(c, c.ioas, IOVA_A, MAP_LEN) == EBUSY,
@@ -585,7 +591,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, c.access);
 			c.arg.test.destroy_access_pages.access_pages_id = c.item;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			FN_CHECK(unmap_raw(c, c.ioas, IOVA_A, MAP_LEN) == 0,
 				 "UNMAP fails after DESTROY_ACCESS_PAGES");
@@ -608,7 +614,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.access_rw.uptr = reinterpret_cast<uintptr_t>(mem.rwbuf);
 			c.arg.test.access_rw.flags = MOCK_ACCESS_RW_WRITE;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {
 			FN_CHECK(memcmp(mem.A() + 123, mem.rwbuf, RWBUF_LEN) == 0,
 				 "bytes did not land at IOVA + 123");
@@ -626,7 +632,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.access_rw.uptr = reinterpret_cast<uintptr_t>(mem.rwbuf);
 			c.arg.test.access_rw.flags = MOCK_ACCESS_RW_SLOW_PATH;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {
 			FN_CHECK(memcmp(mem.A() + PS - 10, mem.rwbuf, 100) == 0,
 				 "read returned other bytes");
@@ -641,7 +647,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0);
 			c.arg.test.memory_limit.limit = 7;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			// Batches of 7 pages still pin all 64.
 			map_fixed(c, c.ioas, mem.A(), MAP_LEN, IOVA_A);
@@ -658,7 +664,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, c.access);
 			c.arg.test.access_replace_ioas.ioas_id = c.ioas2;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			FN_CHECK(destroy_item_raw(c, c.access, c.item) == ENOENT,
 				 "item survived the replace");
@@ -722,7 +728,7 @@ const std::vector<Scenario> &scenarios()
 			map_fixed(c, c.ioas, mem.A(), MAP_LEN, IOVA_A);
 			c.arg.test = mock_domain_arg(IOMMU_TEST_OP_MOCK_DOMAIN, c.ioas, 0);
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			c.hwpt = c.arg.test.mock_domain.out_hwpt_id;
 			c.idev = c.arg.test.mock_domain.out_idev_id;
@@ -745,7 +751,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = mock_domain_arg(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, c.ioas,
 						     IOMMULAB_MOCK_DEV_4K | MOCK_FLAGS_DEVICE_PASID);
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) {
 			c.hwpt = c.arg.test.mock_domain_flags.out_hwpt_id;
 			c.idev = c.arg.test.mock_domain_flags.out_idev_id;
@@ -767,7 +773,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test = test_arg(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, c.stdev);
 			c.arg.test.mock_domain_replace.pt_id = c.ioas2;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &c) { check_dma_reads(c, c.idev, IOVA_A, mem.B(), 128); },
 		[](Ctx &c) {
 			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 128);
@@ -785,7 +791,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.check_map.length = MAP_LEN;
 			c.arg.test.check_map.uptr = reinterpret_cast<uintptr_t>(mem.A());
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {},
 		nullptr,
 	},
@@ -797,7 +803,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.check_iotlb.id = 1;
 			c.arg.test.check_iotlb.iotlb = IOMMU_TEST_IOTLB_DEFAULT;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {},
 		nullptr,
 	},
@@ -809,7 +815,7 @@ const std::vector<Scenario> &scenarios()
 			c.arg.test.check_dev_cache.id = 0;
 			c.arg.test.check_dev_cache.cache = IOMMU_TEST_DEV_CACHE_DEFAULT;
 		},
-		[](Ctx &c) { return c.fd->raw(IOMMU_TEST_CMD, &c.arg.test); },
+		call_test,
 		[](Ctx &) {},
 		nullptr,
 	},

@@ -69,6 +69,8 @@ extern "C" {
 #include <iommulab/iommulab.h>
 }
 
+#include "../common/caps.hpp"
+
 namespace {
 
 constexpr uint64_t PS = 4096;
@@ -1284,17 +1286,6 @@ void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 		printf("t%u %s\n", t.idx, log);
 }
 
-void drop_cap_ipc_lock_this_thread()
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return;
-	data[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
-	syscall(SYS_capset, &hdr, data);  // raw capset: this thread only
-}
-
 double now()
 {
 	timespec ts;
@@ -1311,7 +1302,7 @@ void thread_main(unsigned idx, uint64_t quota, double deadline)
 	mprotect(t.s.guard(), PS, PROT_NONE);
 	t.ipc_lock = idx % 2 == 0;
 	if (!t.ipc_lock)
-		drop_cap_ipc_lock_this_thread();
+		iommulab_test::drop_capability(CAP_IPC_LOCK, false);  // this thread only
 
 	std::vector<unsigned> wtab;
 	for (unsigned i = 0; i < table().size(); i++)

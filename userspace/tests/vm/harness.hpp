@@ -14,6 +14,7 @@
 
 #include <doctest/doctest.h>
 
+#include "../common/caps.hpp"
 #include "iommulab.hpp"
 
 namespace harness {
@@ -106,17 +107,6 @@ inline int in_child(const std::function<int()> &fn)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
-// Drops @cap from this process's effective and permitted sets.
-inline bool drop_capability(int cap)
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	data[cap / 32].effective &= ~(1u << (cap % 32));
-	data[cap / 32].permitted &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &hdr, data) == 0;
-}
+using iommulab_test::drop_capability;
 
 } // namespace harness
