@@ -114,6 +114,19 @@ iommu_test_cmd mock_domain_arg(uint32_t op, uint32_t pt_id, uint32_t dev_flags)
 	return cmd;
 }
 
+// c.arg.map: a MAP of [p, p + len) at @iova into @ioas.
+void map_arg(Ctx &c, uint32_t ioas, const void *p, uint64_t len, uint64_t iova,
+	     uint32_t flags)
+{
+	c.arg.map = {};
+	c.arg.map.size = sizeof(iommu_ioas_map);
+	c.arg.map.flags = flags;
+	c.arg.map.ioas_id = ioas;
+	c.arg.map.user_va = reinterpret_cast<uintptr_t>(p);
+	c.arg.map.length = len;
+	c.arg.map.iova = iova;
+}
+
 // The call of every IOMMU_TEST_CMD row: c.arg.test as setup filled it.
 int call_test(Ctx &c)
 {
@@ -247,13 +260,7 @@ const std::vector<Scenario> &scenarios()
 			open_fd(c);
 			c.ioas = ioas_alloc(c);
 			set_limit(c, 32);
-			c.arg.map = {};
-			c.arg.map.size = sizeof(iommu_ioas_map);
-			c.arg.map.flags = RW | FIXED;
-			c.arg.map.ioas_id = c.ioas;
-			c.arg.map.user_va = reinterpret_cast<uintptr_t>(mem.A());
-			c.arg.map.length = MAP_LEN;
-			c.arg.map.iova = IOVA_A;
+			map_arg(c, c.ioas, mem.A(), MAP_LEN, IOVA_A, RW | FIXED);
 		},
 		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
 		[](Ctx &c) {
@@ -1129,13 +1136,7 @@ const std::vector<Scenario> &scenarios()
 		"IOAS_MAP/with-domain", "IOMMU_IOAS_MAP", {ENOMEM, EFAULT},
 		[](Ctx &c) {
 			setup_domain(c);
-			c.arg.map = {};
-			c.arg.map.size = sizeof(iommu_ioas_map);
-			c.arg.map.flags = RW | FIXED;
-			c.arg.map.ioas_id = c.ioas;
-			c.arg.map.user_va = reinterpret_cast<uintptr_t>(mem.B());
-			c.arg.map.length = MAP_LEN;
-			c.arg.map.iova = IOVA_B;
+			map_arg(c, c.ioas, mem.B(), MAP_LEN, IOVA_B, RW | FIXED);
 		},
 		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
 		[](Ctx &c) {
@@ -1170,13 +1171,7 @@ const std::vector<Scenario> &scenarios()
 			FN_CHECK(c.hwpt != hwpt1, "the two flavours share a domain");
 			c.devs.push_back({stdev1, idev1});  // rid: the first's dev ID
 			c.hwpt2 = hwpt1;
-			c.arg.map = {};
-			c.arg.map.size = sizeof(iommu_ioas_map);
-			c.arg.map.flags = RW | FIXED;
-			c.arg.map.ioas_id = c.ioas;
-			c.arg.map.user_va = reinterpret_cast<uintptr_t>(mem.B());
-			c.arg.map.length = MAP_LEN;
-			c.arg.map.iova = IOVA_B;
+			map_arg(c, c.ioas, mem.B(), MAP_LEN, IOVA_B, RW | FIXED);
 		},
 		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
 		[](Ctx &c) {
