@@ -19,13 +19,26 @@
 // of the test memory is still pinned, VmPin/VmLck and the number of open
 // fds are back to theirs.
 //
-// Fault injection is set up as upstream's iommufd fail-nth selftest does
-// (tools/testing/selftests/iommu/iommufd_fail_nth.c): debugfs
-// failslab/ignore-gfp-wait = N, fail_page_alloc/ignore-gfp-wait = N,
-// fail_page_alloc/ignore-gfp-highmem = N, and verbose = 0 for every fail*
-// directory (no message or stack dump per injected failure). Everything
-// else keeps its default (probability 0: nothing fails except fail-nth's
-// pick; fail_page_alloc min-order 1: order-0 pages are never failed).
+// Fault injection (debugfs), set up and then read back (a setting that did
+// not take fails the run):
+//   failslab/ignore-gfp-wait = N, fail_page_alloc/ignore-gfp-wait = N,
+//   fail_page_alloc/ignore-gfp-highmem = N: GFP_KERNEL allocations, which
+//       may sleep, can be failed too (as upstream's iommufd_fail_nth.c);
+//   fail_page_alloc/min-order = 0: unlike upstream's default (1), order-0
+//       page allocations are failed as well, so the IOPTE tables
+//       (get_zeroed_page() in kmod/mock_iommu.c) and their undo paths are
+//       swept;
+//   probability = 0 (the default; checked): nothing fails except the
+//       fail-nth pick, which is per task (/proc/self/task/<tid>/fail-nth;
+//       task-filter only applies to probability-driven failures);
+//   times = FAULT_TIMES for failslab and fail_page_alloc: the kernel counts
+//       it down at every injected failure, fail-nth's included, so reading
+//       it before and after each call tells which kind of allocation the
+//       N-th failure hit (reported per row: "slab" / "page");
+//   verbose = 0 for every fail* directory (no message or stack dump per
+//       injected failure).
+// A row marked page_alloc (the call allocates IOPTE tables) fails unless
+// at least one page allocation failure was injected into it.
 // Each row's sweep is bracketed by "IOMMULAB-FAULT-INJECTION begin/end"
 // lines written to /dev/kmsg: the VM lane excuses the kernel's allocation-
 // failure reports (warn_alloc(): "page allocation failure" / "vmalloc
@@ -375,17 +388,78 @@ bool write_file(const std::string &path, const char *val)
 	return n == static_cast<ssize_t>(strlen(val));
 }
 
-// As upstream's iommufd_fail_nth.c; see the top of this file.
-bool setup_fault_injection()
+// The first line of @path without its newline; "" if unreadable.
+std::string read_file(const std::string &path)
 {
-	const std::string dbg = "/sys/kernel/debug";
+	char buf[64] = {};
+	int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
 
+	if (fd < 0)
+		return "";
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	::close(fd);
+	if (n <= 0)
+		return "";
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return buf;
+}
+
+const std::string dbg = "/sys/kernel/debug";
+// What `times` starts at: far more failures than a sweep injects.
+constexpr long FAULT_TIMES = 1000000000L;
+
+// Injected-failure counts so far, from the kernel's `times` countdown.
+struct Injected {
+	long slab = 0, page = 0;
+};
+
+Injected injected_now()
+{
+	Injected i;
+
+	i.slab = FAULT_TIMES - atol(read_file(dbg + "/failslab/times").c_str());
+	i.page = FAULT_TIMES - atol(read_file(dbg + "/fail_page_alloc/times").c_str());
+	return i;
+}
+
+// See the top of this file. Returns false when the kernel has no fault
+// injection at all (failslab missing: the sweep is skipped); fails the run
+// (@why set) when fault injection is there but not set up as required.
+bool setup_fault_injection(std::string &why)
+{
 	if (access((dbg + "/failslab").c_str(), F_OK) != 0)
 		mount("debugfs", dbg.c_str(), "debugfs", 0, nullptr);
-	if (!write_file(dbg + "/failslab/ignore-gfp-wait", "N"))
+	if (access((dbg + "/failslab").c_str(), F_OK) != 0)
 		return false;
-	write_file(dbg + "/fail_page_alloc/ignore-gfp-wait", "N");
-	write_file(dbg + "/fail_page_alloc/ignore-gfp-highmem", "N");
+	const std::string times = std::to_string(FAULT_TIMES);
+	const struct {
+		const char *file, *val;
+	} settings[] = {
+		{"failslab/ignore-gfp-wait", "N"},
+		{"fail_page_alloc/ignore-gfp-wait", "N"},
+		{"fail_page_alloc/ignore-gfp-highmem", "N"},
+		{"fail_page_alloc/min-order", "0"},
+		{"failslab/times", times.c_str()},
+		{"fail_page_alloc/times", times.c_str()},
+		{"failslab/verbose", "0"},
+		{"fail_page_alloc/verbose", "0"},
+	};
+	for (auto &st : settings) {
+		write_file(dbg + "/" + st.file, st.val);
+		std::string got = read_file(dbg + "/" + st.file);
+		if (got != st.val) {
+			why = strf("%s/%s is \"%s\" after writing \"%s\"", dbg.c_str(),
+				   st.file, got.c_str(), st.val);
+			return true;
+		}
+	}
+	for (const char *f : {"failslab/probability", "fail_page_alloc/probability"})
+		if (read_file(dbg + "/" + f) != "0") {
+			why = strf("%s/%s is %s, not 0: allocations would fail at random",
+				   dbg.c_str(), f, read_file(dbg + "/" + f).c_str());
+			return true;
+		}
 	if (DIR *d = opendir(dbg.c_str())) {
 		while (struct dirent *e = readdir(d))
 			if (!strncmp(e->d_name, "fail", 4))
@@ -561,6 +635,7 @@ struct Outcome {
 	bool ok = true;
 	std::string why;
 	unsigned injected = 0, absorbed = 0;
+	long slab = 0, page = 0;  // of the injected ones, by kind
 	std::map<int, unsigned> errnos;
 };
 
@@ -586,9 +661,13 @@ bool run_once(const Scenario &s, FailNth *nth, unsigned n, Outcome &o)
 		bool fired = false;
 
 		if (nth && n) {
+			Injected i0 = injected_now();
 			nth->arm(n);
 			rc = s.call(c);
 			fired = nth->disarm();
+			Injected i1 = injected_now();
+			o.slab += i1.slab - i0.slab;
+			o.page += i1.page - i0.page;
 		} else {
 			rc = s.call(c);
 		}
@@ -655,6 +734,9 @@ Outcome sweep(const Scenario &s, FailNth *nth, unsigned max_nth)
 				break;
 		}
 		kmsg("IOMMULAB-FAULT-INJECTION end " + std::string(s.name));
+		FN_CHECK(!s.page_alloc || o.page > 0,
+			 "no page allocation failure was injected, though the call "
+			 "allocates pages (IOPTE tables): is fail_page_alloc min-order 0?");
 	} catch (const std::exception &e) {
 		kmsg("IOMMULAB-FAULT-INJECTION end " + std::string(s.name));
 		o.ok = false;
@@ -747,11 +829,18 @@ int main(int argc, char **argv)
 	kmsg_fd = ::open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 
 	std::unique_ptr<FailNth> nth;
-	if (!no_inject && setup_fault_injection())
+	std::string setup_why;
+	if (!no_inject && setup_fault_injection(setup_why))
 		nth = FailNth::open();
+	if (nth && !setup_why.empty()) {
+		printf("failnth: FAILED  fault injection not set up: %s\n", setup_why.c_str());
+		return 1;
+	}
 	if (nth)
-		printf("failnth: injecting through %s (failslab + fail_page_alloc, "
-		       "ignore-gfp-wait N, verbose 0); \"absorbed\": the failure hit an "
+		printf("failnth: injecting through %s (failslab + fail_page_alloc "
+		       "min-order 0, ignore-gfp-wait/highmem N, probability 0, verbose 0); "
+		       "\"slab\"/\"page\": which allocator the injected failure hit; "
+		       "\"absorbed\": the failure hit an "
 		       "allocation the call survives (e.g. kmemleak's or KASAN's own "
 		       "bookkeeping, kvmalloc's kmalloc try)\n", nth->path().c_str());
 	else
@@ -760,6 +849,7 @@ int main(int argc, char **argv)
 		       "no /proc/self/task/<tid>/fail-nth or debugfs failslab");
 
 	unsigned passed = 0, failed = 0, total_injected = 0;
+	long total_slab = 0, total_page = 0;
 	// Every command has a row.
 	for (auto &name : must_cover()) {
 		bool covered = false;
@@ -777,9 +867,12 @@ int main(int argc, char **argv)
 			continue;
 		Outcome o = sweep(s, nth.get(), max_nth);
 		total_injected += o.injected;
+		total_slab += o.slab;
+		total_page += o.page;
 		std::string detail;
 		if (nth) {
-			detail = strf("%u injected", o.injected);
+			detail = strf("%u injected (%ld slab, %ld page)", o.injected, o.slab,
+				      o.page);
 			for (auto &kv : o.errnos)
 				detail += strf(", %u x %s", kv.second, errno_name(kv.first).c_str());
 			if (o.absorbed)
@@ -796,8 +889,14 @@ int main(int argc, char **argv)
 			       o.why.c_str());
 		}
 	}
-	printf("failnth: %u passed, %u failed; %u failures injected\n", passed, failed,
-	       total_injected);
+	if (nth && !only && total_page == 0) {
+		printf("failnth: FAILED  no page allocation failure injected in the whole "
+		       "sweep\n");
+		failed++;
+	}
+	printf("failnth: %u passed, %u failed; %u failures injected (%ld slab, %ld page, "
+	       "%ld other)\n", passed, failed, total_injected, total_slab, total_page,
+	       static_cast<long>(total_injected) - total_slab - total_page);
 	if (failed)
 		return 1;
 	if (!nth) {

@@ -120,6 +120,9 @@ struct Scenario {
 	// thrown away afterwards). Also run once without the call at all, to
 	// prove the probes themselves pass on an untouched setup.
 	std::function<void(Ctx &)> on_failure;
+	// The call allocates pages (IOPTE tables of a mock domain): the sweep
+	// fails unless it injected at least one page allocation failure.
+	bool page_alloc = false;
 };
 
 const std::vector<Scenario> &scenarios();

@@ -114,6 +114,19 @@ iommu_test_cmd mock_domain_arg(uint32_t op, uint32_t pt_id, uint32_t dev_flags)
 	return cmd;
 }
 
+// c.arg.map: a MAP of [p, p + len) at @iova into @ioas.
+void map_arg(Ctx &c, uint32_t ioas, const void *p, uint64_t len, uint64_t iova,
+	     uint32_t flags)
+{
+	c.arg.map = {};
+	c.arg.map.size = sizeof(iommu_ioas_map);
+	c.arg.map.flags = flags;
+	c.arg.map.ioas_id = ioas;
+	c.arg.map.user_va = reinterpret_cast<uintptr_t>(p);
+	c.arg.map.length = len;
+	c.arg.map.iova = iova;
+}
+
 // The call of every IOMMU_TEST_CMD row: c.arg.test as setup filled it.
 int call_test(Ctx &c)
 {
@@ -247,13 +260,7 @@ const std::vector<Scenario> &scenarios()
 			open_fd(c);
 			c.ioas = ioas_alloc(c);
 			set_limit(c, 32);
-			c.arg.map = {};
-			c.arg.map.size = sizeof(iommu_ioas_map);
-			c.arg.map.flags = RW | FIXED;
-			c.arg.map.ioas_id = c.ioas;
-			c.arg.map.user_va = reinterpret_cast<uintptr_t>(mem.A());
-			c.arg.map.length = MAP_LEN;
-			c.arg.map.iova = IOVA_A;
+			map_arg(c, c.ioas, mem.A(), MAP_LEN, IOVA_A, RW | FIXED);
 		},
 		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
 		[](Ctx &c) {
@@ -741,6 +748,7 @@ const std::vector<Scenario> &scenarios()
 				 "IOAS still referenced after a failed MOCK_DOMAIN");
 			c.ioas = 0;
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		"TEST/MOCK_DOMAIN_FLAGS/4k-pasid", "IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS", {ENOMEM},
@@ -762,6 +770,7 @@ const std::vector<Scenario> &scenarios()
 				 "IOAS still referenced after a failed MOCK_DOMAIN_FLAGS");
 			c.ioas = 0;
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		// Replace IOAS 1 (A at IOVA_A) by IOAS 2 (B at IOVA_A).
@@ -781,6 +790,7 @@ const std::vector<Scenario> &scenarios()
 				 "new IOAS referenced after a failed replace");
 			c.ioas2 = 0;
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		"TEST/MD_CHECK_MAP", "IOMMU_TEST_OP_MD_CHECK_MAP", {},
@@ -864,6 +874,7 @@ const std::vector<Scenario> &scenarios()
 				 "IOAS still referenced after a failed HWPT_ALLOC");
 			c.ioas = 0;
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		"HWPT_ALLOC/nested-selftest", "IOMMU_HWPT_ALLOC", {ENOMEM},
@@ -1012,6 +1023,7 @@ const std::vector<Scenario> &scenarios()
 			FN_CHECK(attach_raw(c, c.idev, c.ioas) == 0, "ATTACH after a failed one");
 			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 64);
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		// Replace: IOAS 1 (A at IOVA_A) by IOAS 2 (B at IOVA_A); on failure
@@ -1035,6 +1047,7 @@ const std::vector<Scenario> &scenarios()
 				 "new IOAS referenced after a failed replace");
 			c.ioas2 = 0;
 		},
+		true, // page_alloc: IOPTE tables
 	},
 	{
 		"DEVICE_DETACH", "IOMMULAB_DEVICE_DETACH", {},
@@ -1111,6 +1124,126 @@ const std::vector<Scenario> &scenarios()
 			c.stdev = 0;
 			FN_CHECK(destroy_raw(c, c.ioas) == 0, "IOAS still used after the unplug");
 			c.ioas = 0;
+		},
+		nullptr,
+	},
+	// ------------------------------- IOPTE tables: maps into domains ---
+	// MAP, COPY and UNMAP of an IOAS with mock domains attached: each
+	// domain allocates (order-0) IOPTE table pages for the new range, and a
+	// failure in one domain must undo what the others (and the IOAS) took.
+	{
+		// B at IOVA_B, 32 MiB from A: new tables below the top level.
+		"IOAS_MAP/with-domain", "IOMMU_IOAS_MAP", {ENOMEM, EFAULT},
+		[](Ctx &c) {
+			setup_domain(c);
+			map_arg(c, c.ioas, mem.B(), MAP_LEN, IOVA_B, RW | FIXED);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
+		[](Ctx &c) {
+			FN_CHECK(check_map_raw(c, c.hwpt, IOVA_B, mem.B(), MAP_LEN) == 0,
+				 "domain does not map the new range");
+			check_dma_reads(c, c.idev, IOVA_B + MAP_LEN - 64, mem.B() + MAP_LEN - 64,
+					64);
+		},
+		[](Ctx &c) {
+			uint8_t b[8];
+			for (uint64_t off : {uint64_t(0), MAP_LEN / 2, MAP_LEN - 8})
+				FN_CHECK(dma_raw(c, c.idev, IOVA_B + off, b, sizeof(b), false) ==
+						 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+					 "IOPTE left at IOVA_B + %#llx after a failed MAP",
+					 (unsigned long long)off);
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 256);
+			uint64_t iova = IOVA_B;
+			FN_CHECK(map_raw(c, c.ioas, mem.B(), MAP_LEN, &iova, RW | FIXED) == 0,
+				 "re-MAP after a failed MAP");
+			check_dma_reads(c, c.idev, IOVA_B, mem.B(), 256);
+		},
+		true, // page_alloc: IOPTE tables
+	},
+	{
+		// Two domains of different flavours (2 KiB and huge-IOVA IOPTEs):
+		// a failure while filling the second undoes the first.
+		"IOAS_MAP/with-two-domains", "IOMMU_IOAS_MAP", {ENOMEM, EFAULT},
+		[](Ctx &c) {
+			setup_domain(c, MOCK_FLAGS_DEVICE_HUGE_IOVA);
+			const uint32_t idev1 = c.idev, hwpt1 = c.hwpt, stdev1 = c.stdev;
+			mock_domain(c, c.ioas, 0);
+			FN_CHECK(c.hwpt != hwpt1, "the two flavours share a domain");
+			c.devs.push_back({stdev1, idev1});  // rid: the first's dev ID
+			c.hwpt2 = hwpt1;
+			map_arg(c, c.ioas, mem.B(), MAP_LEN, IOVA_B, RW | FIXED);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_MAP, &c.arg.map); },
+		[](Ctx &c) {
+			for (uint32_t h : {c.hwpt, c.hwpt2})
+				FN_CHECK(check_map_raw(c, h, IOVA_B, mem.B(), MAP_LEN) == 0,
+					 "HWPT %u does not map the new range", h);
+			for (uint32_t d : {c.idev, c.devs[0].rid})
+				check_dma_reads(c, d, IOVA_B + 4 * PS, mem.B() + 4 * PS, 64);
+		},
+		[](Ctx &c) {
+			uint8_t b[8];
+			for (uint32_t d : {c.idev, c.devs[0].rid}) {
+				FN_CHECK(dma_raw(c, d, IOVA_B, b, sizeof(b), false) ==
+						 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+					 "device %u: IOPTE left after a failed MAP", d);
+				FN_CHECK(dma_raw(c, d, IOVA_B + MAP_LEN - 8, b, sizeof(b), false) ==
+						 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+					 "device %u: IOPTE left at the end after a failed MAP", d);
+				check_dma_reads(c, d, IOVA_A, mem.A(), 128);
+			}
+		},
+		true, // page_alloc: IOPTE tables
+	},
+	{
+		// COPY B from a second IOAS into the one with a domain.
+		"IOAS_COPY/with-domain", "IOMMU_IOAS_COPY", {ENOMEM},
+		[](Ctx &c) {
+			setup_domain(c);
+			c.ioas2 = ioas_alloc(c);
+			map_fixed(c, c.ioas2, mem.B(), MAP_LEN, IOVA_A);
+			c.arg.copy = {};
+			c.arg.copy.size = sizeof(iommu_ioas_copy);
+			c.arg.copy.flags = RW | FIXED;
+			c.arg.copy.dst_ioas_id = c.ioas;
+			c.arg.copy.src_ioas_id = c.ioas2;
+			c.arg.copy.length = MAP_LEN;
+			c.arg.copy.dst_iova = IOVA_B;
+			c.arg.copy.src_iova = IOVA_A;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_COPY, &c.arg.copy); },
+		[](Ctx &c) {
+			FN_CHECK(refs(mem.B(), MAP_LEN) == 1, "copied pages pinned again");
+			check_dma_reads(c, c.idev, IOVA_B + 100, mem.B() + 100, 200);
+		},
+		[](Ctx &c) {
+			uint8_t b[8];
+			FN_CHECK(dma_raw(c, c.idev, IOVA_B, b, sizeof(b), false) ==
+					 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+				 "IOPTE left after a failed COPY");
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 128);
+		},
+		true, // page_alloc: IOPTE tables
+	},
+	{
+		// UNMAP through a domain allocates nothing: any injected failure
+		// must be absorbed, and the IOPTEs must be gone.
+		"IOAS_UNMAP/with-domain", "IOMMU_IOAS_UNMAP", {},
+		[](Ctx &c) {
+			setup_domain(c);
+			map_fixed(c, c.ioas, mem.B(), MAP_LEN, IOVA_B);
+			c.arg.unmap = {sizeof(iommu_ioas_unmap), c.ioas, IOVA_B, MAP_LEN};
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_IOAS_UNMAP, &c.arg.unmap); },
+		[](Ctx &c) {
+			uint8_t b[8];
+			FN_CHECK(c.arg.unmap.length == MAP_LEN, "unmapped %llu bytes",
+				 (unsigned long long)c.arg.unmap.length);
+			FN_CHECK(dma_raw(c, c.idev, IOVA_B + PS, b, sizeof(b), false) ==
+					 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+				 "IOPTE left after UNMAP");
+			FN_CHECK(refs(mem.B(), MAP_LEN) == 0, "pages still pinned");
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 128);
 		},
 		nullptr,
 	},

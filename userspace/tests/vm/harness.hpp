@@ -16,6 +16,7 @@
 
 #include "../common/caps.hpp"
 #include "iommulab.hpp"
+#include "expect_state.hpp"
 
 namespace harness {
 

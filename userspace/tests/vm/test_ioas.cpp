@@ -203,10 +203,16 @@ TEST_CASE("MAP rejects bad input with its errno and changes nothing")
 {
 	Iommufd fd;
 	Ioas ioas(fd);
-	Buffer buf(4 * PS);
+	Access acc(ioas, 0);
+	const Via via = Via::access(fd, acc);
+	Buffer buf(4 * PS), keep(2 * PS, 0x61);
 	const uint64_t at = 1ULL << 30;
-	const auto ranges_before = ioas.iova_ranges();
+	// A mapping right after the IOVAs the bad calls name: it must stay
+	// exactly as it is, and nothing may appear before it.
+	const uint64_t keep_at = at + 4 * PS;
 	uint64_t iova;
+
+	REQUIRE(ioas.map(keep.p, keep.len, RW | FIXED, keep_at) == keep_at);
 
 	iova = at;
 	CHECK(map_raw(fd, ioas.id(), buf.p, PS, RW | FIXED | (1u << 3), &iova) ==
@@ -228,6 +234,9 @@ TEST_CASE("MAP rejects bad input with its errno and changes nothing")
 	CHECK(map_raw(fd, 0, buf.p, PS, RW | FIXED, &iova) == ENOENT);
 	CHECK(map_raw(fd, ioas.id() + 100, buf.p, PS, RW | FIXED, &iova) ==
 	      ENOENT);
+	// Overlapping the kept mapping by one page, from below.
+	iova = at + PS;
+	CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) == EEXIST);
 
 	SUBCASE("a non-zero reserved field is EOPNOTSUPP") {
 		iommu_ioas_map cmd{};
@@ -263,37 +272,70 @@ TEST_CASE("MAP rejects bad input with its errno and changes nothing")
 		iova = at;
 		CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) ==
 		      EFAULT);
+		CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
 		CHECK(ioas.map(buf.p, 4 * PS, RO | FIXED, at) == at);
-		ioas.unmap(at, 4 * PS);
+		CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
 		mprotect(buf.p, 4 * PS, PROT_READ | PROT_WRITE);
 	}
 
-	// Nothing changed: the ranges are the same and the IOVA is free.
-	const auto ranges_after = ioas.iova_ranges();
-	REQUIRE(ranges_after.size() == ranges_before.size());
-	for (size_t i = 0; i < ranges_after.size(); i++) {
-		CHECK(ranges_after[i].start == ranges_before[i].start);
-		CHECK(ranges_after[i].last == ranges_before[i].last);
-	}
-	CHECK(iova_free(ioas, at, 4 * PS));
+	// Nothing changed: the IOVAs named are not mapped (nor the page
+	// below them), the kept mapping moves the same bytes, no page of the
+	// refused buffer is pinned, and a device attached now (its domain
+	// filled from every area of the IOAS) sees the same.
+	expect_unmapped(via, at - PS, 5 * PS);
+	expect_unmapped(via, keep_at + keep.len, PS);
+	expect_mapped(via, keep_at, keep.p, keep.len);
 	CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
+	CHECK(check_refs(fd, keep.p, keep.len, 1) == 0);
+	{
+		MockDomain md(fd, ioas.id());
+		const Via dev = Via::device(fd, md.idev_id());
+		expect_unmapped(dev, at - PS, 5 * PS);
+		expect_mapped(dev, keep_at, keep.p, keep.len);
+		expect_domain_maps(fd, md.hwpt_id(), keep_at, keep.p, keep.len);
+	}
+	expect_only(ioas, {{keep_at, keep.len}});
+	CHECK(iova_free(ioas, at, 4 * PS));
 }
 
 TEST_CASE("UNMAP rejects bad input with its errno and changes nothing")
 {
 	Iommufd fd;
 	Ioas ioas(fd);
-	Buffer buf(4 * PS);
+	Access acc(ioas, 0);
+	const Via via = Via::access(fd, acc);
+	Buffer buf(4 * PS, 0x21), next(PS, 0x51);
 	const uint64_t at = 1ULL << 30;
 
 	ioas.map(buf.p, 4 * PS, RW | FIXED, at);
+	ioas.map(next.p, PS, RW | FIXED, at + 4 * PS);
 	CHECK(unmap_raw(fd, ioas.id(), at, 0) == EINVAL);
 	CHECK(unmap_raw(fd, ioas.id(), UINT64_MAX - PS, 4 * PS) == EOVERFLOW);
 	CHECK(unmap_raw(fd, ioas.id(), at, UINT64_MAX) == EOVERFLOW);
 	CHECK(unmap_raw(fd, 0, at, 4 * PS) == ENOENT);
 	CHECK(unmap_raw(fd, ioas.id() + 1, at, 4 * PS) == ENOENT);
+	// Cutting either mapping, or covering one and cutting the other.
+	CHECK(unmap_raw(fd, ioas.id(), at + PS, PS) == ENOENT);
+	CHECK(unmap_raw(fd, ioas.id(), at, 4 * PS + 1) == ENOENT);
+	CHECK(unmap_raw(fd, ioas.id(), at + 3 * PS, 2 * PS) == ENOENT);
+
+	// Both mappings are whole and move the same bytes, through the IOAS
+	// and through a device's domain; their pages are pinned once.
+	expect_mapped(via, at, buf.p, buf.len);
+	expect_mapped(via, at + 4 * PS, next.p, next.len);
+	expect_unmapped(via, at - PS, PS);
+	expect_unmapped(via, at + 5 * PS, PS);
 	CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
-	CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
+	CHECK(check_refs(fd, next.p, PS, 1) == 0);
+	{
+		MockDomain md(fd, ioas.id());
+		const Via dev = Via::device(fd, md.idev_id());
+		expect_mapped(dev, at, buf.p, buf.len);
+		expect_mapped(dev, at + 4 * PS, next.p, next.len);
+		expect_unmapped(dev, at + 5 * PS, PS);
+	}
+	expect_only(ioas, {{at, 4 * PS}, {at + 4 * PS, PS}});
+	CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
 }
 
 TEST_CASE("IOVA_RANGES reports the holes between reserved ranges")
@@ -364,6 +406,10 @@ TEST_CASE("IOVA_RANGES reports the holes between reserved ranges")
 		cmd.add_reserved.length = 1;
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EADDRINUSE);
 		CHECK(ioas.iova_ranges().size() == 3);
+		// The mapping is untouched and still the only one.
+		Access acc(ioas, 0);
+		expect_mapped(Via::access(fd, acc), 1ULL << 33, buf.p, PS);
+		expect_only(ioas, {{1ULL << 33, PS}});
 	}
 }
 
@@ -489,8 +535,24 @@ TEST_CASE("COPY shares the pinned pages instead of pinning them again")
 		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EEXIST);
 		cmd.src_iova = UINT64_MAX;
 		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EOVERFLOW);
-		CHECK(b.iova_ranges().size() == 1);
+		// Covering ib and the page after it: EEXIST, nothing added.
+		cmd.src_iova = ia + 2 * PS;
+		cmd.length = 2 * PS;
+		cmd.dst_iova = ib + 7 * PS;
+		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EEXIST);
+		// B holds exactly its copy, A its two mappings, with the same
+		// bytes; no page is pinned twice.
+		const Via vb = Via::access(fd, acc_b), va = Via::access(fd, acc_a);
+		expect_mapped(vb, ib, buf.p, 8 * PS);
+		expect_mapped(va, ia, buf.p, 8 * PS);
+		expect_mapped(va, ia2, buf.p, 8 * PS, false);
+		if (ib >= PS)
+			expect_unmapped(vb, ib - PS, PS);
+		expect_unmapped(vb, ib + 8 * PS, PS);
 		CHECK(check_refs(fd, buf.p, 8 * PS, 1) == 0);
+		expect_only(b, {{ib, 8 * PS}});
+		expect_only(a, {{ia, 8 * PS}, {ia2, 8 * PS}});
+		CHECK(check_refs(fd, buf.p, 8 * PS, 0) == 0);
 	}
 }
 

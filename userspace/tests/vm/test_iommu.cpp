@@ -505,20 +505,136 @@ TEST_CASE("a domain cannot join an IOAS whose mappings it cannot hold")
 	Ioas ioas(fd);
 	Buffer buf(2 * PS);
 
+	Access acc(ioas, 0);
+	const Via via = Via::access(fd, acc);
+	uint64_t iova = 0, len = 0, off = 0;
+
 	SUBCASE("a mapping outside the aperture") {
-		ioas.map(buf.p, PS, RW | FIXED, 1ULL << 40);
+		iova = 1ULL << 40;
+		len = PS;
+		ioas.map(buf.p, len, RW | FIXED, iova);
 		auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas.id());
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EADDRINUSE);
 	}
 	SUBCASE("a mapping not aligned to the IOPTE size") {
-		ioas.map(buf.p + 1, 100, RW | FIXED, APERTURE + 1);
+		iova = APERTURE + 1;
+		len = 100;
+		off = 1;
+		ioas.map(buf.p + off, len, RW | FIXED, iova);
 		auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas.id());
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
 	}
-	// Nothing was made or changed.
+	// Nothing was made or changed: no device (object) came to be, the
+	// IOVA space is not narrowed, and the mapping is whole, still the
+	// only one, and pinned once. (The access is not an object of the fd.)
 	CHECK(nr_objects(fd) == 1);
 	CHECK(ioas.iova_ranges().size() == 1);
 	CHECK(ioas.iova_ranges()[0].start == 0);
+	expect_mapped(via, iova, buf.p + off, len);
+	expect_unmapped(via, APERTURE - PS, PS);
+	CHECK(check_refs(fd, buf.p, PS, 1) == 0);
+	expect_only(ioas, {{iova, len}});
+	CHECK(check_refs(fd, buf.p, PS, 0) == 0);
+}
+
+TEST_CASE("MAP, UNMAP and COPY refused with a domain attached change no IOPTE")
+{
+	Iommufd fd;
+	Ioas ioas(fd), src(fd);
+	MockDomain md(fd, ioas.id());
+	const Via dev = Via::device(fd, md.idev_id());
+	Buffer keep(4 * PS, 0x11), other(8 * PS, 0x22);
+	// keep at [base, base + 4 pages); the bad calls aim at it, right
+	// below it, right after it and outside the aperture.
+	const uint64_t base = APERTURE + (4 << 20);
+	const uint64_t below = base - 4 * PS, after = base + 4 * PS;
+
+	ioas.map(keep.p, keep.len, RW | FIXED, base);
+	const uint64_t in_src = src.map(other.p, other.len, RW);
+
+	auto map = [&](const void *p, uint64_t len, uint32_t flags,
+		       uint64_t iova) {
+		iommu_ioas_map cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.flags = flags;
+		cmd.ioas_id = ioas.id();
+		cmd.user_va = reinterpret_cast<uintptr_t>(p);
+		cmd.length = len;
+		cmd.iova = iova;
+		return send(fd, IOMMU_IOAS_MAP, cmd);
+	};
+	auto unmap = [&](uint64_t iova, uint64_t len) {
+		iommu_ioas_unmap cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.ioas_id = ioas.id();
+		cmd.iova = iova;
+		cmd.length = len;
+		return send(fd, IOMMU_IOAS_UNMAP, cmd);
+	};
+	// Overlaps keep from below, from above, and inside.
+	CHECK(map(other.p, 8 * PS, RW | FIXED, below + PS) == EEXIST);
+	CHECK(map(other.p, 8 * PS, RW | FIXED, base + 3 * PS) == EEXIST);
+	CHECK(map(other.p, PS, RW | FIXED, base + PS) == EEXIST);
+	// Outside the aperture, and not aligned to the IOPTE size.
+	CHECK(map(other.p, PS, RW | FIXED, APERTURE - PS) == EINVAL);
+	CHECK(map(other.p, 2 * PS, RW | FIXED, MOCK_APERTURE_LAST - PS + 1) ==
+	      EINVAL);
+	CHECK(map(other.p + 1, PS - 1, RW | FIXED, after + 1) == EINVAL);
+	CHECK(map(other.p, PS, RW | FIXED | (1u << 4), after) == EOPNOTSUPP);
+	CHECK(map(other.p, PS, FIXED, after) == EINVAL);
+	// Cutting keep.
+	CHECK(unmap(base, PS) == ENOENT);
+	CHECK(unmap(base + PS, 4 * PS) == ENOENT);
+	CHECK(unmap(below, 5 * PS) == ENOENT);
+	// A copy over keep, and one outside the aperture.
+	iommu_ioas_copy cp{};
+	cp.size = sizeof(cp);
+	cp.flags = RW | FIXED;
+	cp.dst_ioas_id = ioas.id();
+	cp.src_ioas_id = src.id();
+	cp.length = 8 * PS;
+	cp.src_iova = in_src;
+	cp.dst_iova = base - 2 * PS;
+	CHECK(send(fd, IOMMU_IOAS_COPY, cp) == EEXIST);
+	cp.dst_iova = APERTURE - 4 * PS;
+	CHECK(send(fd, IOMMU_IOAS_COPY, cp) == EINVAL);
+
+	SUBCASE("half of the memory is missing: EFAULT after pinning some") {
+		Buffer half(4 * PS, 0x33);
+		munmap(half.p + 2 * PS, 2 * PS);
+		CHECK(map(half.p, 4 * PS, RW | FIXED, after) == EFAULT);
+		CHECK(check_refs(fd, half.p, 2 * PS, 0) == 0);
+		REQUIRE(mmap(half.p + 2 * PS, 2 * PS, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
+			MAP_FAILED);
+	}
+	SUBCASE("a map that a second, 4 KiB domain cannot hold") {
+		// Every IOPTE of the 4 KiB flavour is a multiple of 4 KiB: a
+		// 2 KiB-aligned map is refused (by the IOAS's alignment or by
+		// that domain) and must leave both domains as they were.
+		MockDomain md4k(fd, ioas.id(), IOMMULAB_MOCK_DEV_4K);
+		CHECK(map(other.p, PS / 2, RW | FIXED, after + PS / 2) == EINVAL);
+		const Via dev4k = Via::device(fd, md4k.idev_id());
+		expect_unmapped(dev4k, after, 4 * PS);
+		expect_mapped(dev4k, base, keep.p, keep.len);
+		expect_domain_maps(fd, md4k.hwpt_id(), base, keep.p, keep.len);
+	}
+
+	// Through the domain: keep whole and moving the right bytes, nothing
+	// at the IOVAs the bad calls named, on either side of keep, or at the
+	// bottom and top of the aperture; its pages pinned once, the refused
+	// memory not at all.
+	expect_mapped(dev, base, keep.p, keep.len);
+	expect_domain_maps(fd, md.hwpt_id(), base, keep.p, keep.len);
+	expect_unmapped(dev, below - 4 * PS, 8 * PS);
+	expect_unmapped(dev, after, 8 * PS);
+	expect_unmapped(dev, APERTURE, PS);
+	expect_unmapped(dev, MOCK_APERTURE_LAST - PS + 1, PS);
+	CHECK(check_refs(fd, keep.p, keep.len, 1) == 0);
+	CHECK(check_refs(fd, other.p, other.len, 1) == 0); // src's mapping
+	expect_only(ioas, {{base, keep.len}});
+	expect_unmapped(dev, base, keep.len);
+	CHECK(check_refs(fd, keep.p, keep.len, 0) == 0);
 }
 
 TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
@@ -579,6 +695,20 @@ TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
 		bad.data_uptr = reinterpret_cast<uintptr_t>(&data);
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
 		CHECK(nr_objects(fd) == objs);
+		// Both devices still translate through their domain: a mapping
+		// made now reaches both, MD_CHECK_MAP agrees, and its pages are
+		// pinned once (no HWPT left half-made holding a pin).
+		Buffer buf(2 * PS, 0x71);
+		const uint64_t at = APERTURE + (8 << 20);
+		ioas.map(buf.p, buf.len, RW | FIXED, at);
+		for (uint32_t d : {dev, nodirty.idev_id()}) {
+			expect_mapped(Via::device(fd, d), at, buf.p, buf.len);
+			expect_unmapped(Via::device(fd, d), at + buf.len, PS);
+		}
+		expect_domain_maps(fd, md.hwpt_id(), at, buf.p, buf.len);
+		CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
+		expect_only(ioas, {{at, buf.len}});
+		expect_unmapped(Via::device(fd, dev), at, buf.len);
 	}
 	SUBCASE("a dirty-tracking HWPT refuses a device without the capability") {
 		Hwpt dirty(fd, dev, ioas.id(), IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
@@ -694,8 +824,12 @@ TEST_CASE("GET_HW_INFO reports the mock IOMMU and the device's capabilities")
 TEST_CASE("mock-domain test ops check their arguments")
 {
 	Iommufd fd;
-	Ioas ioas(fd);
+	Ioas ioas(fd), other(fd);
 	MockDomain md(fd, ioas.id());
+	Buffer buf(2 * PS, 0x19), obuf(2 * PS, 0x29);
+	const uint64_t at = APERTURE + (2 << 20);
+	ioas.map(buf.p, buf.len, RW | FIXED, at);
+	other.map(obuf.p, obuf.len, RW | FIXED, at);
 	const uint32_t objs = nr_objects(fd);
 
 	auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ioas.id());
@@ -711,8 +845,14 @@ TEST_CASE("mock-domain test ops check their arguments")
 	cmd.mock_domain_replace.pt_id = 0;
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
 	cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, ioas.id());
-	cmd.mock_domain_replace.pt_id = ioas.id();
+	cmd.mock_domain_replace.pt_id = other.id();
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	// The refused replaces left the device on the first IOAS's domain:
+	// its DMA reaches that IOAS's buffer, never the other one's.
+	CHECK(nr_objects(fd) == objs);
+	expect_mapped(Via::device(fd, md.idev_id()), at, buf.p, buf.len);
+	expect_domain_maps(fd, md.hwpt_id(), at, buf.p, buf.len);
+	CHECK(std::memcmp(obuf.p, Buffer(2 * PS, 0x29).p, obuf.len) == 0);
 
 	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md.hwpt_id());
 	cmd.check_map.iova = APERTURE + 1;
@@ -781,6 +921,13 @@ TEST_CASE("the device ops and the DMA op refuse bad input")
 	dt.dev_id = dev.id();
 	CHECK(send(fd, IOMMULAB_DEVICE_DETACH, dt) == EINVAL); // not attached
 	CHECK(nr_objects(fd) == objs);
+	{
+		// No refused attach attached it: its DMA is still blocked.
+		uint8_t x = 0;
+		DmaResult r = dma(fd, dev.id(), APERTURE, &x, 1, false);
+		CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_BLOCKED);
+		CHECK(r.done == 0);
+	}
 
 	iommulab_mock_group_alloc g{};
 	g.size = sizeof(g);
@@ -797,6 +944,7 @@ TEST_CASE("the device ops and the DMA op refuse bad input")
 	CHECK(nr_objects(fd) == objs);
 
 	dev.attach(ioas.id());
+	const auto buf0 = buf.snapshot();
 	iommulab_mock_dma cmd{};
 	cmd.rid = devs[0].rid;
 	cmd.iova = APERTURE;
@@ -830,6 +978,8 @@ TEST_CASE("the device ops and the DMA op refuse bad input")
 	CHECK(dma_raw(fd, cmd) == 0);
 	CHECK(cmd.out_fault_reason == IOMMULAB_DMA_FAULT_NO_PASID);
 	CHECK(cmd.out_done == 0);
+	// No refused DMA moved a byte into the buffer.
+	CHECK(unchanged(buf, buf0));
 	// A bad user buffer for a read that moved bytes is EFAULT.
 	ioas.map(buf.p, PS, RW | FIXED, APERTURE);
 	cmd.flags = 0;
