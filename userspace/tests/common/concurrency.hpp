@@ -22,9 +22,13 @@
 // one, with the worker's name and iteration). Threads are always joined.
 //
 // wait_for(worker, n) lets one iteration wait until another worker has done
-// n iterations (e.g. "split only once the device is writing"); it gives up
-// (returns false) when the run is stopping because a worker failed, so it
-// cannot deadlock on a dead partner.
+// n iterations (e.g. "split only once the device is writing"). It gives up
+// (returns false) when the run is stopping, because a worker failed or
+// because every worker has done its minimum (the partner may have stopped
+// then), so it cannot deadlock on a partner that is gone; the iteration
+// should then just return. Before the waiting worker has done its own
+// minimum, the partner cannot have stopped unless something failed (and
+// that failure is the run's error).
 #pragma once
 
 #include <atomic>
@@ -77,13 +81,13 @@ public:
 	}
 
 	// Blocks until @worker has completed @n iterations; false if the run
-	// is stopping after a failure first.
+	// is stopping first (a failure, or every minimum done).
 	bool wait_for(const std::string &worker, long n) const
 	{
 		const Worker &w = find(worker);
 
 		while (w.done.load() < n) {
-			if (failed_.load())
+			if (failed_.load() || all_reached_min())
 				return false;
 			std::this_thread::yield();
 		}

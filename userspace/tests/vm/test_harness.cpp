@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // The harness's own machinery, tested where it runs (in the VM, as root):
-// KernelLog (kernel_log.hpp) and the concurrency runner
-// (../common/concurrency.hpp; its native tests are in tests/unit/).
+// KernelLog (kernel_log.hpp). The concurrency runner
+// (../common/concurrency.hpp) has native tests in tests/unit/.
 //
 // The kernel-log test writes fake splat lines into the kernel log through
 // /dev/kmsg. They carry the marker "iommulab-selftest-fake:", which the VM
@@ -10,7 +10,6 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
-#include <stdexcept>
 #include <string>
 #include <unistd.h>
 
@@ -69,33 +68,4 @@ TEST_CASE("KernelLog's markers: splats are bad, stall and hung-task reports alon
 		CAPTURE(l);
 		CHECK_FALSE(KernelLog::is_bad(l));
 	}
-}
-
-TEST_CASE("Concurrent: every worker does its minimum while the others run, and a throw fails the run")
-{
-	Concurrent run;
-	// "fast" needs only 1 iteration, but it cannot stop before "slow" did
-	// its 50, and slow's iteration i waits for fast's iteration i + 1: so
-	// the run ends only if fast kept working while slow ran.
-	run.add("fast", 1, [&](long) {});
-	run.add("slow", 50, [&](long i) {
-		if (!run.wait_for("fast", i + 1))
-			throw std::runtime_error("fast stopped");
-	});
-	auto r = run.run();
-	REQUIRE_MESSAGE(r.ok(), r.error);
-	CHECK(r.count("slow") == 50);
-	CHECK(r.count("fast") >= 50);
-
-	Concurrent bad;
-	bad.add("ok", 1000000000, [&](long) {});
-	bad.add("thrower", 10, [&](long i) {
-		if (i == 3)
-			throw std::runtime_error("boom");
-	});
-	auto b = bad.run();
-	CHECK_FALSE(b.ok());
-	CHECK(b.error == "worker thrower, iteration 3: boom");
-	CHECK(b.count("thrower") == 3);
-	CHECK(b.count("ok") < 1000000000);
 }
