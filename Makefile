@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_MEM VM_SMP
+export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
@@ -115,4 +115,5 @@ help:
 	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each)'
 	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
 	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'
+	@echo '  VM_APPEND=...  extra kernel command-line arguments for the guest'
 	@echo '  CMAKE_BUILD_TYPE=RelWithDebInfo, JOBS=$(JOBS)'

@@ -39,7 +39,8 @@
 # Output: the console log in $BUILD_DIR/vm-<mode>.log and, as the last line
 # on stdout and in $BUILD_DIR/vm-<mode>.result, "vm: N passed, N failed".
 # Counted: every doctest test case of the harness (demo mode: the demo is
-# one test), one per extra program, and one each for insmod (with /dev/iommu
+# one test; a case that printed "iommulab-skip: <case>: <why>", the
+# harness's run-time skip, counts as skipped), one per extra program, and one each for insmod (with /dev/iommu
 # present), rmmod, and a clean kernel log (no timeout, no BUG/WARNING/...
 # line, no bad taint flag, no kmemleak report). Anything that did not run
 # counts as failed. Exit status: 0 only when nothing failed.
