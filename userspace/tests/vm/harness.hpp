@@ -186,8 +186,9 @@ inline std::string read_line(const char *path)
 // own, backed by 4 KiB pages only (!@thp: MADV_NOHUGEPAGE) or by
 // transparent huge pages (@thp), got deterministically: a fresh aligned
 // region, MADV_HUGEPAGE, touched, then MADV_COLLAPSE if the fault did not
-// give huge pages (Linux 6.1 has no MADV_COLLAPSE: EINVAL, fine), and
-// checked page by page in the kernel's page flags. The guest runs with THP
+// give huge pages (Linux 6.1 has it, and it collapses even with THP
+// "never" in sysfs; an older kernel says EINVAL, fine), and checked page by
+// page in the kernel's page flags. The guest runs with THP
 // "enabled=always" and "defrag=always" (selftests/vm.sh). When THP could
 // not be had, thp_ok is false and why_not says why: the test skips
 // (IOMMULAB_SKIP), it does not fail at random.
@@ -213,9 +214,9 @@ struct HugeBuffer {
 		if (!thp)
 			return;
 		long got = thp_backed_bytes(p, n);
-		int collapse_err = 0;
+		std::string collapse = "not needed";
 		if (got >= 0 && size_t(got) < n) {
-			collapse_err = madvise(p, n, MADV_COLLAPSE_) ? errno : 0;
+			collapse = madvise(p, n, MADV_COLLAPSE_) ? std::strerror(errno) : "ok";
 			got = thp_backed_bytes(p, n);
 		}
 		thp_ok = got >= 0 && size_t(got) == n;
@@ -225,7 +226,7 @@ struct HugeBuffer {
 				  (got < 0 ? std::string("page flags unreadable")
 					   : std::to_string(got >> 10) + " KiB THP-backed") +
 				  "; MADV_COLLAPSE: " +
-				  (collapse_err ? std::strerror(collapse_err) : "ok") +
+				  collapse +
 				  "; enabled: " +
 				  read_line("/sys/kernel/mm/transparent_hugepage/enabled") +
 				  "; defrag: " +
