@@ -10,10 +10,19 @@
  * the whole group for that fd, moving every device of it into the blocked
  * domain; the last unbind gives the group back to the kernel.
  *
- * iolab_devices_lock protects the RID registry, group membership and
- * ownership, pdev.idev and pdev.kernel_driver. It is taken before any fd's
- * attach_lock.
+ * Locks (the module's whole order is in iommulab_private.h):
+ *   iolab_group.lock	serialises the binds and unbinds of a group's
+ *			members and protects its member list; it is held
+ *			while a first bind moves the group into the blocked
+ *			domain (which waits for in-flight DMA), so that
+ *			waiting stays inside one group.
+ *   iolab_devices_lock	the RID registry, group ownership and counts,
+ *			pdev.idev, pdev.creator and pdev.kernel_driver.
+ *			Held only for short lookups and updates, never
+ *			across a driver call, so one fd's bind or DMA never
+ *			waits for another group's DMA.
  */
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -23,7 +32,8 @@
 /**
  * struct iolab_group - devices that share their isolation
  * @kref: one reference per member
- * @pdevs: the members (iolab_pdev.group_item)
+ * @lock: see the file comment
+ * @pdevs: the members (iolab_pdev.group_item), under @lock
  * @owner: the fd the group is claimed by, NULL while kernel-owned
  * @nr_bound: members bound to @owner
  * @hwpt: the HWPT the attached members use (under @owner's attach_lock)
@@ -31,6 +41,7 @@
  */
 struct iolab_group {
 	struct kref kref;
+	struct mutex lock; /* see the file comment */
 	struct list_head pdevs;
 	struct iolab_ctx *owner;
 	unsigned int nr_bound;
@@ -75,17 +86,26 @@ struct iolab_dev *iolab_device_dev(struct iolab_device *idev)
 
 static void iolab_group_release(struct kref *kref)
 {
-	kfree(container_of(kref, struct iolab_group, kref));
+	struct iolab_group *group = container_of(kref, struct iolab_group, kref);
+
+	mutex_destroy(&group->lock);
+	kfree(group);
 }
 
-/* Called with iolab_devices_lock held by kref_put_mutex(); drops it. */
+/*
+ * Called with iolab_devices_lock held by kref_put_mutex(); drops it. The
+ * RID left the registry at unplug, so nothing can find the pdev any more.
+ */
 static void iolab_pdev_release(struct kref *kref)
 {
 	struct iolab_pdev *pdev = container_of(kref, struct iolab_pdev, kref);
+	struct iolab_group *group = pdev->group;
 
-	list_del(&pdev->group_item);
-	kref_put(&pdev->group->kref, iolab_group_release);
 	mutex_unlock(&iolab_devices_lock);
+	mutex_lock(&group->lock);
+	list_del(&pdev->group_item);
+	mutex_unlock(&group->lock);
+	kref_put(&group->kref, iolab_group_release);
 	pdev->release(pdev->dev);
 	kfree(pdev);
 }
@@ -123,6 +143,7 @@ struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
 			return ERR_PTR(-ENOMEM);
 		}
 		kref_init(&group->kref);
+		mutex_init(&group->lock);
 		INIT_LIST_HEAD(&group->pdevs);
 	}
 	kref_init(&pdev->kref);
@@ -130,21 +151,27 @@ struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
 	pdev->release = release;
 	pdev->creator = creator;
 
-	mutex_lock(&iolab_devices_lock);
-	rc = xa_insert(&iolab_devices, dev->rid, pdev, GFP_KERNEL_ACCOUNT);
-	if (rc) {
-		mutex_unlock(&iolab_devices_lock);
-		kfree(group);
-		kfree(pdev);
-		return ERR_PTR(rc);
-	}
 	if (sibling) {
 		group = sibling->group;
 		kref_get(&group->kref);
 	}
 	pdev->group = group;
+	/* A member before it has a RID: a bind of a sibling blocks it too. */
+	mutex_lock(&group->lock);
 	list_add_tail(&pdev->group_item, &group->pdevs);
+	mutex_unlock(&group->lock);
+
+	mutex_lock(&iolab_devices_lock);
+	rc = xa_insert(&iolab_devices, dev->rid, pdev, GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&iolab_devices_lock);
+	if (rc) {
+		mutex_lock(&group->lock);
+		list_del(&pdev->group_item);
+		mutex_unlock(&group->lock);
+		kref_put(&group->kref, iolab_group_release);
+		kfree(pdev);
+		return ERR_PTR(rc);
+	}
 	return pdev;
 }
 
@@ -173,9 +200,10 @@ int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound)
 }
 
 /*
- * The device @ctx may make issue DMA: one it plugged in or bound, in a
- * group some fd owns (a kernel-owned group's DMA is the kernel's: EPERM).
- * Returns it with a reference in *@pdevp.
+ * The device @ctx may make issue DMA: one it plugged in or bound (else
+ * ENOENT), in a group @ctx owns (else EPERM: a kernel-owned group's DMA is
+ * the kernel's, and a group another fd owns is that fd's; see
+ * IOMMULAB_MOCK_DMA). Returns it with a reference in *@pdevp.
  */
 struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
 				    struct iolab_pdev **pdevp)
@@ -188,7 +216,7 @@ struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
 	if (!pdev ||
 	    (pdev->creator != ctx && (!pdev->idev || pdev->idev->ctx != ctx))) {
 		dev = ERR_PTR(-ENOENT);
-	} else if (!pdev->group->owner) {
+	} else if (pdev->group->owner != ctx) {
 		dev = ERR_PTR(-EPERM);
 	} else {
 		kref_get(&pdev->kref);
@@ -199,11 +227,12 @@ struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
 	return dev;
 }
 
-/* Every device of @group into the blocked domain. */
+/* Every device of @group into the blocked domain. Holds group->lock. */
 static void iolab_group_block(struct iolab_group *group)
 {
 	struct iolab_pdev *pdev;
 
+	lockdep_assert_held(&group->lock);
 	list_for_each_entry(pdev, &group->pdevs, group_item)
 		pdev->dev->ops->attach_dev(pdev->dev->ops->blocked_domain,
 					   pdev->dev);
@@ -225,40 +254,52 @@ int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
 	struct iolab_group *group = pdev->group;
 	struct iolab_device *idev;
 	struct iolab_pdev *member;
+	bool claim;
 	int rc = 0;
 
-	mutex_lock(&iolab_devices_lock);
-	if (pdev->idev || (group->owner && group->owner != ctx)) {
-		rc = -EBUSY;
-		goto out_unlock;
-	}
-	if (!group->owner) {
-		list_for_each_entry(member, &group->pdevs, group_item) {
-			if (member->kernel_driver) {
-				rc = -EBUSY;
-				goto out_unlock;
-			}
-		}
-	}
 	idev = (struct iolab_device *)iolab_object_alloc(ctx, sizeof(*idev),
 							 IOLAB_OBJ_DEVICE);
-	if (IS_ERR(idev)) {
-		rc = PTR_ERR(idev);
-		goto out_unlock;
-	}
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
 	idev->ctx = ctx;
 	idev->cookie = cookie;
 	idev->pdev = pdev;
-	kref_get(&pdev->kref);
-	if (!group->owner) {
-		iolab_group_block(group);
+
+	mutex_lock(&group->lock);
+	mutex_lock(&iolab_devices_lock);
+	if (pdev->idev || (group->owner && group->owner != ctx)) {
+		rc = -EBUSY;
+		goto err_unlock;
+	}
+	claim = !group->owner;
+	if (claim) {
+		list_for_each_entry(member, &group->pdevs, group_item) {
+			if (member->kernel_driver) {
+				rc = -EBUSY;
+				goto err_unlock;
+			}
+		}
 		group->owner = ctx;
 	}
+	kref_get(&pdev->kref);
 	group->nr_bound++;
 	pdev->idev = idev;
-	*out = idev;
-out_unlock:
 	mutex_unlock(&iolab_devices_lock);
+	/*
+	 * A kernel-owned group's devices already sit in the blocked domain;
+	 * say so again to the driver as the group changes hands. Under the
+	 * group's lock only: this waits for the devices' in-flight DMA.
+	 */
+	if (claim)
+		iolab_group_block(group);
+	mutex_unlock(&group->lock);
+	*out = idev;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&iolab_devices_lock);
+	mutex_unlock(&group->lock);
+	iolab_object_abort(ctx, &idev->obj);
 	return rc;
 }
 
@@ -268,29 +309,45 @@ static void iolab_device_unbind(struct iolab_device *idev)
 	struct iolab_pdev *pdev = idev->pdev;
 	struct iolab_group *group = pdev->group;
 
+	mutex_lock(&group->lock);
 	mutex_lock(&iolab_devices_lock);
 	pdev->idev = NULL;
 	if (!--group->nr_bound)
 		group->owner = NULL;
 	mutex_unlock(&iolab_devices_lock);
+	mutex_unlock(&group->lock);
 	iolab_pdev_put(pdev);
 }
 
-static void iolab_hwpt_put_attached(struct iolab_ctx *ctx,
-				    struct iolab_hwpt *hwpt)
+/*
+ * A device lets go of @hwpt. An automatic HWPT dies with its last device:
+ * it leaves its IOAS's list and the object table here, under attach_lock,
+ * so nothing can find or attach to it any more, and it is returned for the
+ * caller to destroy with iolab_object_destroy_wait() once attach_lock is
+ * released (an ioctl holding a short-term reference on it may be waiting
+ * for attach_lock).
+ */
+static struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
+						  struct iolab_hwpt *hwpt)
 {
 	lockdep_assert_held(&ctx->attach_lock);
-	hwpt->nr_devices--;
-	if (hwpt->auto_domain && !hwpt->nr_devices)
-		list_del_init(&hwpt->ioas_item);
-	if (hwpt->auto_domain && !hwpt->nr_devices)
-		iolab_object_put_and_try_destroy(ctx, &hwpt->obj);
-	else
+	if (--hwpt->nr_devices || !hwpt->auto_domain) {
 		iolab_put_object(&hwpt->obj);
+		return NULL;
+	}
+	list_del_init(&hwpt->ioas_item);
+	hwpt->dying = true;
+	iolab_object_unpublish(ctx, &hwpt->obj);
+	iolab_put_object(&hwpt->obj);
+	return hwpt;
 }
 
-/* Attach (or move) @idev's RID to @hwpt. Holds ctx->attach_lock. */
-static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt)
+/*
+ * Attach (or move) @idev's RID to @hwpt. Holds ctx->attach_lock. A replaced
+ * automatic HWPT that had no other device is left in *@dead.
+ */
+static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt,
+			     struct iolab_hwpt **dead)
 {
 	struct iolab_group *group = idev->pdev->group;
 	struct iolab_dev *dev = idev->pdev->dev;
@@ -300,6 +357,9 @@ static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt)
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	if (old == hwpt)
 		return 0;
+	/* Found by an ioctl just before its last device left. */
+	if (hwpt->dying)
+		return -ENOENT;
 	/* Devices of one group share one HWPT, as upstream requires. */
 	if (group->hwpt && group->hwpt != hwpt &&
 	    !(group->nr_attached == 1 && old))
@@ -312,7 +372,7 @@ static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt)
 	idev->hwpt = hwpt;
 	group->hwpt = hwpt;
 	if (old)
-		iolab_hwpt_put_attached(idev->ctx, old);
+		*dead = iolab_hwpt_put_attached(idev->ctx, old);
 	else
 		group->nr_attached++;
 	return 0;
@@ -323,14 +383,14 @@ static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt)
  * use, or make a new one.
  */
 static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
-			     u32 *hwpt_id)
+			     u32 *hwpt_id, struct iolab_hwpt **dead)
 {
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *hwpt;
 	int rc;
 
 	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
-		rc = iolab_attach_hwpt(idev, hwpt);
+		rc = iolab_attach_hwpt(idev, hwpt, dead);
 		if (!rc) {
 			*hwpt_id = hwpt->obj.id;
 			return 0;
@@ -342,7 +402,7 @@ static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
 	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->pdev->dev, 0, true);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	rc = iolab_attach_hwpt(idev, hwpt);
+	rc = iolab_attach_hwpt(idev, hwpt, dead);
 	if (rc) {
 		iolab_hwpt_destroy(&hwpt->obj);
 		iolab_object_abort(ctx, &hwpt->obj);
@@ -367,6 +427,7 @@ static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
 int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
 {
 	struct iolab_ctx *ctx = idev->ctx;
+	struct iolab_hwpt *dead = NULL;
 	struct iolab_object *pt;
 	int rc;
 
@@ -377,12 +438,12 @@ int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
 	switch (pt->type) {
 	case IOLAB_OBJ_IOAS:
 		rc = iolab_attach_ioas(idev, container_of(pt, struct iolab_ioas,
-							  obj), hwpt_id);
+							  obj), hwpt_id, &dead);
 		break;
 	case IOLAB_OBJ_HWPT_PAGING:
 	case IOLAB_OBJ_HWPT_NESTED:
 		rc = iolab_attach_hwpt(idev, container_of(pt, struct iolab_hwpt,
-							  obj));
+							  obj), &dead);
 		*hwpt_id = pt_id;
 		break;
 	default:
@@ -390,6 +451,8 @@ int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
 	}
 	mutex_unlock(&ctx->attach_lock);
 	iolab_put_object(pt);
+	if (dead)
+		iolab_object_destroy_wait(&dead->obj);
 	return rc;
 }
 
@@ -399,7 +462,7 @@ int iolab_device_detach(struct iolab_device *idev)
 	struct iolab_group *group = idev->pdev->group;
 	struct iolab_dev *dev = idev->pdev->dev;
 	struct iolab_ctx *ctx = idev->ctx;
-	struct iolab_hwpt *old;
+	struct iolab_hwpt *old, *dead;
 
 	mutex_lock(&ctx->attach_lock);
 	old = idev->hwpt;
@@ -411,8 +474,10 @@ int iolab_device_detach(struct iolab_device *idev)
 	idev->hwpt = NULL;
 	if (!--group->nr_attached)
 		group->hwpt = NULL;
-	iolab_hwpt_put_attached(ctx, old);
+	dead = iolab_hwpt_put_attached(ctx, old);
 	mutex_unlock(&ctx->attach_lock);
+	if (dead)
+		iolab_object_destroy_wait(&dead->obj);
 	return 0;
 }
 
@@ -520,7 +585,9 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd)
 		return PTR_ERR(idev);
 	dev = idev->pdev->dev;
 
-	len = dev->ops->hw_info(dev, data, sizeof(data), &type);
+	/* Only what the driver wrote is copied out, whatever it returned. */
+	len = min_t(u32, dev->ops->hw_info(dev, data, sizeof(data), &type),
+		    sizeof(data));
 	if (cmd->data_len) {
 		if (copy_to_user(uptr, data, min(len, cmd->data_len)) ||
 		    (cmd->data_len > len &&

@@ -83,17 +83,20 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 	}
 }
 
+/*
+ * A HWPT of either kind. The lookups are typed so that an ID of another
+ * kind of object is ENOENT without a reference ever taken on it: a stale
+ * HWPT ID must not make IOMMU_DESTROY of an unrelated IOAS see EBUSY.
+ */
 struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id)
 {
-	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_ANY);
+	struct iolab_object *obj;
 
+	obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_NESTED);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
-	if (obj->type != IOLAB_OBJ_HWPT_PAGING &&
-	    obj->type != IOLAB_OBJ_HWPT_NESTED) {
-		iolab_put_object(obj);
-		return ERR_PTR(-ENOENT);
-	}
 	return container_of(obj, struct iolab_hwpt, obj);
 }
 

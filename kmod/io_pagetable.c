@@ -3,11 +3,17 @@
  * iommulab: the IOVA space of an IOAS. Areas (mappings of pinned pages),
  * reserved ranges and allowed ranges are three interval trees under one
  * rw_semaphore; see struct iolab_iopt for the locking rules.
+ *
+ * Every loop whose length the user decides (areas, pages, ranges) calls
+ * cond_resched() once per step: only sleeping locks (the rwsem, a domain's
+ * rwsem) are held there, and a non-preemptible kernel must not sit for
+ * seconds in one ioctl.
  */
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -66,8 +72,11 @@ static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
 		unsigned long run = 1;
 		u64 n;
 
+		/* Look no further than the area's own pages. */
 		if (!iopt->disable_large_pages)
-			run = iolab_pages_contig(area->pages, index, ULONG_MAX);
+			run = iolab_pages_contig(area->pages, index,
+						 DIV_ROUND_UP(off + len - done,
+							      PAGE_SIZE));
 		n = min_t(u64, run * PAGE_SIZE - off, len - done);
 		rc = domain->ops->map_pages(domain, iova,
 					    page_to_phys(area->pages->pages[index]) +
@@ -80,6 +89,7 @@ static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
 		done += n;
 		iova += n;
 		byte += n;
+		cond_resched();
 	}
 	return 0;
 }
@@ -116,12 +126,30 @@ static void iolab_free_range_tree(struct rb_root_cached *root)
 	while ((node = interval_tree_iter_first(root, 0, ULONG_MAX))) {
 		interval_tree_remove(node, root);
 		kfree(container_of(node, struct iolab_range_node, node));
+		cond_resched();
 	}
 }
 
-/* The caller has unmapped everything (iolab_ioas_unmap_range()). */
+/*
+ * The IOAS is gone: nothing uses it (every HWPT and access held a
+ * reference), so no domain mirrors it and no access pins an area. Free
+ * every area that is left and its pins; this cannot fail.
+ */
 void iolab_iopt_destroy(struct iolab_iopt *iopt)
 {
+	struct interval_tree_node *node;
+
+	while ((node = interval_tree_iter_first(&iopt->area_itree, 0,
+						ULONG_MAX))) {
+		struct iolab_area *area = area_of(node);
+
+		if (atomic_read(&area->num_pins))
+			pr_err("iommulab: IOAS destroyed with a pinned area\n");
+		interval_tree_remove(node, &iopt->area_itree);
+		iolab_pages_put(area->pages);
+		kfree(area);
+		cond_resched();
+	}
 	iolab_free_range_tree(&iopt->reserved_itree);
 	iolab_free_range_tree(&iopt->allowed_itree);
 	xa_destroy(&iopt->domains);
@@ -338,6 +366,7 @@ again:
 		if (atomic_read(&area_of(node)->num_pins))
 			pinned = true;
 		total += node->last - node->start + 1;
+		cond_resched();
 	}
 	if (!total) {
 		up_write(&iopt->rwsem);
@@ -364,6 +393,7 @@ again:
 		interval_tree_remove(node, &iopt->area_itree);
 		iolab_pages_put(area->pages);
 		kfree(area);
+		cond_resched();
 	}
 	up_write(&iopt->rwsem);
 	*unmapped = total;
@@ -411,6 +441,7 @@ static void iolab_iopt_unreserve_owner(struct iolab_iopt *iopt, void *owner)
 			container_of(node, struct iolab_range_node, node);
 
 		next = interval_tree_iter_next(node, 0, ULONG_MAX);
+		cond_resched();
 		if (res->owner != owner)
 			continue;
 		interval_tree_remove(node, &iopt->reserved_itree);
@@ -455,6 +486,7 @@ int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 			rc = -EINVAL;
 			goto out_unlock;
 		}
+		cond_resched();
 	}
 	if (domain->aperture_start) {
 		rc = iolab_iopt_reserve_locked(iopt, 0,
@@ -490,9 +522,11 @@ err_unfill:
 		for (undo = interval_tree_iter_first(&iopt->area_itree, 0,
 						     ULONG_MAX);
 		     undo != node;
-		     undo = interval_tree_iter_next(undo, 0, ULONG_MAX))
+		     undo = interval_tree_iter_next(undo, 0, ULONG_MAX)) {
 			iolab_area_unfill(area_of(undo), domain,
 					  undo->last - undo->start + 1);
+			cond_resched();
+		}
 	}
 err_unreserve:
 	iolab_iopt_unreserve_owner(iopt, domain);
@@ -514,9 +548,11 @@ void iolab_iopt_remove_domain(struct iolab_iopt *iopt,
 		if (entry == domain)
 			xa_erase(&iopt->domains, index);
 	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		iolab_area_unfill(area_of(node), domain,
 				  node->last - node->start + 1);
+		cond_resched();
+	}
 	iolab_iopt_unreserve_owner(iopt, domain);
 	iolab_iopt_update_alignment(iopt);
 	up_write(&iopt->rwsem);
@@ -536,6 +572,7 @@ int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
 			up_write(&iopt->rwsem);
 			return -EADDRINUSE;
 		}
+		cond_resched();
 	}
 	swap(*allowed, iopt->allowed_itree);
 	up_write(&iopt->rwsem);
@@ -589,6 +626,7 @@ int iolab_iopt_report_ranges(struct iolab_iopt *iopt,
 		n += emit;
 		if (!node || node->last == ULONG_MAX)
 			break;
+		cond_resched();
 		next = max(next, node->last + 1);
 		node = interval_tree_iter_next(node, 0, ULONG_MAX);
 	}
@@ -622,6 +660,7 @@ static int iolab_iopt_walk_pieces(struct iolab_iopt *iopt, u64 iova, u64 last,
 		if (piece_last == last)
 			return 0;
 		iova = piece_last + 1;
+		cond_resched();
 	}
 }
 
@@ -673,6 +712,7 @@ static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
 		unsigned int offset;
 
 		w->out[w->next] = iolab_area_page(area, at, &offset);
+		cond_resched();
 	}
 	return 0;
 }
@@ -767,6 +807,7 @@ static int iolab_rw_piece(struct iolab_area *area, u64 iova, u64 last,
 			set_page_dirty_lock(page);
 		w->buf += n;
 		iova += n;
+		cond_resched();
 	}
 	return 0;
 }

@@ -61,9 +61,8 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 void iolab_ioas_destroy(struct iolab_object *obj)
 {
 	struct iolab_ioas *ioas = container_of(obj, struct iolab_ioas, obj);
-	u64 unmapped;
 
-	iolab_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped, NULL, NULL);
+	/* Frees every area and its pins; it cannot fail. */
 	iolab_iopt_destroy(&ioas->iopt);
 	mutex_destroy(&ioas->access_lock);
 }

@@ -100,8 +100,10 @@ struct iolab_domain_ops {
  * @set_dev_pasid: make @domain translate @dev's requests with @pasid;
  *		   NULL @domain removes the PASID's translation
  * @capable: whether @dev's IOMMU has enum iolab_iommu_cap @cap
- * @hw_info: fill @data (@len bytes at most) with the driver's info record;
- *	     returns its full length and sets *@type
+ * @hw_info: write the driver's info record to @data (@len bytes of room)
+ *	     and set *@type; returns the bytes written, never more than
+ *	     @len (a record that does not fit is the driver's bug, and the
+ *	     core reports only the bytes that fit)
  * @max_pasid_log2: PASID width of @dev, 0 without PASID support
  */
 struct iolab_iommu_ops {

@@ -7,7 +7,41 @@
  * table holds one reference; every other holder (an in-flight ioctl, an
  * object that depends on it) holds one more. An object is destroyed only
  * when the table's reference is the last one, so IOMMU_DESTROY of an object
- * still in use fails with EBUSY instead of waiting.
+ * still in use fails with EBUSY instead of waiting. Objects that die with
+ * what uses them (an automatic HWPT, a MOCK_DOMAIN device) are unpublished
+ * and then destroyed once the ioctls that looked them up let go
+ * (iolab_object_destroy_wait()).
+ *
+ * Lock order of the whole module. A lock may be taken while holding only
+ * locks above it on its own chain; the debug lane's lockdep checks it.
+ *
+ *   iolab_group.lock (device.c: one group's binds and unbinds)
+ *     -> iolab_devices_lock (device.c: RID registry, ownership; a leaf)
+ *     -> mock_dev.ctx_rwsem (moving the group into the blocked domain)
+ *
+ *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc)
+ *     -> mock_dev.ctx_rwsem (attach_dev)
+ *     -> iolab_iopt.rwsem (a new HWPT filled from its IOAS)
+ *     -> the fd's object table xa_lock (a leaf spinlock)
+ *
+ *   iolab_staccess.ioas_lock (selftest.c: a test access's IOAS)
+ *     -> iolab_ioas.access_lock -> iolab_staccess.lock
+ *     -> iolab_iopt.rwsem
+ *   (unmap drops iolab_iopt.rwsem before it notifies the accesses)
+ *
+ *   iolab_iopt.rwsem (an IOAS's IOVA space)
+ *     -> mock_domain.lock (map, unmap, IOTLB sync of each domain)
+ *     -> mmap_write_lock (per-mm RLIMIT uncharge when pages are freed)
+ *     -> mmap_read_lock (a fault in copy_to_user of IOVA_RANGES)
+ *
+ *   mock_dev.ctx_rwsem (a device's context: DMA holds it for read)
+ *     -> mock_domain.lock (read: a DMA walks the table)
+ *       -> mock_domain.iotlb_lock (a leaf spinlock)
+ *   mock_nested.lock (a leaf spinlock)
+ *
+ * Nothing takes another lock of this list while holding iolab_devices_lock,
+ * so nothing waits for a device's DMA while holding it: one fd's bind, DMA
+ * lookup or unplug never waits for another group's DMA.
  */
 #ifndef _IOMMULAB_PRIVATE_H
 #define _IOMMULAB_PRIVATE_H
@@ -70,9 +104,8 @@ enum iolab_account_mode {
  *	       the batching); read without locking, a torn value is harmless
  * @attach_lock: serialises attach/detach/replace of this fd's devices and
  *		 the creation and removal of HWPTs; protects every
- *		 iolab_device.hwpt, iolab_hwpt.nr_devices and
- *		 iolab_ioas.hwpts. Lock order: iolab_devices_lock, then this,
- *		 then an IOAS's iopt.rwsem.
+ *		 iolab_device.hwpt, iolab_hwpt.nr_devices, iolab_hwpt.dying
+ *		 and iolab_ioas.hwpts. See the lock order above.
  */
 struct iolab_ctx {
 	struct file *file;
@@ -108,8 +141,8 @@ void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 				      enum iolab_obj_type type);
 void iolab_put_object(struct iolab_object *obj);
-void iolab_object_put_and_try_destroy(struct iolab_ctx *ctx,
-				      struct iolab_object *obj);
+void iolab_object_unpublish(struct iolab_ctx *ctx, struct iolab_object *obj);
+void iolab_object_destroy_wait(struct iolab_object *obj);
 
 /* Pinned user memory (pages.c) */
 
@@ -313,6 +346,8 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  * @ioas: paging: the IOAS it mirrors (a users reference)
  * @parent: nested: the paging HWPT of stage 2 (a users reference)
  * @auto_domain: made by an attach to an IOAS; destroyed with its last device
+ * @dying: an automatic HWPT whose last device left: out of the table, to be
+ *	   destroyed; nothing may attach to it (under ctx->attach_lock)
  * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
  * @ioas_item: automatic ones: entry in iolab_ioas.hwpts
  * @nr_devices: devices whose RID is attached; under ctx->attach_lock
@@ -324,6 +359,7 @@ struct iolab_hwpt {
 	struct iolab_ioas *ioas;
 	struct iolab_hwpt *parent;
 	bool auto_domain;
+	bool dying;
 	bool nest_parent;
 	struct list_head ioas_item;
 	unsigned int nr_devices;

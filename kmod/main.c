@@ -14,6 +14,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include <iommulab/iommufd_test.h>
 
@@ -23,8 +24,29 @@ static char *devname = "iommu";
 module_param(devname, charp, 0444);
 MODULE_PARM_DESC(devname, "name of the device node under /dev (default: iommu)");
 
+/*
+ * Who may use the test interface: IOMMU_TEST_CMD and iommulab's mock and
+ * benchmark commands (rows marked .test below). The test interface can
+ * plug in devices, make them issue DMA and read page reference counts of
+ * any page the caller can map, so it is a deliberate setting:
+ *   0  nobody: the commands do not exist (ENOTTY), as on a kernel without
+ *	CONFIG_IOMMUFD_TEST;
+ *   1  only callers with CAP_SYS_ADMIN (others get EPERM);
+ *   2  anyone who can open the device node (the default), as on an
+ *	upstream kernel built with CONFIG_IOMMUFD_TEST.
+ * Writable at run time (/sys/module/iommulab/parameters/test_ops); it is
+ * checked at each call.
+ */
+static unsigned int test_ops = 2;
+module_param(test_ops, uint, 0644);
+MODULE_PARM_DESC(test_ops,
+		 "test interface: 0 off (ENOTTY), 1 CAP_SYS_ADMIN only (EPERM), 2 anyone who can open the device (default)");
+
 /* Objects alive in all contexts, allocated but not yet freed. */
 static atomic_long_t iolab_nr_objects_all = ATOMIC_LONG_INIT(0);
+
+/* Woken when a users reference is dropped; see iolab_object_destroy_wait(). */
+static DECLARE_WAIT_QUEUE_HEAD(iolab_object_wait);
 
 struct iolab_object_ops {
 	void (*destroy)(struct iolab_object *obj);
@@ -105,26 +127,47 @@ struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 
 void iolab_put_object(struct iolab_object *obj)
 {
-	/* The table's reference outlives every other, so this never hits 0. */
+	/*
+	 * The table's reference (or, for an unpublished object, its
+	 * destroyer's) outlives every other, so this never hits 0.
+	 */
 	refcount_dec(&obj->users);
+	if (wq_has_sleeper(&iolab_object_wait))
+		wake_up_all(&iolab_object_wait);
 }
 
-/*
- * Drop the caller's reference on @obj and, if only the table's is left,
- * destroy it: how a HWPT made automatically goes away with its last
- * device. If someone else still holds it, it stays until destroyed.
+/**
+ * iolab_object_unpublish() - take an object out of the table
+ * @ctx: the fd
+ * @obj: a finalized object of @ctx
+ *
+ * No lookup finds @obj afterwards; the table's reference becomes the
+ * caller's, to be given to iolab_object_destroy_wait(). For objects that
+ * die with the thing using them (an automatic HWPT with its last device, a
+ * MOCK_DOMAIN device with its stdev), which user space cannot destroy.
  */
-void iolab_object_put_and_try_destroy(struct iolab_ctx *ctx,
-				      struct iolab_object *obj)
+void iolab_object_unpublish(struct iolab_ctx *ctx, struct iolab_object *obj)
 {
 	xa_lock(&ctx->objects);
-	refcount_dec(&obj->users);
-	if (!refcount_dec_if_one(&obj->users)) {
-		xa_unlock(&ctx->objects);
-		return;
-	}
-	__xa_erase(&ctx->objects, obj->id);
+	if (xa_load(&ctx->objects, obj->id) == obj)
+		__xa_erase(&ctx->objects, obj->id);
 	xa_unlock(&ctx->objects);
+}
+
+/**
+ * iolab_object_destroy_wait() - destroy an unpublished object
+ * @obj: the object; the caller holds the table's former reference
+ *
+ * Waits until the ioctls that looked @obj up before it was unpublished
+ * have dropped their short-term references (nothing can look it up any
+ * more, and such objects have no long-term users left), then destroys it,
+ * so that whatever @obj used (its IOAS) is free again when this returns:
+ * a detach followed by IOMMU_DESTROY of the IOAS always works. Call it
+ * with no lock held that such an ioctl may be waiting for.
+ */
+void iolab_object_destroy_wait(struct iolab_object *obj)
+{
+	wait_event(iolab_object_wait, refcount_read(&obj->users) == 1);
 	iolab_object_ops[obj->type].destroy(obj);
 	iolab_object_free(obj);
 }
@@ -275,24 +318,31 @@ union iolab_ucmd_buffer {
  * @size: the kernel's size of the argument structure
  * @min_size: end of the last mandatory field; a smaller user size is EINVAL
  * @ioctl_num: the full ioctl number, checked against the caller's
+ * @test: part of the test interface, governed by the test_ops parameter
  * @execute: the handler
  */
 struct iolab_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	bool test;
 	int (*execute)(struct iolab_ucmd *ucmd);
 };
 
-#define IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last)                          \
+#define __IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last, _test)                 \
 	{                                                                    \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union iolab_ucmd_buffer) <  \
 					  sizeof(_struct)),                  \
 		.min_size = offsetofend(_struct, _last),                     \
 		.ioctl_num = _ioctl,                                         \
+		.test = _test,                                               \
 		.execute = _fn,                                              \
 	}
+#define IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last)                          \
+	__IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last, false)
+#define IOLAB_TEST_OP(_ioctl, _fn, _struct, _last)                           \
+	__IOLAB_IOCTL_OP(_ioctl, _fn, _struct, _last, true)
 
 /*
  * The dispatch table: one row per command, upstream's numbers (0x80...)
@@ -320,24 +370,24 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 	IOLAB_IOCTL_OP(IOMMU_IOAS_UNMAP, iolab_ioas_unmap,
 		       struct iommu_ioas_unmap, length),
 	IOLAB_IOCTL_OP(IOMMU_OPTION, iolab_option, struct iommu_option, val64),
-	IOLAB_IOCTL_OP(IOMMU_TEST_CMD, iolab_test_cmd, struct iommu_test_cmd,
-		       last),
+	IOLAB_TEST_OP(IOMMU_TEST_CMD, iolab_test_cmd, struct iommu_test_cmd,
+		      last),
 	IOLAB_IOCTL_OP(IOMMULAB_GET_INFO, iolab_get_info, struct iommulab_info,
 		       out_nr_objects_all),
-	IOLAB_IOCTL_OP(IOMMULAB_BENCH_PIN, iolab_bench_pin,
-		       struct iommulab_bench_pin, out_unpin_ns),
-	IOLAB_IOCTL_OP(IOMMULAB_MOCK_GROUP_ALLOC, iolab_mock_group_alloc,
-		       struct iommulab_mock_group_alloc, devs_uptr),
+	IOLAB_TEST_OP(IOMMULAB_BENCH_PIN, iolab_bench_pin,
+		      struct iommulab_bench_pin, out_unpin_ns),
+	IOLAB_TEST_OP(IOMMULAB_MOCK_GROUP_ALLOC, iolab_mock_group_alloc,
+		      struct iommulab_mock_group_alloc, devs_uptr),
 	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_BIND, iolab_device_bind_ioctl,
 		       struct iommulab_device_bind, cookie),
 	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_ATTACH, iolab_device_attach_ioctl,
 		       struct iommulab_device_attach, __reserved),
 	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_DETACH, iolab_device_detach_ioctl,
 		       struct iommulab_device_detach, dev_id),
-	IOLAB_IOCTL_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
-		       struct iommulab_mock_set_driver, __reserved),
-	IOLAB_IOCTL_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
-		       struct iommulab_mock_dma, __reserved),
+	IOLAB_TEST_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
+		      struct iommulab_mock_set_driver, __reserved),
+	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
+		      struct iommulab_mock_dma, __reserved),
 };
 
 static const struct iolab_ioctl_op *iolab_find_op(unsigned int cmd)
@@ -365,6 +415,14 @@ static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
 	op = iolab_find_op(cmd);
 	if (!op)
 		return -ENOTTY;
+	if (op->test) {
+		unsigned int mode = READ_ONCE(test_ops);
+
+		if (!mode)
+			return -ENOTTY;
+		if (mode == 1 && !capable(CAP_SYS_ADMIN))
+			return -EPERM;
+	}
 
 	if (get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer))
 		return -EFAULT;

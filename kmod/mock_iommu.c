@@ -13,18 +13,27 @@
  * MOCK_APERTURE_START..LAST), and a "4 KiB" one (IOMMULAB_MOCK_DEV_4K:
  * 4 KiB, 2 MiB and 1 GiB IOPTEs over a 48-bit aperture).
  *
- * Locks, in the order they nest:
+ * Locks, in the order they nest (the whole module's order is in
+ * iommulab_private.h):
  *   mock_dev.ctx_rwsem   the device context; DMA holds it for read for a
  *			  whole request, attach/set_dev_pasid for write
  *   mock_domain.lock	  the page table's shape: map/unmap/dirty-tracking
  *			  changes take it for write, DMA walks for read
  *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
+ *
+ * Unmap clears the IOPTEs and flushes the IOTLB entries of the range in
+ * one write-side critical section of mock_domain.lock. A DMA holds that
+ * lock for read from its first translation to its last byte, so once
+ * unmap_pages() returns no request can still reach the unmapped pages,
+ * neither through the table nor through a stale IOTLB entry: the core
+ * may unpin them at once.
  */
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -42,8 +51,15 @@
 #define MOCK_SELFTEST_PGSIZE (PAGE_SIZE / 2)
 #define MOCK_SELFTEST_HUGE (512 * MOCK_SELFTEST_PGSIZE)
 
+/*
+ * One cached translation. @readable and @writable record only what a walk
+ * has checked for this entry: a hit serves an access of a kind the entry
+ * has not been checked for as a miss, so a read through an entry cached by
+ * a write to a write-only IOPTE walks again and faults.
+ */
 struct mock_iotlb_entry {
 	bool valid;
+	bool readable;
 	bool writable;
 	bool dirty_done;	/* the IOPTE's DIRTY bit was set by a walk */
 	u64 iova_pfn;		/* IOVA >> leaf_shift */
@@ -232,15 +248,23 @@ static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,
 
 	down_write(&mock->lock);
 	done = iolab_pt_unmap(&mock->pt, iova, len, NULL);
+	if (len)
+		mock_iotlb_flush(mock, iova, len);
 	up_write(&mock->lock);
 	return done;
 }
 
+/* Unmap flushed already; a sync asked for by the core flushes again. */
 static void mock_domain_iotlb_sync(struct iolab_domain *domain, u64 iova,
 				   u64 len)
 {
-	if (len)
-		mock_iotlb_flush(to_mock_domain(domain), iova, len);
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (!len)
+		return;
+	down_write(&mock->lock);
+	mock_iotlb_flush(mock, iova, len);
+	up_write(&mock->lock);
 }
 
 static u64 mock_domain_iova_to_phys(struct iolab_domain *domain, u64 iova)
@@ -391,6 +415,8 @@ static int mock_nested_invalidate(struct iolab_domain *domain,
 		}
 		spin_unlock(&nested->lock);
 		(*done)++;
+		/* entry_num is the user's: no spinlock is held here. */
+		cond_resched();
 	}
 	return rc;
 }
@@ -492,9 +518,10 @@ static u32 mock_hw_info(struct iolab_dev *dev, void *data, u32 len, u32 *type)
 		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
 	};
 
-	memcpy(data, &info, min_t(u32, len, sizeof(info)));
+	len = min_t(u32, len, sizeof(info));
+	memcpy(data, &info, len);
 	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
-	return sizeof(info);
+	return len;
 }
 
 static u8 mock_max_pasid_log2(struct iolab_dev *dev)
@@ -587,9 +614,12 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 	pfn = iova >> mock->pt.cfg.leaf_shift;
 	i = pfn % MOCK_IOTLB_ENTRIES;
 	spin_lock(&mock->iotlb_lock);
+	/* Permissions are checked on every hit, as on every walk. */
 	if (mock->iotlb[i].valid && mock->iotlb[i].iova_pfn == pfn &&
-	    (!write || (mock->iotlb[i].writable &&
-			(mock->iotlb[i].dirty_done || !mock->dirty_tracking)))) {
+	    (write ? mock->iotlb[i].writable &&
+			     (mock->iotlb[i].dirty_done ||
+			      !mock->dirty_tracking) :
+		     mock->iotlb[i].readable)) {
 		*pa = mock->iotlb[i].pa +
 		      (iova & ((1ULL << mock->pt.cfg.leaf_shift) - 1));
 		*iopte = mock->iotlb[i].iopte_size;
@@ -608,6 +638,7 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 		spin_lock(&mock->iotlb_lock);
 		mock->iotlb[i].valid = true;
 		mock->iotlb[i].iova_pfn = pfn;
+		mock->iotlb[i].readable = !write;
 		mock->iotlb[i].pa = *pa & ~((1ULL << mock->pt.cfg.leaf_shift) - 1);
 		mock->iotlb[i].writable = write;
 		mock->iotlb[i].dirty_done = write && mock->dirty_tracking;

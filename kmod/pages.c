@@ -67,9 +67,19 @@ static void iolab_pages_uncharge(struct iolab_pages *pages,
 	}
 }
 
+/* Unpin in batches, with a resched point between them. */
+#define IOLAB_UNPIN_BATCH 4096UL
+
 static void iolab_pages_unpin(struct iolab_pages *pages, unsigned long npages)
 {
-	unpin_user_pages_dirty_lock(pages->pages, npages, pages->writable);
+	unsigned long done, n;
+
+	for (done = 0; done < npages; done += n) {
+		n = min(npages - done, IOLAB_UNPIN_BATCH);
+		unpin_user_pages_dirty_lock(pages->pages + done, n,
+					    pages->writable);
+		cond_resched();
+	}
 }
 
 /**
@@ -148,12 +158,14 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 			rc = -EINTR;
 			goto err_unpin;
 		}
+		cond_resched();
 	}
 	return pages;
 
 err_unpin:
 	/* Nothing was written through these pins: do not dirty the pages. */
 	unpin_user_pages(pages->pages, done);
+	cond_resched();
 	kvfree(pages->pages);
 err_uncharge:
 	iolab_pages_uncharge(pages, pages->npages);
@@ -198,7 +210,10 @@ unsigned long iolab_pages_contig(struct iolab_pages *pages,
 	unsigned long n = 1;
 
 	while (n < max && index + n < pages->npages &&
-	       page_to_pfn(pages->pages[index + n]) == pfn + n)
+	       page_to_pfn(pages->pages[index + n]) == pfn + n) {
 		n++;
+		if (!(n % 4096))
+			cond_resched();
+	}
 	return n;
 }

@@ -16,6 +16,7 @@
 #include <linux/file.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -90,8 +91,11 @@ void iolab_selftest_destroy(struct iolab_object *obj)
 {
 	struct iolab_stdev *stdev = container_of(obj, struct iolab_stdev, obj);
 
-	if (stdev->idev)
-		iolab_object_put_and_try_destroy(stdev->ctx, &stdev->idev->obj);
+	if (stdev->idev) {
+		iolab_object_unpublish(stdev->ctx, &stdev->idev->obj);
+		iolab_put_object(&stdev->idev->obj);
+		iolab_object_destroy_wait(&stdev->idev->obj);
+	}
 	iolab_pdev_unplug(stdev->pdev);
 }
 
@@ -153,6 +157,7 @@ static void iolab_staccess_drop(struct iolab_staccess *sa, u64 iova, u64 last)
 			continue;
 		xa_erase(&sa->items, index);
 		iolab_staccess_free_item(sa, item);
+		cond_resched();
 	}
 }
 
@@ -338,6 +343,7 @@ static int iolab_check_same_pages(u64 uptr, struct page **pages,
 		put_page(page);
 		if (page != pages[i])
 			return -EINVAL;
+		cond_resched();
 	}
 	return 0;
 }
@@ -521,6 +527,7 @@ static int iolab_test_md_check_refs(struct iommu_test_cmd *cmd)
 			return -EIO;
 		}
 		put_page(page);
+		cond_resched();
 	}
 	return 0;
 }
@@ -651,6 +658,7 @@ static int iolab_test_md_check_map(struct iolab_ucmd *ucmd,
 		put_page(page);
 		if (rc)
 			break;
+		cond_resched();
 	}
 out_put:
 	iolab_put_object(&hwpt->obj);
@@ -909,6 +917,7 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 		max_iopte = max(max_iopte, res.max_iopte);
 		if (res.fault_reason)
 			break;
+		cond_resched();
 	}
 	kvfree(buf);
 	if (rc)

@@ -273,7 +273,8 @@ enum iommulab_dma_fault {
  * @rid: the device issuing the DMA, by requester ID; with
  *	 IOMMULAB_DMA_DEV_ID by this fd's ID of it instead (a bound device's
  *	 ID or a mock device's stdev ID). It must be one this fd plugged in
- *	 or bound (else ENOENT), in a group owned by an fd (else EPERM).
+ *	 or bound (else ENOENT), and its group must be owned by this fd
+ *	 (else EPERM): see "Who drives a device's DMA" below.
  * @pasid: with IOMMULAB_DMA_PASID, the PASID of the request
  * @iova: the address the device uses
  * @length: bytes, not 0, at most 64 MiB
@@ -292,6 +293,15 @@ enum iommulab_dma_fault {
  * (when tracking) dirty bits, and stops at the first fault without
  * touching the faulting page. A fault is not an error of the call: it
  * succeeds and reports it.
+ *
+ * Who drives a device's DMA: the fd that owns the device's group, and no
+ * other. The creator (the fd that plugged the device in) plays the
+ * hardware while it owns the group itself (it bound the device or a
+ * sibling). Once another fd binds the device (or a sibling), that fd owns
+ * the group and maps memory for the device; from then on only the owner
+ * may make the device issue DMA, and the creator gets EPERM until the
+ * group is given back. So no fd can make a device read or write memory
+ * that another fd (perhaps another user) mapped for it.
  */
 struct iommulab_mock_dma {
 	__u32 size;
