@@ -87,7 +87,7 @@ public:
 		const Worker &w = find(worker);
 
 		while (w.done.load() < n) {
-			if (failed_.load() || all_reached_min())
+			if (stopping())
 				return false;
 			std::this_thread::yield();
 		}
@@ -102,6 +102,11 @@ public:
 
 	// Whether a worker has failed (the others stop at their next turn).
 	bool failed() const { return failed_.load(); }
+
+	// Whether the run is stopping: a worker failed, or every worker has
+	// done its minimum. For a worker's own waits on a condition that
+	// wait_for cannot express: wait while !stopping(), then give up.
+	bool stopping() const { return failed_.load() || all_reached_min(); }
 
 	Result run()
 	{
