@@ -14,12 +14,12 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_MEM VM_SMP
+export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
 
-.PHONY: all deps module userspace check demo bench lint vm clean help kernel
+.PHONY: all deps module userspace check check-lane demo bench lint vm clean help kernel
 
 all: module userspace
 
@@ -41,6 +41,12 @@ userspace: deps
 # ends with the "N passed, N failed" line.
 check: deps
 	@MAKE="$(MAKE)" selftests/check.sh
+
+# The VM lane's own test (selftests/test-lane.sh): a boot that hangs before
+# init is retried, a guest that hangs after init is a failure named so and
+# never retried. About a minute; CI runs it (.ci/run).
+check-lane: all
+	@selftests/test-lane.sh
 
 # The debug kernel lane (selftests/check-debug.sh): the harness, the fail-nth
 # sweep and a bounded fuzzer run on a KASAN/lockdep/kmemleak/fault-injection
@@ -86,6 +92,8 @@ help:
 	@echo '  module         build only the kernel module'
 	@echo '  userspace      build only the userspace (cmake)'
 	@echo '  check          build, native unit tests, VM lane; ends with "N passed, N failed"'
+	@echo '                 REPEAT=N: one build, unit tests + VM lane N times, each run reported'
+	@echo '  check-lane     test the VM lane itself: hang before init retried, after init failed'
 	@echo '  demo           build, then run /demo.scn with the CLI in the VM'
 	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
 	@echo '  vm             VM lane only (check mode), no rebuild'
@@ -107,4 +115,5 @@ help:
 	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each)'
 	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
 	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'
+	@echo '  VM_APPEND=...  extra kernel command-line arguments for the guest'
 	@echo '  CMAKE_BUILD_TYPE=RelWithDebInfo, JOBS=$(JOBS)'

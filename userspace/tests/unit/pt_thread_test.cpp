@@ -10,15 +10,19 @@
 // the write must show up in a harvest of its page from e1 to that one. And,
 // with one bit per leaf, every page a harvest reports must have such a
 // write.
-// Iterations are bounded; nothing depends on timing, only on the log.
+// Each side runs until both did their minimum (Concurrent, a start barrier
+// and per-worker counts, asserted); nothing depends on timing, only on the
+// log.
 #include <algorithm>
 #include <atomic>
 #include <random>
-#include <thread>
+
+#include "../common/concurrency.hpp"
 
 #include "pt_harness.h"
 
 using namespace ptt;
+using iommulab_test::Concurrent;
 
 namespace {
 
@@ -122,32 +126,33 @@ private:
 	}
 };
 
+// The device: each step() is one write to a random page, logged with the
+// epochs it saw, as a worker of a Concurrent run (../common/concurrency.hpp)
+// next to the harvester, so each side does its minimum while the other runs.
 class Device {
 public:
 	// Between two writes the device idles for up to @idle loop turns.
 	Device(Table &t, u64 iova, u64 pages, std::atomic<u32> &epoch, u64 seed,
-	       long writes, unsigned int idle = 0)
-		: t(t), iova(iova), pages(pages), epoch(epoch), idle(idle)
+	       unsigned int idle = 0)
+		: t(t), iova(iova), pages(pages), epoch(epoch), idle(idle), rng(seed)
 	{
-		th = std::thread([this, seed, writes] { run(seed, writes); });
-	}
-	~Device() { join(); }
-
-	void join()
-	{
-		if (th.joinable())
-			th.join();
 	}
 
-	bool done() const { return finished.load(); }
-
-	// Wait until the device has made @n more attempts, or is done.
-	void wait_progress(long n)
+	void step()
 	{
-		long target = tries.load() + n;
+		const u64 L0 = t.L(0);
+		u64 page = rng() % pages, pa;
+		u32 e1 = epoch.load();
+		int ret = iolab_pt_translate(&t.pt, iova + page * L0 + rng() % L0,
+					     true, true, &pa, nullptr);
+		u32 e2 = epoch.load();
 
-		while (!done() && tries.load() < target)
-			std::this_thread::yield();
+		if (ret == 0)
+			log.push_back({ page, e1, e2 });
+		else
+			faults++;
+		for (u64 k = idle ? rng() % idle : 0; k; k--)
+			asm volatile("" ::: "memory");
 	}
 
 	std::vector<Write> log; // the writes that went through
@@ -158,33 +163,15 @@ private:
 	const u64 iova, pages;
 	std::atomic<u32> &epoch;
 	const unsigned int idle;
-	std::thread th;
-	std::atomic<bool> finished{ false };
-	std::atomic<long> tries{ 0 };
-
-	void run(u64 seed, long writes)
-	{
-		std::mt19937_64 rng(seed);
-		const u64 L0 = t.L(0);
-
-		for (long i = 0; i < writes; i++) {
-			u64 page = rng() % pages, pa;
-			u32 e1 = epoch.load();
-			int ret = iolab_pt_translate(&t.pt, iova + page * L0 + rng() % L0,
-						     true, true, &pa, nullptr);
-			u32 e2 = epoch.load();
-
-			if (ret == 0)
-				log.push_back({ page, e1, e2 });
-			else
-				faults++;
-			tries.store(i + 1);
-			for (u64 k = idle ? rng() % idle : 0; k; k--)
-				asm volatile("" ::: "memory");
-		}
-		finished = true;
-	}
+	std::mt19937_64 rng;
 };
+
+// Waits in a worker until @run's "device" has done @n writes; false when
+// the run is stopping instead (see Concurrent::wait_for).
+bool wait_device(const Concurrent &run, long n)
+{
+	return run.wait_for("device", n);
+}
 
 } // namespace
 
@@ -200,14 +187,19 @@ TEST_CASE("a harvest racing DMA writes loses no write and reports none twice")
 		REQUIRE(t.stats().nr_leaves[0] == pages);
 
 		Harvests hv(pages);
-		Device dev(t, iova, pages, hv.epoch, 42, 200000);
+		Device dev(t, iova, pages, hv.epoch, 42);
+		Concurrent run;
+		run.add("device", 100000, [&](long) { dev.step(); });
+		run.add("harvester", 200, [&](long) { hv.harvest(t, iova); });
+		auto r = run.run();
+		INFO(r.summary());
+		REQUIRE_MESSAGE(r.ok(), r.error);
+		CHECK(r.count("device") >= 100000);
+		CHECK(r.count("harvester") >= 200);
 
-		while (!dev.done())
-			hv.harvest(t, iova);
-		dev.join();
 		hv.harvest(t, iova); // what landed after the last one
 		CHECK(dev.faults == 0);
-		CHECK(dev.log.size() == 200000);
+		CHECK(long(dev.log.size()) == r.count("device"));
 		hv.check(dev.log, true);
 
 		DirtyWindow after(iova, pages * L0, L0);
@@ -228,15 +220,32 @@ TEST_CASE("a split racing DMA writes keeps every dirty bit")
 			CAPTURE(round);
 			REQUIRE(t.stats().nr_leaves[1] == 1);
 			Harvests hv(pages);
-			Device dev(t, iova, pages, hv.epoch, round, 1000, 4000);
+			Device dev(t, iova, pages, hv.epoch, round, 4000);
+			Concurrent run;
+			long at_split = 0;
 
-			dev.wait_progress(50);
-			hv.harvest(t, iova, [&] {
-				REQUIRE(iolab_pt_split(&t.pt, iova, L1, L0) == 0);
-			});
-			while (!dev.done())
+			run.add("device", 1000, [&](long) { dev.step(); });
+			// Harvest 0 splits the leaf once the device has written 50
+			// times; harvest i waits for 20 i more writes after the
+			// split, so writes land on both sides of it.
+			run.add("harvester", 10, [&](long i) {
+				if (i == 0) {
+					if (!wait_device(run, 50))
+						return;
+					hv.harvest(t, iova, [&] {
+						REQUIRE(iolab_pt_split(&t.pt, iova, L1, L0) == 0);
+					});
+					at_split = run.progress("device");
+					return;
+				}
+				if (!wait_device(run, at_split + 20 * i))
+					return;
 				hv.harvest(t, iova);
-			dev.join();
+			});
+			auto r = run.run();
+			INFO(r.summary());
+			REQUIRE_MESSAGE(r.ok(), r.error);
+			CHECK(r.count("device") >= at_split + 20 * 9);
 			hv.harvest(t, iova);
 			CHECK(dev.faults == 0);
 			// a big leaf reports all its pages: only check for losses
@@ -267,15 +276,29 @@ TEST_CASE("read & unmap racing DMA writes reports every write that went through"
 			CAPTURE(round);
 			REQUIRE(t.map(iova, L0, pages * L0) == 0);
 			Harvests hv(pages);
-			Device dev(t, iova, pages, hv.epoch, 100 + round, 40000);
+			Device dev(t, iova, pages, hv.epoch, 100 + round);
+			Concurrent run;
 
-			// unmap in pieces, harvesting in between, while the device runs
-			for (u64 i = 0; i < 8; i++) {
-				dev.wait_progress(1000);
+			run.add("device", 8000, [&](long) { dev.step(); });
+			// Unmap in 8 pieces, harvesting in between, each after
+			// 1000 more device writes; then only harvest until the
+			// device has done its minimum.
+			run.add("unmapper", 8, [&](long i) {
+				if (i >= 8) {
+					hv.harvest(t, iova);
+					return;
+				}
+				if (!wait_device(run, run.progress("device") + 1000))
+					return;
 				hv.harvest(t, iova);
 				hv.unmap(t, iova, iova + i * pages / 8 * L0, pages / 8 * L0);
-			}
-			dev.join();
+			});
+			auto r = run.run();
+			INFO(r.summary());
+			REQUIRE_MESSAGE(r.ok(), r.error);
+			CHECK(r.count("unmapper") >= 8);
+			CHECK(r.count("device") >= 8000);
+			CHECK(long(dev.log.size()) + dev.faults == r.count("device"));
 			hv.harvest(t, iova);
 			hv.check(dev.log, true);
 			CHECK(t.tables() == 1);

@@ -2,9 +2,14 @@
 // Helpers shared by the harness's test files.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
+#include <iostream>
+#include <string>
 #include <linux/capability.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -15,6 +20,7 @@
 #include <doctest/doctest.h>
 
 #include "../common/caps.hpp"
+#include "../common/concurrency.hpp"
 #include "iommulab.hpp"
 #include "expect_state.hpp"
 
@@ -108,6 +114,128 @@ inline int in_child(const std::function<int()> &fn)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
+using iommulab_test::Concurrent;
 using iommulab_test::drop_capability;
+
+// The test case running now (set by the listener in main.cpp).
+inline std::string current_test;
+
+// A skip decided at run time (doctest 2.4 has only the static
+// doctest::skip() decorator): IOMMULAB_SKIP("why") prints a line
+// "iommulab-skip: <test case>: <why>" and returns from the test case.
+// doctest counts the case as passed; the VM lane (selftests/vm.sh) counts
+// each test case with such a line as skipped instead, and shows the reason.
+inline void report_skip(const std::string &why)
+{
+	std::cout << "iommulab-skip: " << current_test << ": " << why
+		  << std::endl;
+}
+#define IOMMULAB_SKIP(why)                                                     \
+	do {                                                                   \
+		const std::string why_ = (why);                                \
+		MESSAGE("skipped: " << why_);                                  \
+		::harness::report_skip(why_);                                  \
+		return;                                                        \
+	} while (0)
+
+// How many bytes of [@p, @p + @len) (2 MiB aligned) are backed by
+// transparent huge pages, by the kernel's page flags (/proc/self/pagemap and
+// /proc/kpageflags; needs root, which the harness has). -1 if unreadable.
+inline long thp_backed_bytes(const void *p, size_t len)
+{
+	constexpr uint64_t KPF_THP = 1ULL << 22;
+	const uintptr_t va = reinterpret_cast<uintptr_t>(p);
+	const long ps = sysconf(_SC_PAGESIZE);
+	FILE *pm = std::fopen("/proc/self/pagemap", "rb");
+	FILE *kf = std::fopen("/proc/kpageflags", "rb");
+	long huge = 0;
+
+	for (uintptr_t a = va; pm && kf && a < va + len; a += ps) {
+		uint64_t ent = 0, flags = 0;
+		if (std::fseek(pm, long(a / ps * 8), SEEK_SET) ||
+		    std::fread(&ent, 8, 1, pm) != 1)
+			huge = -1;
+		const uint64_t pfn = ent & ((1ULL << 55) - 1);
+		if (huge >= 0 && (!(ent >> 63) || !pfn))
+			continue; // not present, or PFNs hidden
+		if (huge < 0 || std::fseek(kf, long(pfn * 8), SEEK_SET) ||
+		    std::fread(&flags, 8, 1, kf) != 1) {
+			huge = -1;
+			break;
+		}
+		if (flags & KPF_THP)
+			huge += ps;
+	}
+	if (!pm || !kf)
+		huge = -1;
+	if (pm)
+		std::fclose(pm);
+	if (kf)
+		std::fclose(kf);
+	return huge;
+}
+
+inline std::string read_line(const char *path)
+{
+	std::ifstream f(path);
+	std::string s;
+	std::getline(f, s);
+	return f ? s : std::string("(unreadable)");
+}
+
+// Anonymous memory whose @len bytes start 2 MiB aligned, in a VMA of their
+// own, backed by 4 KiB pages only (!@thp: MADV_NOHUGEPAGE) or by
+// transparent huge pages (@thp), got deterministically: a fresh aligned
+// region, MADV_HUGEPAGE, touched, then MADV_COLLAPSE if the fault did not
+// give huge pages (Linux 6.1 has it, and it collapses even with THP
+// "never" in sysfs; an older kernel says EINVAL, fine), and checked page by
+// page in the kernel's page flags. The guest runs with THP
+// "enabled=always" and "defrag=always" (selftests/vm.sh). When THP could
+// not be had, thp_ok is false and why_not says why: the test skips
+// (IOMMULAB_SKIP), it does not fail at random.
+struct HugeBuffer {
+	static constexpr size_t HPAGE = 2 << 20;
+	static constexpr int MADV_COLLAPSE_ = 25; // <sys/mman.h> may lack it
+	uint8_t *base, *p;
+	size_t len;
+	bool thp_ok = false;
+	std::string why_not;
+
+	HugeBuffer(size_t n, bool thp, uint8_t fill = 0x42) : len(n)
+	{
+		void *m = mmap(nullptr, n + HPAGE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(m != MAP_FAILED);
+		base = static_cast<uint8_t *>(m);
+		p = reinterpret_cast<uint8_t *>(
+			(reinterpret_cast<uintptr_t>(base) + HPAGE - 1) &
+			~uintptr_t(HPAGE - 1));
+		REQUIRE(madvise(p, n, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) == 0);
+		std::memset(p, fill, n);
+		if (!thp)
+			return;
+		long got = thp_backed_bytes(p, n);
+		std::string collapse = "not needed";
+		if (got >= 0 && size_t(got) < n) {
+			collapse = madvise(p, n, MADV_COLLAPSE_) ? std::strerror(errno) : "ok";
+			got = thp_backed_bytes(p, n);
+		}
+		thp_ok = got >= 0 && size_t(got) == n;
+		if (!thp_ok)
+			why_not = "no transparent huge pages for a " +
+				  std::to_string(n >> 20) + " MiB buffer (" +
+				  (got < 0 ? std::string("page flags unreadable")
+					   : std::to_string(got >> 10) + " KiB THP-backed") +
+				  "; MADV_COLLAPSE: " +
+				  collapse +
+				  "; enabled: " +
+				  read_line("/sys/kernel/mm/transparent_hugepage/enabled") +
+				  "; defrag: " +
+				  read_line("/sys/kernel/mm/transparent_hugepage/defrag") + ")";
+	}
+	~HugeBuffer() { munmap(base, len + HPAGE); }
+	HugeBuffer(const HugeBuffer &) = delete;
+	HugeBuffer &operator=(const HugeBuffer &) = delete;
+};
 
 } // namespace harness

@@ -6,9 +6,9 @@
 //
 // Some bugs show only as a kernel warning, not as a wrong result; those
 // tests also read the kernel log (/dev/kmsg) written during their call and
-// fail on a WARNING/BUG line in it. (A WARN_ON_ONCE fires once per boot:
-// the first such test of a run sees it; the VM lane's kernel-log check
-// fails the run in any case.)
+// fail on a WARNING/BUG line in it (KernelLog, kernel_log.hpp: it looks only
+// at what was logged after it was made, and re-arms WARN_ON_ONCE first, so
+// a warning an earlier test triggered in the same boot fires again).
 //
 // A reproducer of a bug that crashes or corrupts the kernel is marked
 // doctest::skip() while the bug is open (it would take the whole VM run
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "kernel_log.hpp"
 
 using namespace harness;
 
@@ -52,47 +53,6 @@ struct Mem {
 	~Mem() { munmap(p, len); }
 	Mem(const Mem &) = delete;
 	Mem &operator=(const Mem &) = delete;
-};
-
-// Kernel log records written from now on (needs /dev/kmsg, i.e. root).
-class KernelLog {
-public:
-	KernelLog() : fd_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC))
-	{
-		if (fd_ >= 0)
-			lseek(fd_, 0, SEEK_END);
-	}
-	~KernelLog()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	// New records that look like a warning or a crash, one per line.
-	std::string bad_lines()
-	{
-		std::string out;
-		char rec[8192];
-
-		if (fd_ < 0)
-			return out;
-		for (;;) {
-			ssize_t n = read(fd_, rec, sizeof(rec) - 1);
-			if (n < 0 && errno == EPIPE)
-				continue;  // overwritten records: keep reading
-			if (n <= 0)
-				break;
-			rec[n] = 0;
-			const char *msg = strchr(rec, ';');
-			msg = msg ? msg + 1 : rec;
-			if (strstr(msg, "WARNING:") || strstr(msg, "BUG:") ||
-			    strstr(msg, "Call Trace") || strstr(msg, "Oops"))
-				out += std::string(msg, strcspn(msg, "\n")) + "\n";
-		}
-		return out;
-	}
-
-private:
-	int fd_;
 };
 
 iommu_test_cmd access_cmd(uint32_t op, const Access &acc)

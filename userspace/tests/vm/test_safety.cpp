@@ -11,13 +11,15 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sched.h>
+#include <stdexcept>
 #include <string>
-#include <sys/mman.h>
 #include <thread>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <vector>
 
 #include "harness.hpp"
+#include "kernel_log.hpp"
 
 using namespace harness;
 
@@ -84,100 +86,6 @@ private:
 
 const char *const TEST_OPS = "/sys/module/iommulab/parameters/test_ops";
 
-namespace concurrency {
-
-// Worker threads whose exceptions fail the test from the main thread.
-class Workers {
-public:
-	template <class F> void spawn(F fn)
-	{
-		threads_.emplace_back([this, fn] {
-			try {
-				fn();
-			} catch (const std::exception &e) {
-				fail(e.what());
-			} catch (...) {
-				fail("unknown exception");
-			}
-		});
-	}
-	bool failed() const { return failed_.load(); }
-	void join()
-	{
-		for (auto &t : threads_)
-			t.join();
-		threads_.clear();
-	}
-	void check() const { CHECK_MESSAGE(!failed(), error_); }
-	~Workers() { join(); }
-
-private:
-	void fail(const std::string &what)
-	{
-		if (!failed_.exchange(true))
-			error_ = "worker failed: " + what;
-	}
-	std::vector<std::thread> threads_;
-	std::atomic<bool> failed_{false};
-	std::string error_;
-};
-
-// Spins (yielding) until @pred holds; false if it never did in a minute,
-// which only guards against a hang.
-template <class P> bool wait_until(P pred)
-{
-	for (long i = 0; i < 60L * 1000 * 1000; i++) {
-		if (pred())
-			return true;
-		if (i > 1000)
-			usleep(1);
-		else
-			sched_yield();
-	}
-	return false;
-}
-
-} // namespace concurrency
-
-namespace kernel_log {
-
-// Kernel log records written after construction (needs /dev/kmsg).
-class KernelLog {
-public:
-	KernelLog() : fd_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC))
-	{
-		if (fd_ >= 0)
-			lseek(fd_, 0, SEEK_END);
-	}
-	~KernelLog()
-	{
-		if (fd_ >= 0)
-			::close(fd_);
-	}
-	std::string lines_matching(const std::string &what)
-	{
-		std::string out;
-		char rec[8192];
-
-		while (fd_ >= 0) {
-			ssize_t n = read(fd_, rec, sizeof(rec) - 1);
-			if (n < 0 && errno == EPIPE)
-				continue;
-			if (n <= 0)
-				break;
-			rec[n] = 0;
-			if (strstr(rec, what.c_str()))
-				out += rec;
-		}
-		return out;
-	}
-
-private:
-	int fd_;
-};
-
-} // namespace kernel_log
-
 int test_cmd_errno(const Iommufd &fd, uint32_t op, uint32_t id)
 {
 	iommu_test_cmd cmd = test_cmd(op, id);
@@ -203,47 +111,47 @@ TEST_CASE("safety: no DMA lands in a buffer after UNMAP returned")
 	MockDomain dev(fd, ioas.id(), IOMMULAB_MOCK_DEV_4K);
 	Pages buf(LEN);
 	std::vector<uint8_t> pattern(LEN, 0xa5);
-	std::atomic<bool> stop{false};
-	std::atomic<uint64_t> calls{0}, moved{0};
-	int late = 0, rounds = 0;
+	std::atomic<uint64_t> moved{0};
+	int late = 0;
 
-	concurrency::Workers workers;
-	workers.spawn([&] {
-		while (!stop.load()) {
-			DmaResult r = dma(fd, dev.idev_id(), IOVA,
-					  pattern.data(), LEN, true);
-			if (r.done)
-				moved++;
-			calls++;
-		}
+	// The device writes for as long as the unmapper does its rounds
+	// (Concurrent, ../common/concurrency.hpp: the run stops only when
+	// every worker did its minimum).
+	Concurrent run;
+	run.add("device", 1, [&](long) {
+		DmaResult r = dma(fd, dev.idev_id(), IOVA, pattern.data(), LEN,
+				  true);
+		if (r.done)
+			moved++;
 	});
-	for (; rounds < ROUNDS && !workers.failed(); rounds++) {
+	run.add("unmapper", ROUNDS, [&](long) {
 		ioas.map(buf.p, LEN, RW | FIXED, IOVA);
-		// The device has written through this mapping: the IOTLB
-		// holds the translation.
-		uint64_t m0 = moved.load();
-		if (!concurrency::wait_until([&] { return moved.load() > m0; }))
-			break;
+		// Two more device requests: the second began after MAP
+		// returned and ended before UNMAP, so it wrote through this
+		// mapping and the IOTLB holds the translation.
+		bool warm = run.wait_for("device", run.progress("device") + 2);
 		ioas.unmap(IOVA, LEN);
+		if (!warm)
+			return; // stopping: a worker failed
 		// From here on the page is the process's alone.
 		memset(buf.p, 0, LEN);
 		// Two whole DMA requests begun after UNMAP returned.
-		uint64_t c0 = calls.load();
-		if (!concurrency::wait_until(
-			    [&] { return calls.load() >= c0 + 2; }))
-			break;
+		if (!run.wait_for("device", run.progress("device") + 2))
+			return;
 		for (size_t i = 0; i < LEN; i++) {
 			if (buf.p[i]) {
 				late++;
 				break;
 			}
 		}
-	}
-	stop = true;
-	workers.join();
-	workers.check();
-	CHECK(rounds == ROUNDS);
-	CHECK_MESSAGE(late == 0, late, " of ", rounds,
+	});
+	auto r = run.run();
+	INFO("iterations: ", r.summary());
+	REQUIRE_MESSAGE(r.ok(), r.error);
+	CHECK(r.count("unmapper") == ROUNDS);
+	CHECK(r.count("device") >= 4 * ROUNDS);
+	CHECK(moved.load() >= uint64_t(ROUNDS));
+	CHECK_MESSAGE(late == 0, late, " of ", ROUNDS,
 		      " rounds saw device writes land after UNMAP returned");
 }
 
@@ -479,7 +387,7 @@ TEST_CASE("safety: huge user-sized loops report no soft lockup")
 	if (!preempt.ok())
 		MESSAGE("cannot switch to preempt=none: only loops without "
 			"any might_sleep() can trip the watchdog here");
-	kernel_log::KernelLog log;
+	KernelLog log;
 	Iommufd fd;
 	Ioas ioas(fd);
 	MockDomain dev(fd, ioas.id());
@@ -532,7 +440,8 @@ TEST_CASE("safety: huge user-sized loops report no soft lockup")
 			CHECK(dst.unmap_all() == uint64_t(AREAS) * PS);
 		}
 	}
-	std::string bad = log.lines_matching("soft lockup");
+	// Any splat fails, a soft lockup included (kernel_log.hpp).
+	std::string bad = log.bad_lines();
 	CHECK_MESSAGE(bad.empty(), bad);
 }
 
@@ -544,41 +453,43 @@ TEST_CASE("safety: huge user-sized loops report no soft lockup")
 // the main thread attaches, detaches and destroys.
 TEST_CASE("safety: detach then destroy the IOAS works under concurrent lookups")
 {
-	constexpr int ROUNDS = 3000, MIN_LOOKUPS = 500;
+	constexpr int ROUNDS = 3000;
 	Iommufd fd;
 	std::atomic<uint32_t> hwpt_id{0}, idev_id{0};
-	std::atomic<bool> stop{false};
 	std::atomic<uint64_t> hwpt_hits{0}, idev_hits{0};
-	int busy = 0, rounds = 0;
+	int busy = 0;
 
-	concurrency::Workers workers;
-	workers.spawn([&] {
-		while (!stop.load()) {
-			iommu_hwpt_invalidate inv{};
-			inv.size = sizeof(inv);
-			inv.hwpt_id = hwpt_id.load();
-			// A paging HWPT: EINVAL after the lookup succeeded.
-			if (fd.raw(IOMMU_HWPT_INVALIDATE, &inv) == EINVAL)
-				hwpt_hits++;
-		}
+	// The lookups run for as long as the detacher does its rounds
+	// (Concurrent: the run stops only when every worker did its minimum).
+	Concurrent run;
+	run.add("hwpt lookup", 1, [&](long) {
+		iommu_hwpt_invalidate inv{};
+		inv.size = sizeof(inv);
+		inv.hwpt_id = hwpt_id.load();
+		// A paging HWPT: EINVAL after the lookup succeeded.
+		if (fd.raw(IOMMU_HWPT_INVALIDATE, &inv) == EINVAL)
+			hwpt_hits++;
 	});
-	workers.spawn([&] {
-		while (!stop.load()) {
-			iommu_hw_info info{};
-			info.size = sizeof(info);
-			info.dev_id = idev_id.load();
-			if (fd.raw(IOMMU_GET_HW_INFO, &info) == 0)
-				idev_hits++;
-		}
+	run.add("device lookup", 1, [&](long) {
+		iommu_hw_info info{};
+		info.size = sizeof(info);
+		info.dev_id = idev_id.load();
+		if (fd.raw(IOMMU_GET_HW_INFO, &info) == 0)
+			idev_hits++;
 	});
-	for (; rounds < ROUNDS && !workers.failed(); rounds++) {
+	run.add("detacher", ROUNDS, [&](long) {
 		uint32_t id;
 		{
 			Ioas ioas(fd);
 			MockDomain dev(fd, ioas.id());
+			uint64_t h0 = hwpt_hits.load(), i0 = idev_hits.load();
 			hwpt_id = dev.hwpt_id();
 			idev_id = dev.idev_id();
-			sched_yield();
+			// Both lookups have found these very objects (they keep
+			// looking them up): the detach races them.
+			while ((hwpt_hits.load() == h0 || idev_hits.load() == i0) &&
+			       !run.stopping())
+				std::this_thread::yield();
 			// Detaches, unbinds and unplugs.
 			dev.destroy();
 			id = ioas.release();
@@ -595,22 +506,18 @@ TEST_CASE("safety: detach then destroy the IOAS works under concurrent lookups")
 				err = fd.raw(IOMMU_DESTROY, &d);
 			}
 		}
-		CHECK_MESSAGE(err == 0, "IOMMU_DESTROY of the IOAS: ",
-			      errno_name(err));
 		if (err)
-			break;
-	}
-	// Keep going until both lookups really overlapped the rounds.
-	concurrency::wait_until([&] {
-		return hwpt_hits.load() + idev_hits.load() >= MIN_LOOKUPS;
+			throw std::runtime_error(std::string("IOMMU_DESTROY of the IOAS: ") +
+						 errno_name(err));
 	});
-	stop = true;
-	workers.join();
-	workers.check();
-	CHECK(rounds == ROUNDS);
+	auto r = run.run();
+	INFO("iterations: ", r.summary());
+	REQUIRE_MESSAGE(r.ok(), r.error);
+	CHECK(r.count("detacher") == ROUNDS);
 	CHECK_MESSAGE(busy == 0, busy, " destroys of a just-detached IOAS got "
 		      "EBUSY");
-	CHECK(hwpt_hits.load() + idev_hits.load() >= MIN_LOOKUPS);
+	CHECK(hwpt_hits.load() >= uint64_t(ROUNDS));
+	CHECK(idev_hits.load() >= uint64_t(ROUNDS));
 	CHECK(nr_objects(fd) == 0);
 }
 
