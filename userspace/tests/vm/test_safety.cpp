@@ -105,7 +105,7 @@ TEST_CASE("safety: no DMA lands in a buffer after UNMAP returned")
 	// One 4 KiB IOPTE and one IOTLB entry: every request of the device
 	// hits the entry its previous request cached.
 	constexpr size_t LEN = PS;
-	constexpr int ROUNDS = 40000;
+	constexpr int ROUNDS = 15000;
 	Iommufd fd;
 	Ioas ioas(fd);
 	MockDomain dev(fd, ioas.id(), IOMMULAB_MOCK_DEV_4K);
@@ -453,7 +453,7 @@ TEST_CASE("safety: huge user-sized loops report no soft lockup")
 // the main thread attaches, detaches and destroys.
 TEST_CASE("safety: detach then destroy the IOAS works under concurrent lookups")
 {
-	constexpr int ROUNDS = 3000;
+	constexpr int ROUNDS = 1000;
 	Iommufd fd;
 	std::atomic<uint32_t> hwpt_id{0}, idev_id{0};
 	std::atomic<uint64_t> hwpt_hits{0}, idev_hits{0};
