@@ -745,14 +745,14 @@ TEST_CASE("every command's size rules match upstream's numbers")
 		check_size_rules(r);
 }
 
-// KNOWN MODULE BUG (reported, not fixed here: kmod/ is someone else's):
+// KNOWN MODULE BUG, left for the upstream-conformance issue (issue 9):
 // iommulab answers ENOTTY for every upstream number it does not implement,
 // before looking at the size, where UPSTREAM-ABI.md requires the size rules
-// and then EOPNOTSUPP. This case documents the expected upstream values;
-// should_fail() keeps the lane green while the bug stands and turns it red
-// once the module is fixed, so that the marker is removed.
+// and then EOPNOTSUPP. This case states the expected upstream values; it is
+// skipped (and so counted as skipped in every run) until the module gives
+// those numbers rows of their own: remove the skip() then.
 TEST_CASE("upstream commands iommulab does not implement still apply the size rules" *
-	  doctest::should_fail())
+	  doctest::skip())
 {
 	// Three probes a row (the full sweep of check_size_rules() would print
 	// dozens of expected failures a row while the bug stands).

@@ -377,8 +377,10 @@ TEST_CASE("safety: GET_HW_INFO copies only the driver's record")
 // the area case checks that the walks stay correct.)
 TEST_CASE("safety: huge user-sized loops report no soft lockup")
 {
+	// The debug kernel (x86_64_defconfig) has no soft-lockup detector:
+	// the loops still run and must stay correct, the lockup check is
+	// then reported as skipped.
 	ScopedSetting thresh("/proc/sys/kernel/watchdog_thresh", "1");
-	REQUIRE_MESSAGE(thresh.ok(), "cannot set watchdog_thresh");
 	// A non-preemptible kernel: with voluntary preemption every
 	// might_sleep() (each copy_from_user, each mutex) is a resched point
 	// already and would hide a loop without one. Debian's kernel has
@@ -443,6 +445,10 @@ TEST_CASE("safety: huge user-sized loops report no soft lockup")
 	// Any splat fails, a soft lockup included (kernel_log.hpp).
 	std::string bad = log.bad_lines();
 	CHECK_MESSAGE(bad.empty(), bad);
+	if (!thresh.ok())
+		IOMMULAB_SKIP("no soft-lockup detector in this kernel "
+			      "(/proc/sys/kernel/watchdog_thresh): the loops ran "
+			      "and stayed correct, lockups were not watched for");
 }
 
 // Bug: a detach whose automatic HWPT (or a stdev's device) was held for a
