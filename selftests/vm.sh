@@ -592,6 +592,12 @@ if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
 		problems+=("timeout after ${VM_TIMEOUT}s before init")
 	fi
 fi
+# QEMU ended by a SIGTERM that neither VM_TIMEOUT nor the watchdog sent
+# (e.g. something on the host killing processes by name): say so.
+if [ "$hung" = 0 ] && [ "$late_boot" = 0 ] && [ "$qrc" -ne 124 ] && [ "$qrc" -ne 137 ] &&
+   ! has_marker DONE && grep -a -q 'terminating on signal' "$log"; then
+	problems+=("QEMU was killed from outside the lane: $(grep -a -o 'terminating on signal.*' "$log" | head -n 1)")
+fi
 [ "$late_boot" = 0 ] ||
 	problems+=("the boot watchdog killed the guest after ${killed_at}s although init ran (BOOT marker printed); not retried")
 [ "$hung" = 0 ] || problems+=("every boot ($attempt) hung before init for ${VM_BOOT_TIMEOUT}s")

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <functional>
@@ -86,10 +87,22 @@ public:
 	{
 		const Worker &w = find(worker);
 
-		while (w.done.load() < n) {
+		return wait_until([&] { return w.done.load() >= n; });
+	}
+
+	// Blocks until @pred() holds; false if the run is stopping first.
+	// Spins with sched_yield, then also sleeps a microsecond a turn, so a
+	// waiter on a starved (TCG, shared host) CPU leaves it to the worker
+	// it waits for. Only the speed depends on this, never the result.
+	template <class P> bool wait_until(P pred) const
+	{
+		for (long spins = 0; !pred(); spins++) {
 			if (stopping())
 				return false;
-			std::this_thread::yield();
+			if (spins < 1000)
+				std::this_thread::yield();
+			else
+				std::this_thread::sleep_for(std::chrono::microseconds(1));
 		}
 		return true;
 	}
@@ -104,8 +117,7 @@ public:
 	bool failed() const { return failed_.load(); }
 
 	// Whether the run is stopping: a worker failed, or every worker has
-	// done its minimum. For a worker's own waits on a condition that
-	// wait_for cannot express: wait while !stopping(), then give up.
+	// done its minimum.
 	bool stopping() const { return failed_.load() || all_reached_min(); }
 
 	Result run()

@@ -493,9 +493,9 @@ TEST_CASE("safety: detach then destroy the IOAS works under concurrent lookups")
 			idev_id = dev.idev_id();
 			// Both lookups have found these very objects (they keep
 			// looking them up): the detach races them.
-			while ((hwpt_hits.load() == h0 || idev_hits.load() == i0) &&
-			       !run.stopping())
-				std::this_thread::yield();
+			run.wait_until([&] {
+				return hwpt_hits.load() != h0 && idev_hits.load() != i0;
+			});
 			// Detaches, unbinds and unplugs.
 			dev.destroy();
 			id = ioas.release();
