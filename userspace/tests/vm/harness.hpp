@@ -103,6 +103,27 @@ struct Buffer {
 	std::vector<uint8_t> snapshot() const { return {p, p + len}; }
 };
 
+// Anonymous memory of base pages only (MADV_NOHUGEPAGE: MD_CHECK_REFS skips
+// THPs, and a test of one IOPTE per page wants one page per IOPTE), every
+// byte @fill.
+struct BasePages {
+	uint8_t *p;
+	size_t len;
+
+	explicit BasePages(size_t n, uint8_t fill = 0) : len(n)
+	{
+		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		REQUIRE(m != MAP_FAILED);
+		p = static_cast<uint8_t *>(m);
+		madvise(p, n, MADV_NOHUGEPAGE);
+		memset(p, fill, n);
+	}
+	~BasePages() { munmap(p, len); }
+	BasePages(const BasePages &) = delete;
+	BasePages &operator=(const BasePages &) = delete;
+};
+
 // Runs @fn in a child process; returns its exit status (255 if it died).
 inline int in_child(const std::function<int()> &fn)
 {

@@ -37,22 +37,9 @@ constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
 constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
 constexpr uint32_t NEEDS_PIN = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 
-struct Mem {
-	uint8_t *p;
-	size_t len;
-
-	explicit Mem(size_t n) : len(n)
-	{
-		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(m != MAP_FAILED);
-		p = static_cast<uint8_t *>(m);
-		madvise(p, n, MADV_NOHUGEPAGE);  // MD_CHECK_REFS skips THPs
-		memset(p, 0x5a, n);
-	}
-	~Mem() { munmap(p, len); }
-	Mem(const Mem &) = delete;
-	Mem &operator=(const Mem &) = delete;
+// Pages holding 0x5a.
+struct Mem : BasePages {
+	explicit Mem(size_t n) : BasePages(n, 0x5a) {}
 };
 
 iommu_test_cmd access_cmd(uint32_t op, const Access &acc)

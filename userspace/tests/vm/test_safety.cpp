@@ -31,24 +31,7 @@ constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
 // First IOVA of the selftest mock domain's aperture.
 constexpr uint64_t IOVA = 1ULL << 24;
 
-// Anonymous memory of base pages only (no THP), zero-filled.
-struct Pages {
-	uint8_t *p;
-	size_t len;
-
-	explicit Pages(size_t n) : len(n)
-	{
-		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(m != MAP_FAILED);
-		p = static_cast<uint8_t *>(m);
-		madvise(p, n, MADV_NOHUGEPAGE);
-		memset(p, 0, n);
-	}
-	~Pages() { munmap(p, len); }
-	Pages(const Pages &) = delete;
-	Pages &operator=(const Pages &) = delete;
-};
+using Pages = BasePages;
 
 // Writes @value to a sysfs/procfs/debugfs file and puts the old value
 // back at the end of the scope. A file that lists its choices with the
