@@ -63,7 +63,9 @@ struct iolab_domain {
  * @unmap_pages: unmap [@iova, @iova + @len); returns the bytes removed
  * @iova_to_phys: look up a translation (0 if none), no side effects
  * @iotlb_sync: drop cached translations of a range; the core calls it
- *		after every unmap, before the pages can be reused
+ *		after every unmap, before the pages can be reused. When it
+ *		returns, no DMA can reach the range any more (requests that
+ *		were still using a cached translation have completed)
  * @set_dirty_tracking: start/stop recording DMA writes in the IOPTEs
  * @read_and_clear_dirty: report dirty IOPTEs of a range into a bitmap
  * @cache_invalidate_user: nested domains: a user IOTLB invalidation of

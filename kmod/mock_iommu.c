@@ -21,11 +21,11 @@
  *			  changes take it for write, DMA walks for read
  *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
  *
- * Unmap clears the IOPTEs and flushes the IOTLB entries of the range in
- * one write-side critical section of mock_domain.lock. A DMA holds that
- * lock for read from its first translation to its last byte, so once
- * unmap_pages() returns no request can still reach the unmapped pages,
- * neither through the table nor through a stale IOTLB entry: the core
+ * The IOTLB sync after an unmap flushes under mock_domain.lock taken for
+ * write. A DMA holds that lock for read from its first translation to its
+ * last byte, so the sync also waits for every request that may still be
+ * using a stale entry: once it returns, no request can reach the unmapped
+ * pages, neither through the table nor through the IOTLB, and the core
  * may unpin them at once.
  */
 #include <linux/highmem.h>
@@ -248,13 +248,11 @@ static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,
 
 	down_write(&mock->lock);
 	done = iolab_pt_unmap(&mock->pt, iova, len, NULL);
-	if (len)
-		mock_iotlb_flush(mock, iova, len);
 	up_write(&mock->lock);
 	return done;
 }
 
-/* Unmap flushed already; a sync asked for by the core flushes again. */
+/* Flush, and wait for in-flight DMA: see the file comment. */
 static void mock_domain_iotlb_sync(struct iolab_domain *domain, u64 iova,
 				   u64 len)
 {

@@ -70,14 +70,15 @@ static void iolab_pages_uncharge(struct iolab_pages *pages,
 /* Unpin in batches, with a resched point between them. */
 #define IOLAB_UNPIN_BATCH 4096UL
 
-static void iolab_pages_unpin(struct iolab_pages *pages, unsigned long npages)
+/* Unpin the first @npages pages; @dirty marks them dirty first. */
+static void iolab_pages_unpin(struct iolab_pages *pages, unsigned long npages,
+			      bool dirty)
 {
 	unsigned long done, n;
 
 	for (done = 0; done < npages; done += n) {
 		n = min(npages - done, IOLAB_UNPIN_BATCH);
-		unpin_user_pages_dirty_lock(pages->pages + done, n,
-					    pages->writable);
+		unpin_user_pages_dirty_lock(pages->pages + done, n, dirty);
 		cond_resched();
 	}
 }
@@ -164,8 +165,7 @@ struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
 
 err_unpin:
 	/* Nothing was written through these pins: do not dirty the pages. */
-	unpin_user_pages(pages->pages, done);
-	cond_resched();
+	iolab_pages_unpin(pages, done, false);
 	kvfree(pages->pages);
 err_uncharge:
 	iolab_pages_uncharge(pages, pages->npages);
@@ -180,7 +180,7 @@ static void iolab_pages_release(struct kref *kref)
 {
 	struct iolab_pages *pages = container_of(kref, struct iolab_pages, kref);
 
-	iolab_pages_unpin(pages, pages->npages);
+	iolab_pages_unpin(pages, pages->npages, pages->writable);
 	iolab_pages_uncharge(pages, pages->npages);
 	free_uid(pages->user);
 	mmdrop(pages->mm);

@@ -78,22 +78,26 @@ inline iommu_option option_cmd(uint32_t option_id, uint16_t op,
 	return cmd;
 }
 
-// Anonymous page-aligned memory, filled with a per-byte pattern.
-struct Buffer {
+// @n bytes of fresh anonymous memory, not yet touched.
+struct AnonMap {
 	uint8_t *p;
 	size_t len;
 
-	explicit Buffer(size_t n, uint8_t seed = 1) : len(n)
+	explicit AnonMap(size_t n) : len(n)
 	{
 		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		REQUIRE(m != MAP_FAILED);
 		p = static_cast<uint8_t *>(m);
-		fill(seed);
 	}
-	~Buffer() { munmap(p, len); }
-	Buffer(const Buffer &) = delete;
-	Buffer &operator=(const Buffer &) = delete;
+	~AnonMap() { munmap(p, len); }
+	AnonMap(const AnonMap &) = delete;
+	AnonMap &operator=(const AnonMap &) = delete;
+};
+
+// Anonymous page-aligned memory, filled with a per-byte pattern.
+struct Buffer : AnonMap {
+	explicit Buffer(size_t n, uint8_t seed = 1) : AnonMap(n) { fill(seed); }
 
 	void fill(uint8_t seed)
 	{
@@ -106,22 +110,12 @@ struct Buffer {
 // Anonymous memory of base pages only (MADV_NOHUGEPAGE: MD_CHECK_REFS skips
 // THPs, and a test of one IOPTE per page wants one page per IOPTE), every
 // byte @fill.
-struct BasePages {
-	uint8_t *p;
-	size_t len;
-
-	explicit BasePages(size_t n, uint8_t fill = 0) : len(n)
+struct BasePages : AnonMap {
+	explicit BasePages(size_t n, uint8_t fill = 0) : AnonMap(n)
 	{
-		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(m != MAP_FAILED);
-		p = static_cast<uint8_t *>(m);
 		madvise(p, n, MADV_NOHUGEPAGE);
 		memset(p, fill, n);
 	}
-	~BasePages() { munmap(p, len); }
-	BasePages(const BasePages &) = delete;
-	BasePages &operator=(const BasePages &) = delete;
 };
 
 // Runs @fn in a child process; returns its exit status (255 if it died).
