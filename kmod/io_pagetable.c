@@ -57,7 +57,8 @@ static void iolab_area_unfill(struct iolab_area *area,
 /*
  * Map @area into @domain, as physically contiguous runs of its pinned
  * pages (one page at a time when large pages are disabled, which forces
- * the smallest IOPTEs). On failure nothing of the area stays mapped.
+ * the smallest IOPTEs). The area's pages are pinned: the IOAS has a domain
+ * (see iolab_area_pin()). On failure nothing of the area stays mapped.
  */
 static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
 			   struct iolab_domain *domain)
@@ -79,7 +80,8 @@ static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
 							      PAGE_SIZE));
 		n = min_t(u64, run * PAGE_SIZE - off, len - done);
 		rc = domain->ops->map_pages(domain, iova,
-					    page_to_phys(area->pages->pages[index]) +
+					    page_to_phys(iolab_pages_page(area->pages,
+									  index)) +
 						    off,
 					    n, iolab_iopt_prot(area));
 		if (rc) {
@@ -92,6 +94,57 @@ static int iolab_area_fill(struct iolab_iopt *iopt, struct iolab_area *area,
 		cond_resched();
 	}
 	return 0;
+}
+
+/*
+ * Lazy pinning: an area is a pin user of its pages exactly while the IOAS
+ * has at least one domain (accesses pin on their own, per piece). The
+ * first domain pins every area, the last one to go unpins them, and MAP
+ * and UNMAP of an IOAS with domains pin and unpin their area.
+ */
+static bool iolab_iopt_has_domains(struct iolab_iopt *iopt)
+{
+	return !xa_empty(&iopt->domains);
+}
+
+#define for_each_area(iopt, node)                                              \
+	for (node = interval_tree_iter_first(&(iopt)->area_itree, 0,          \
+					     ULONG_MAX);                      \
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+
+/* The first domain comes: pin every area's pages; on failure none. */
+static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
+{
+	struct interval_tree_node *node, *undo;
+	int rc;
+
+	for_each_area(iopt, node) {
+		rc = iolab_pages_pin_get(area_of(node)->pages);
+		if (rc)
+			goto err_undo;
+		cond_resched();
+	}
+	return 0;
+
+err_undo:
+	for_each_area(iopt, undo) {
+		if (undo == node)
+			break;
+		iolab_pages_pin_put(area_of(undo)->pages);
+		cond_resched();
+	}
+	return rc;
+}
+
+/* The last domain went: drop every area's pin. */
+static void iolab_iopt_unpin_areas(struct iolab_iopt *iopt)
+{
+	struct interval_tree_node *node;
+
+	for_each_area(iopt, node) {
+		iolab_pages_pin_put(area_of(node)->pages);
+		cond_resched();
+	}
 }
 
 /* Map @area into every domain; on failure into none. */
@@ -285,9 +338,16 @@ int iolab_iopt_map_pages(struct iolab_iopt *iopt, struct iolab_pages *pages,
 	area->prot = prot;
 	area->pages = pages;
 	atomic_set(&area->num_pins, 0);
-	rc = iolab_area_fill_domains(iopt, area);
-	if (rc)
-		goto err_unlock;
+	if (iolab_iopt_has_domains(iopt)) {
+		rc = iolab_pages_pin_get(pages);
+		if (rc)
+			goto err_unlock;
+		rc = iolab_area_fill_domains(iopt, area);
+		if (rc) {
+			iolab_pages_pin_put(pages);
+			goto err_unlock;
+		}
+	}
 	iolab_pages_get(pages);
 	interval_tree_insert(&area->node, &iopt->area_itree);
 	up_write(&iopt->rwsem);
@@ -390,6 +450,8 @@ again:
 		xa_for_each(&iopt->domains, index, domain)
 			iolab_area_unfill(area, domain,
 					  node->last - node->start + 1);
+		if (iolab_iopt_has_domains(iopt))
+			iolab_pages_pin_put(area->pages);
 		interval_tree_remove(node, &iopt->area_itree);
 		iolab_pages_put(area->pages);
 		kfree(area);
@@ -467,14 +529,17 @@ static void iolab_iopt_update_alignment(struct iolab_iopt *iopt)
  *
  * The IOVA outside the domain's aperture becomes reserved, every existing
  * mapping is copied into the domain, and MAP/UNMAP keep it in step from
- * then on. Return: 0; EINVAL when a mapping is not aligned to the domain's
+ * then on. The first domain of an IOAS pins the pages of every mapping.
+ * Return: 0; EINVAL when a mapping is not aligned to the domain's
  * smallest IOPTE; EADDRINUSE when a mapping or an allowed range lies
- * outside the aperture; ENOMEM. On failure nothing changed.
+ * outside the aperture; ENOMEM; what pinning returns (EFAULT when mapped
+ * memory is gone, ENOMEM past RLIMIT_MEMLOCK). On failure nothing changed.
  */
 int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 {
 	unsigned long align = 1UL << __ffs(domain->pgsize_bitmap);
 	struct interval_tree_node *node;
+	bool first;
 	u32 index;
 	int rc;
 
@@ -487,6 +552,12 @@ int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 			goto out_unlock;
 		}
 		cond_resched();
+	}
+	first = !iolab_iopt_has_domains(iopt);
+	if (first) {
+		rc = iolab_iopt_pin_areas(iopt);
+		if (rc)
+			goto out_unlock;
 	}
 	if (domain->aperture_start) {
 		rc = iolab_iopt_reserve_locked(iopt, 0,
@@ -530,6 +601,8 @@ err_unfill:
 	}
 err_unreserve:
 	iolab_iopt_unreserve_owner(iopt, domain);
+	if (first)
+		iolab_iopt_unpin_areas(iopt);
 out_unlock:
 	up_write(&iopt->rwsem);
 	return rc;
@@ -554,6 +627,8 @@ void iolab_iopt_remove_domain(struct iolab_iopt *iopt,
 		cond_resched();
 	}
 	iolab_iopt_unreserve_owner(iopt, domain);
+	if (!iolab_iopt_has_domains(iopt))
+		iolab_iopt_unpin_areas(iopt);
 	iolab_iopt_update_alignment(iopt);
 	up_write(&iopt->rwsem);
 }
@@ -664,22 +739,18 @@ static int iolab_iopt_walk_pieces(struct iolab_iopt *iopt, u64 iova, u64 last,
 	}
 }
 
-/* The page holding the byte at @iova of @area, and the offset in it. */
-static struct page *iolab_area_page(struct iolab_area *area, u64 iova,
-				    unsigned int *offset)
+/* Offset of the byte at @iova of @area from its pages' first page. */
+static u64 iolab_area_byte(struct iolab_area *area, u64 iova)
 {
-	u64 byte = area->start_byte + (iova - area->node.start);
-
-	*offset = byte % PAGE_SIZE;
-	return area->pages->pages[byte / PAGE_SIZE];
+	return area->start_byte + (iova - area->node.start);
 }
 
 struct iolab_pin_walk {
 	bool write;
-	int delta;
 	struct page **out;	/* one entry per IOVA page from @base */
 	u64 base;		/* page-aligned first IOVA of the range */
 	u64 next;		/* index of the next @out entry to fill */
+	u64 failed_at;		/* first IOVA of the piece that failed */
 };
 
 static int iolab_check_piece(struct iolab_area *area, u64 iova, u64 last,
@@ -692,14 +763,20 @@ static int iolab_check_piece(struct iolab_area *area, u64 iova, u64 last,
 	return 0;
 }
 
+/* An access pins a piece: the area's pages become pinned (if not yet). */
 static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
 			   void *arg)
 {
 	struct iolab_pin_walk *w = arg;
-
 	u64 last_index;
+	int rc;
 
-	atomic_add(w->delta, &area->num_pins);
+	rc = iolab_pages_pin_get(area->pages);
+	if (rc) {
+		w->failed_at = iova;
+		return rc;
+	}
+	atomic_inc(&area->num_pins);
 	if (!w->out)
 		return 0;
 	/*
@@ -709,26 +786,37 @@ static int iolab_pin_piece(struct iolab_area *area, u64 iova, u64 last,
 	last_index = (last - w->base) >> PAGE_SHIFT;
 	for (; w->next <= last_index; w->next++) {
 		u64 at = max(w->base + (w->next << PAGE_SHIFT), iova);
-		unsigned int offset;
 
-		w->out[w->next] = iolab_area_page(area, at, &offset);
+		w->out[w->next] = iolab_pages_page(area->pages,
+						   iolab_area_byte(area, at) /
+							   PAGE_SIZE);
 		cond_resched();
 	}
 	return 0;
 }
 
+static int iolab_unpin_piece(struct iolab_area *area, u64 iova, u64 last,
+			     void *arg)
+{
+	atomic_dec(&area->num_pins);
+	iolab_pages_pin_put(area->pages);
+	return 0;
+}
+
 /*
  * Check all of [iova, iova + length) is mapped (ENOENT) and, for @write,
- * writeable (EPERM), then call @fn on each piece, all under one read lock:
- * a refused call has touched nothing.
+ * writeable (EPERM), then call @fn on each piece, all under one read lock.
+ * On a failure of @fn at piece @w->failed_at, @undo is called on every
+ * piece before it, still under the lock.
  */
 static int iolab_iopt_walk_checked(struct iolab_iopt *iopt, u64 iova,
-				   u64 length, bool write,
+				   u64 length, struct iolab_pin_walk *w,
 				   int (*fn)(struct iolab_area *area, u64 iova,
 					     u64 last, void *arg),
+				   int (*undo)(struct iolab_area *area, u64 iova,
+					       u64 last, void *arg),
 				   void *arg)
 {
-	struct iolab_pin_walk check = { .write = write };
 	u64 last;
 	int rc;
 
@@ -738,10 +826,14 @@ static int iolab_iopt_walk_checked(struct iolab_iopt *iopt, u64 iova,
 		return -EOVERFLOW;
 
 	down_read(&iopt->rwsem);
-	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece,
-				    &check);
-	if (!rc)
+	rc = iolab_iopt_walk_pieces(iopt, iova, last, iolab_check_piece, w);
+	if (!rc) {
+		w->failed_at = iova;
 		rc = iolab_iopt_walk_pieces(iopt, iova, last, fn, arg);
+		if (rc && undo && w->failed_at != iova)
+			iolab_iopt_walk_pieces(iopt, iova, w->failed_at - 1,
+					       undo, arg);
+	}
 	up_read(&iopt->rwsem);
 	return rc;
 }
@@ -754,36 +846,36 @@ static int iolab_iopt_walk_checked(struct iolab_iopt *iopt, u64 iova,
  * @out: one page per IOVA page of the range, or NULL
  * @write: the caller will write; the mappings must be writeable
  *
- * The areas touched cannot be unmapped until iolab_iopt_access_unpin() of
- * the same range. Return: 0, ENOENT (a hole), EPERM, EOVERFLOW, EINVAL.
+ * The pages of every mapping touched are pinned (now, if nothing had
+ * pinned them yet) and the mappings cannot be unmapped until
+ * iolab_iopt_access_unpin() of the same range. Return: 0, ENOENT (a hole),
+ * EPERM, EOVERFLOW, EINVAL, or what pinning returns (EFAULT, ENOMEM);
+ * on failure nothing is held.
  */
 int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
 			  struct page **out, bool write)
 {
 	struct iolab_pin_walk w = {
 		.write = write,
-		.delta = 1,
 		.out = out,
 		.base = ALIGN_DOWN(iova, PAGE_SIZE),
 	};
 
-	return iolab_iopt_walk_checked(iopt, iova, length, write,
-				       iolab_pin_piece, &w);
+	return iolab_iopt_walk_checked(iopt, iova, length, &w, iolab_pin_piece,
+				       iolab_unpin_piece, &w);
 }
 
 /* Undo one successful iolab_iopt_access_pin() of exactly this range. */
 void iolab_iopt_access_unpin(struct iolab_iopt *iopt, u64 iova, u64 length)
 {
-	struct iolab_pin_walk w = { .delta = -1 };
-
 	down_read(&iopt->rwsem);
-	iolab_iopt_walk_pieces(iopt, iova, iova + length - 1, iolab_pin_piece,
-			       &w);
+	iolab_iopt_walk_pieces(iopt, iova, iova + length - 1,
+			       iolab_unpin_piece, NULL);
 	up_read(&iopt->rwsem);
 }
 
 struct iolab_rw_walk {
-	bool write;
+	struct iolab_pin_walk check;
 	u8 *buf;
 };
 
@@ -791,25 +883,13 @@ static int iolab_rw_piece(struct iolab_area *area, u64 iova, u64 last,
 			  void *arg)
 {
 	struct iolab_rw_walk *w = arg;
+	u64 n = last - iova + 1;
+	int rc;
 
-	while (iova <= last) {
-		unsigned int offset;
-		struct page *page = iolab_area_page(area, iova, &offset);
-		size_t n = min_t(u64, PAGE_SIZE - offset, last - iova + 1);
-		void *va = kmap_local_page(page);
-
-		if (w->write)
-			memcpy(va + offset, w->buf, n);
-		else
-			memcpy(w->buf, va + offset, n);
-		kunmap_local(va);
-		if (w->write)
-			set_page_dirty_lock(page);
-		w->buf += n;
-		iova += n;
-		cond_resched();
-	}
-	return 0;
+	rc = iolab_pages_rw(area->pages, iolab_area_byte(area, iova), w->buf,
+			    n, w->check.write);
+	w->buf += n;
+	return rc;
 }
 
 /**
@@ -822,12 +902,14 @@ static int iolab_rw_piece(struct iolab_area *area, u64 iova, u64 last,
  *
  * The whole range is checked before one byte moves: a hole is ENOENT and
  * a read-only mapping refuses a write with EPERM, both touching nothing.
+ * Memory nothing has pinned is pinned for the copy only; if it cannot be
+ * (EFAULT: the memory or its process is gone), the copy stops there.
  */
 int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 			 u64 length, bool write)
 {
-	struct iolab_rw_walk w = { .write = write, .buf = buf };
+	struct iolab_rw_walk w = { .check.write = write, .buf = buf };
 
-	return iolab_iopt_walk_checked(iopt, iova, length, write,
-				       iolab_rw_piece, &w);
+	return iolab_iopt_walk_checked(iopt, iova, length, &w.check,
+				       iolab_rw_piece, NULL, &w);
 }

@@ -4,6 +4,7 @@
  * The IOVA bookkeeping itself is in io_pagetable.c, pinning in pages.c.
  */
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -135,20 +136,22 @@ int iolab_ioas_map(struct iolab_ucmd *ucmd)
 	u64 unmapped;
 	int rc;
 
+	/* Upstream's order: flags, then EOVERFLOW, then EINVAL. */
 	if (cmd->flags & ~IOLAB_MAP_FLAGS || cmd->__reserved)
 		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
 	if (!(cmd->flags &
 	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
 		return -EINVAL;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
 
 	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	pages = iolab_pages_pin(ucmd->ctx, cmd->user_va, cmd->length,
-				cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	/* Remembered, not pinned: the first domain or access pins. */
+	pages = iolab_pages_alloc_user(ucmd->ctx, cmd->user_va, cmd->length,
+				       cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
 	if (IS_ERR(pages)) {
 		rc = PTR_ERR(pages);
 		goto out_put;
@@ -158,6 +161,58 @@ int iolab_ioas_map(struct iolab_ucmd *ucmd)
 				  &iova, iolab_prot_of(cmd->flags),
 				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
 	/* On success the area holds its own reference. */
+	iolab_pages_put(pages);
+	if (rc)
+		goto out_put;
+
+	cmd->iova = iova;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		iolab_ioas_unmap_range(ioas, iova, cmd->length, &unmapped);
+out_put:
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
+/* IOMMU_IOAS_MAP_FILE: as MAP, with a range of a memfd for memory. */
+int iolab_ioas_map_file(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_map_file *cmd = ucmd->cmd;
+	struct iolab_pages *pages;
+	struct iolab_ioas *ioas;
+	u64 iova = cmd->iova;
+	struct file *file;
+	u64 unmapped;
+	int rc;
+
+	if (cmd->flags & ~IOLAB_MAP_FLAGS)
+		return -EOPNOTSUPP;
+	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(cmd->flags &
+	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+
+	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	file = fget(cmd->fd);
+	if (!file) {
+		rc = -EBADF;
+		goto out_put;
+	}
+	pages = iolab_pages_alloc_file(ucmd->ctx, file, cmd->start,
+				       cmd->length,
+				       cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
+	fput(file);
+	if (IS_ERR(pages)) {
+		rc = PTR_ERR(pages);
+		goto out_put;
+	}
+	rc = iolab_iopt_map_pages(&ioas->iopt, pages,
+				  cmd->start - pages->uptr, cmd->length,
+				  &iova, iolab_prot_of(cmd->flags),
+				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
 	iolab_pages_put(pages);
 	if (rc)
 		goto out_put;

@@ -31,7 +31,10 @@
  *
  *   iolab_iopt.rwsem (an IOAS's IOVA space)
  *     -> mock_domain.lock (map, unmap, IOTLB sync of each domain)
- *     -> mmap_write_lock (per-mm RLIMIT uncharge when pages are freed)
+ *     -> iolab_pages.mutex (pages.c: pinning on first use, unpinning)
+ *       -> mmap_read_lock (GUP of the mapper's mm, or the caller's)
+ *       -> mmap_write_lock (RLIMIT charge and uncharge per mm; the
+ *          caller's mm while a memfd is mapped into it to be pinned)
  *     -> mmap_read_lock (a fault in copy_to_user of IOVA_RANGES)
  *
  *   mock_dev.ctx_rwsem (a device's context: DMA holds it for read)
@@ -60,6 +63,7 @@
 struct file;
 struct mm_struct;
 struct page;
+struct task_struct;
 struct user_struct;
 
 enum iolab_obj_type {
@@ -144,38 +148,61 @@ void iolab_put_object(struct iolab_object *obj);
 void iolab_object_unpublish(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_destroy_wait(struct iolab_object *obj);
 
-/* Pinned user memory (pages.c) */
+/* The memory behind mappings, pinned lazily (pages.c) */
 
 /**
- * struct iolab_pages - a user range pinned once, shared by all its mappings
- * @kref: one reference per IOAS area using the pages
- * @uptr: page-aligned start of the pinned range
- * @npages: number of pinned pages
+ * struct iolab_pages - one source range, shared by all its mappings
+ * @kref: one reference per IOAS area using the source
+ * @mutex: protects @pin_users and @pages. Lock order: after
+ *	   iolab_iopt.rwsem, before the mmap locks (pinning, accounting)
+ * @pin_users: domains' and accesses' holds on the pins; the pages are
+ *	       pinned while it is not 0
+ * @pages: the pinned pages while @pin_users is not 0, else NULL; a pin
+ *	   user may read it without @mutex
+ * @uptr: page-aligned start of the source: a user address, or a byte
+ *	  offset in @file
+ * @npages: number of pages of the source
  * @writable: pinned for write; unpinning then marks the pages dirty
- * @account_mode: who was charged (fixed at pin time)
- * @mm: the pinning process's mm (mmgrab'ed), for MM accounting
- * @user: the pinning user (get_uid'ed), for USER accounting
- * @pages: the pinned pages
+ * @pin_batch: most pages pinned by one GUP call (the fd's, at MAP time)
+ * @account_mode: who is charged (fixed at MAP time)
+ * @mm: the mapper's mm (mmgrab'ed): the source of a user range (used only
+ *	while it has users), and the mm charged in MM mode
+ * @task: the mapper's thread group leader, whose RLIMIT_MEMLOCK applies
+ * @user: the mapper's user (get_uid'ed), charged in USER mode
+ * @file: IOAS_MAP_FILE: the shmem or hugetlbfs file (a reference), else NULL
  *
- * Immutable after iolab_pages_pin() returns; needs no lock.
+ * Everything but @pin_users and @pages is fixed at creation.
  */
 struct iolab_pages {
 	struct kref kref;
+	struct mutex mutex; /* see above */
+	unsigned int pin_users;
+	struct page **pages;
 	u64 uptr;
 	unsigned long npages;
 	bool writable;
+	unsigned int pin_batch;
 	enum iolab_account_mode account_mode;
 	struct mm_struct *mm;
+	struct task_struct *task;
 	struct user_struct *user;
-	struct page **pages;
+	struct file *file;
 };
 
-struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
-				    u64 length, bool writable);
+struct iolab_pages *iolab_pages_alloc_user(struct iolab_ctx *ctx, u64 uptr,
+					   u64 length, bool writable);
+struct iolab_pages *iolab_pages_alloc_file(struct iolab_ctx *ctx,
+					   struct file *file, u64 start,
+					   u64 length, bool writable);
 void iolab_pages_get(struct iolab_pages *pages);
 void iolab_pages_put(struct iolab_pages *pages);
+int iolab_pages_pin_get(struct iolab_pages *pages);
+void iolab_pages_pin_put(struct iolab_pages *pages);
+struct page *iolab_pages_page(struct iolab_pages *pages, unsigned long index);
 unsigned long iolab_pages_contig(struct iolab_pages *pages,
 				 unsigned long index, unsigned long max);
+int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
+		   bool write);
 
 /* The IOVA space of an IOAS (io_pagetable.c) */
 
@@ -284,6 +311,7 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd);
 void iolab_ioas_destroy(struct iolab_object *obj);
 int iolab_ioas_option(struct iolab_ucmd *ucmd);
 int iolab_ioas_map(struct iolab_ucmd *ucmd);
+int iolab_ioas_map_file(struct iolab_ucmd *ucmd);
 int iolab_ioas_copy(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap(struct iolab_ucmd *ucmd);
 int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);

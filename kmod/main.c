@@ -306,6 +306,7 @@ union iolab_ucmd_buffer {
 	struct iommu_ioas_copy ioas_copy;
 	struct iommu_ioas_iova_ranges iova_ranges;
 	struct iommu_ioas_map map;
+	struct iommu_ioas_map_file map_file;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 	struct iommu_test_cmd test;
@@ -367,6 +368,8 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommu_ioas_iova_ranges, out_iova_alignment),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_MAP, iolab_ioas_map, struct iommu_ioas_map,
 		       iova),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_MAP_FILE, iolab_ioas_map_file,
+		       struct iommu_ioas_map_file, iova),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_UNMAP, iolab_ioas_unmap,
 		       struct iommu_ioas_unmap, length),
 	IOLAB_IOCTL_OP(IOMMU_OPTION, iolab_option, struct iommu_option, val64),

@@ -1,17 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * iommulab: pinned user memory and its RLIMIT_MEMLOCK accounting.
+ * iommulab: the memory behind IOAS mappings, pinned lazily, and its
+ * RLIMIT_MEMLOCK accounting.
  *
- * A struct iolab_pages is one user range pinned long-term, once, when it is
- * first mapped. Every IOAS area made from it (by MAP, and by COPY into any
- * IOAS) holds a reference; the pages are unpinned, marked dirty if they
- * were writeable, and the charge is returned when the last reference goes.
+ * A struct iolab_pages is one source range: a user address range of the
+ * process that mapped it (IOAS_MAP), or a range of a shmem or hugetlbfs
+ * file (IOAS_MAP_FILE). Every IOAS area made from it (by MAP, and by COPY
+ * into any IOAS) holds a reference (@kref); the source is remembered, not
+ * pinned. The pages are pinned long-term, all at once, when the first pin
+ * user comes (a domain must be filled, an access pins), shared by every
+ * later pin user, and unpinned (marked dirty if they were pinned for
+ * write) with the charge returned when the last pin user goes. Copies
+ * through an access of a range that is not pinned pin only the pages they
+ * touch, for the length of the copy, and charge nothing.
+ *
+ * Pinning a user range of another process (the mapper forked, or handed
+ * the fd over) uses that process's mm while it lives; once it is gone the
+ * pages cannot be pinned any more and a pin fails with EFAULT, as upstream
+ * does. The charge always goes to the mapper (its user or its mm, as the
+ * fd's IOMMU_OPTION_RLIMIT_MODE said at MAP time), against the mapper's
+ * RLIMIT_MEMLOCK, at the moment of the pin.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -31,7 +51,7 @@ static int iolab_pages_charge(struct iolab_pages *pages, unsigned long npages)
 	case IOLAB_ACCOUNT_NONE:
 		return 0;
 	case IOLAB_ACCOUNT_USER:
-		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		limit = task_rlimit(pages->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 		do {
 			cur = atomic_long_read(&pages->user->locked_vm);
 			if (cur + npages < cur || cur + npages > limit)
@@ -42,7 +62,8 @@ static int iolab_pages_charge(struct iolab_pages *pages, unsigned long npages)
 		return 0;
 	case IOLAB_ACCOUNT_MM:
 		mmap_write_lock(pages->mm);
-		rc = __account_locked_vm(pages->mm, npages, true, current, false);
+		rc = __account_locked_vm(pages->mm, npages, true, pages->task,
+					 false);
 		mmap_write_unlock(pages->mm);
 		return rc;
 	}
@@ -70,121 +91,312 @@ static void iolab_pages_uncharge(struct iolab_pages *pages,
 /* Unpin in batches, with a resched point between them. */
 #define IOLAB_UNPIN_BATCH 4096UL
 
-/* Unpin the first @npages pages; @dirty marks them dirty first. */
-static void iolab_pages_unpin(struct iolab_pages *pages, unsigned long npages,
+/* Unpin @npages pages of @array; @dirty marks them dirty first. */
+static void iolab_unpin_array(struct page **array, unsigned long npages,
 			      bool dirty)
 {
 	unsigned long done, n;
 
 	for (done = 0; done < npages; done += n) {
 		n = min(npages - done, IOLAB_UNPIN_BATCH);
-		unpin_user_pages_dirty_lock(pages->pages + done, n, dirty);
+		unpin_user_pages_dirty_lock(array + done, n, dirty);
 		cond_resched();
 	}
 }
 
-/**
- * iolab_pages_pin() - pin a user range of the calling process
- * @ctx: the fd's context (accounting mode, pinning batch size)
- * @uptr: start of the range, any alignment
- * @length: bytes, not 0
- * @writable: pin for write; a read-only range can then not be written
- *
- * Return: the pinned pages with one reference, or ERR_PTR: EINVAL, EOVERFLOW
- * (@uptr + @length wraps), ENOMEM (out of memory, over RLIMIT_MEMLOCK, or
- * more than IOLAB_MAX_PIN_PAGES), EFAULT (beyond user space, not mapped, or
- * not writeable when @writable). On error nothing stays pinned or charged.
+/*
+ * Pin @n pages from user address @addr of @mm into @out, @batch pages per
+ * call. The caller's own mm takes the fast path; another process's mm is
+ * used only while it still has users. On error nothing stays pinned.
  */
-struct iolab_pages *iolab_pages_pin(struct iolab_ctx *ctx, u64 uptr,
-				    u64 length, bool writable)
+static int iolab_pin_user_range(struct mm_struct *mm, unsigned long addr,
+				unsigned long n, unsigned int gup_flags,
+				unsigned long batch, struct page **out)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	unsigned long batch = max_t(unsigned long, ctx->pin_batch, 1);
-	struct iolab_pages *pages;
+	bool local = current->mm == mm;
 	unsigned long done = 0;
-	u64 end;
+	int rc = 0;
+
+	if (!local && !mmget_not_zero(mm))
+		return -EFAULT;
+	while (done < n) {
+		unsigned long todo = min3(n - done, batch, (unsigned long)INT_MAX);
+		unsigned long at = addr + done * PAGE_SIZE;
+		long got;
+
+		if (local) {
+			got = pin_user_pages_fast(at, todo, gup_flags,
+						  out + done);
+		} else {
+			mmap_read_lock(mm);
+			got = pin_user_pages_remote(mm, at, todo, gup_flags,
+						    out + done, NULL, NULL);
+			mmap_read_unlock(mm);
+		}
+		if (got <= 0) {
+			rc = got ? got : -EFAULT;
+			break;
+		}
+		done += got;
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (!local)
+		mmput(mm);
+	if (rc)
+		/* Nothing was written through these pins: no dirtying. */
+		iolab_unpin_array(out, done, false);
+	return rc;
+}
+
+/*
+ * Pin @n pages of a shmem or hugetlbfs file from page @index of @pages:
+ * the file is mapped shared into the caller's address space for the
+ * length of the pin (aligned to the file's page size, which hugetlbfs
+ * requires), pinned there like user memory, and unmapped again; the pins
+ * keep the file's pages.
+ */
+static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
+				unsigned long n, unsigned int gup_flags,
+				struct page **out)
+{
+	unsigned long align = i_blocksize(file_inode(pages->file));
+	u64 first = pages->uptr + (u64)index * PAGE_SIZE;
+	u64 start = ALIGN_DOWN(first, align);
+	u64 end = ALIGN(first + (u64)n * PAGE_SIZE, align);
+	unsigned long addr;
+	int prot = PROT_READ | (pages->writable ? PROT_WRITE : 0);
 	int rc;
 
-	if (!length || length > SIZE_MAX - PAGE_SIZE)
-		return ERR_PTR(-EINVAL);
-	if (check_add_overflow(uptr, length, &end))
-		return ERR_PTR(-EOVERFLOW);
-	if (end > TASK_SIZE_MAX)
-		return ERR_PTR(-EFAULT);
+	if (!current->mm)
+		return -EFAULT;
+	addr = vm_mmap(pages->file, 0, end - start, prot, MAP_SHARED, start);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	rc = iolab_pin_user_range(current->mm, addr + (first - start), n,
+				  gup_flags, pages->pin_batch, out);
+	vm_munmap(addr, end - start);
+	return rc;
+}
 
+/* Pin pages [@index, @index + @n) of @pages' source into @out. */
+static int iolab_pages_pin_range(struct iolab_pages *pages,
+				 unsigned long index, unsigned long n,
+				 bool write, struct page **out)
+{
+	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+
+	if (pages->file)
+		return iolab_pin_file_range(pages, index, n, gup_flags, out);
+	return iolab_pin_user_range(pages->mm,
+				    pages->uptr + (u64)index * PAGE_SIZE, n,
+				    gup_flags, pages->pin_batch, out);
+}
+
+/*
+ * A new unpinned source of @npages pages from @start (page aligned) for
+ * the calling process; the charge, when it comes, goes to its user or mm.
+ */
+static struct iolab_pages *iolab_pages_alloc(struct iolab_ctx *ctx, u64 start,
+					     unsigned long npages,
+					     bool writable)
+{
+	struct iolab_pages *pages;
+
+	/* One pointer per page, in one array: at most IOLAB_MAX_PIN_PAGES. */
+	if (npages > IOLAB_MAX_PIN_PAGES)
+		return ERR_PTR(-ENOMEM);
 	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
-	pages->uptr = ALIGN_DOWN(uptr, PAGE_SIZE);
-	pages->npages = DIV_ROUND_UP(end - pages->uptr, PAGE_SIZE);
+	mutex_init(&pages->mutex);
+	pages->uptr = start;
+	pages->npages = npages;
 	pages->writable = writable;
+	pages->pin_batch = max_t(unsigned int, READ_ONCE(ctx->pin_batch), 1);
 	pages->mm = current->mm;
 	mmgrab(pages->mm);
+	pages->task = current->group_leader;
+	get_task_struct(pages->task);
 	pages->user = get_uid(current_user());
 	if (capable(CAP_IPC_LOCK))
 		pages->account_mode = IOLAB_ACCOUNT_NONE;
 	else
 		pages->account_mode = READ_ONCE(ctx->account_mode);
+	return pages;
+}
 
+/**
+ * iolab_pages_alloc_user() - remember a user range of the calling process
+ * @ctx: the fd's context (accounting mode, pinning batch size)
+ * @uptr: start of the range, any alignment
+ * @length: bytes, not 0
+ * @writable: pin for write, when pinned; the range can then be written
+ *
+ * Nothing is pinned, faulted in or charged: a range that is not mapped is
+ * accepted here and fails when something pins it.
+ *
+ * Return: the source with one reference, or ERR_PTR: EINVAL (@length 0 or
+ * too large), EOVERFLOW (@uptr + @length wraps), ENOMEM (out of memory, or
+ * more than IOLAB_MAX_PIN_PAGES pages).
+ */
+struct iolab_pages *iolab_pages_alloc_user(struct iolab_ctx *ctx, u64 uptr,
+					   u64 length, bool writable)
+{
+	u64 end, start;
+
+	if (!length || length > SIZE_MAX - PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow(uptr, length, &end))
+		return ERR_PTR(-EOVERFLOW);
+	start = ALIGN_DOWN(uptr, PAGE_SIZE);
+	return iolab_pages_alloc(ctx, start, DIV_ROUND_UP(end - start,
+							  PAGE_SIZE),
+				 writable);
+}
+
+/* The files IOAS_MAP_FILE takes: shmem (memfd) and hugetlbfs ones. */
+static bool iolab_file_mappable(struct file *file)
+{
+	unsigned long magic = file_inode(file)->i_sb->s_magic;
+
+	return S_ISREG(file_inode(file)->i_mode) &&
+	       (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC);
+}
+
+/**
+ * iolab_pages_alloc_file() - remember a range of a memfd
+ * @ctx: the fd's context
+ * @file: a shmem or hugetlbfs file (the source takes its own reference)
+ * @start: byte offset in the file, any alignment
+ * @length: bytes, not 0
+ * @writable: pin for write, when pinned
+ *
+ * Return: the source with one reference, or ERR_PTR: EINVAL (@length 0,
+ * a file of another kind, or a range past its end), EOVERFLOW, ENOMEM.
+ * A file truncated later keeps what was pinned; pinning after the
+ * truncation fails (EFAULT).
+ */
+struct iolab_pages *iolab_pages_alloc_file(struct iolab_ctx *ctx,
+					   struct file *file, u64 start,
+					   u64 length, bool writable)
+{
+	struct iolab_pages *pages;
+	u64 end, first;
+
+	if (!length || length > SIZE_MAX - PAGE_SIZE)
+		return ERR_PTR(-EINVAL);
+	if (check_add_overflow(start, length, &end) || end > LLONG_MAX)
+		return ERR_PTR(-EOVERFLOW);
+	/* As upstream: a range past the end of the file is EINVAL, now. */
+	if (!iolab_file_mappable(file) || end > i_size_read(file_inode(file)))
+		return ERR_PTR(-EINVAL);
+	first = ALIGN_DOWN(start, PAGE_SIZE);
+	pages = iolab_pages_alloc(ctx, first,
+				  DIV_ROUND_UP(end - first, PAGE_SIZE),
+				  writable);
+	if (!IS_ERR(pages))
+		pages->file = get_file(file);
+	return pages;
+}
+
+/* The first pin user: charge, then pin every page of the source. */
+static int iolab_pages_pin_all(struct iolab_pages *pages)
+{
+	struct page **array;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
 	/* Over the limit costs nothing: charge before the page array. */
 	rc = iolab_pages_charge(pages, pages->npages);
 	if (rc)
-		goto err_put;
-	/* One pointer per page, in one array: at most IOLAB_MAX_PIN_PAGES. */
-	if (pages->npages > IOLAB_MAX_PIN_PAGES) {
+		return rc;
+	array = kvcalloc(pages->npages, sizeof(*array),
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!array) {
 		rc = -ENOMEM;
 		goto err_uncharge;
 	}
-	pages->pages = kvcalloc(pages->npages, sizeof(*pages->pages),
-				GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!pages->pages) {
-		rc = -ENOMEM;
-		goto err_uncharge;
-	}
+	rc = iolab_pages_pin_range(pages, 0, pages->npages, pages->writable,
+				   array);
+	if (rc)
+		goto err_free;
+	pages->pages = array;
+	return 0;
 
-	while (done < pages->npages) {
-		unsigned long n = min(pages->npages - done, batch);
-		int got;
-
-		n = min_t(unsigned long, n, INT_MAX);
-		got = pin_user_pages_fast(pages->uptr + done * PAGE_SIZE, n,
-					  gup_flags, pages->pages + done);
-		if (got <= 0) {
-			rc = got ? got : -EFAULT;
-			goto err_unpin;
-		}
-		done += got;
-		if (fatal_signal_pending(current)) {
-			rc = -EINTR;
-			goto err_unpin;
-		}
-		cond_resched();
-	}
-	return pages;
-
-err_unpin:
-	/* Nothing was written through these pins: do not dirty the pages. */
-	iolab_pages_unpin(pages, done, false);
-	kvfree(pages->pages);
+err_free:
+	kvfree(array);
 err_uncharge:
 	iolab_pages_uncharge(pages, pages->npages);
-err_put:
-	free_uid(pages->user);
-	mmdrop(pages->mm);
-	kfree(pages);
-	return ERR_PTR(rc);
+	return rc;
+}
+
+/**
+ * iolab_pages_pin_get() - become a pin user of @pages
+ * @pages: the source
+ *
+ * The first pin user pins every page and charges for them; later ones
+ * share those pins. While the caller is a pin user, iolab_pages_page()
+ * may be read without a lock.
+ *
+ * Return: 0, or EFAULT (a page is not mapped or not writeable, or the
+ * mapper's mm is gone), ENOMEM (out of memory, over RLIMIT_MEMLOCK),
+ * EINTR (fatal signal), or the error of mapping a file. On error nothing
+ * changed.
+ */
+int iolab_pages_pin_get(struct iolab_pages *pages)
+{
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	if (pages->pin_users == UINT_MAX)
+		rc = -EOVERFLOW;
+	else if (!pages->pin_users)
+		rc = iolab_pages_pin_all(pages);
+	if (!rc)
+		pages->pin_users++;
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/* Leave the pin users; the last one unpins and uncharges. */
+void iolab_pages_pin_put(struct iolab_pages *pages)
+{
+	struct page **array = NULL;
+
+	mutex_lock(&pages->mutex);
+	if (!--pages->pin_users) {
+		array = pages->pages;
+		pages->pages = NULL;
+		iolab_unpin_array(array, pages->npages, pages->writable);
+		iolab_pages_uncharge(pages, pages->npages);
+	}
+	mutex_unlock(&pages->mutex);
+	kvfree(array);
 }
 
 static void iolab_pages_release(struct kref *kref)
 {
 	struct iolab_pages *pages = container_of(kref, struct iolab_pages, kref);
 
-	iolab_pages_unpin(pages, pages->npages, pages->writable);
-	iolab_pages_uncharge(pages, pages->npages);
+	/* Every pin user is an area's, and the areas are gone. */
+	if (pages->pin_users) {
+		pr_err("iommulab: pages released with %u pin users\n",
+		       pages->pin_users);
+		iolab_unpin_array(pages->pages, pages->npages, pages->writable);
+		iolab_pages_uncharge(pages, pages->npages);
+		kvfree(pages->pages);
+	}
+	if (pages->file)
+		fput(pages->file);
 	free_uid(pages->user);
+	put_task_struct(pages->task);
 	mmdrop(pages->mm);
-	kvfree(pages->pages);
+	mutex_destroy(&pages->mutex);
 	kfree(pages);
 }
 
@@ -198,10 +410,16 @@ void iolab_pages_get(struct iolab_pages *pages)
 	kref_get(&pages->kref);
 }
 
+/* The page at @index; the caller is a pin user. */
+struct page *iolab_pages_page(struct iolab_pages *pages, unsigned long index)
+{
+	return pages->pages[index];
+}
+
 /*
  * How many pages from @index on are physically contiguous (at most @max):
  * a THP-backed buffer yields long runs that a domain can map with large
- * IOPTEs.
+ * IOPTEs. The caller is a pin user.
  */
 unsigned long iolab_pages_contig(struct iolab_pages *pages,
 				 unsigned long index, unsigned long max)
@@ -216,4 +434,72 @@ unsigned long iolab_pages_contig(struct iolab_pages *pages,
 			cond_resched();
 	}
 	return n;
+}
+
+/* Copy @length bytes at @byte of the pages in @array (first = page 0). */
+static void iolab_copy_pages(struct page **array, u64 byte, u8 *buf,
+			     u64 length, bool write)
+{
+	while (length) {
+		unsigned int off = byte % PAGE_SIZE;
+		size_t n = min_t(u64, PAGE_SIZE - off, length);
+		struct page *page = array[byte / PAGE_SIZE];
+		void *va = kmap_local_page(page);
+
+		if (write)
+			memcpy(va + off, buf, n);
+		else
+			memcpy(buf, va + off, n);
+		kunmap_local(va);
+		if (write)
+			set_page_dirty_lock(page);
+		buf += n;
+		byte += n;
+		length -= n;
+		cond_resched();
+	}
+}
+
+/**
+ * iolab_pages_rw() - copy between a kernel buffer and part of a source
+ * @pages: the source
+ * @byte: offset from the source's first page of the first byte
+ * @buf: kernel buffer of @length bytes
+ * @length: bytes, not 0, inside the source
+ * @write: copy @buf into the pages
+ *
+ * Uses the long-term pins when there are any; otherwise pins just the
+ * pages touched for the copy (charging nothing) and unpins them after.
+ *
+ * Return: 0, or what pinning returns (EFAULT, ENOMEM, EINTR).
+ */
+int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
+		   bool write)
+{
+	unsigned long first = byte / PAGE_SIZE;
+	unsigned long n = DIV_ROUND_UP(byte + length, PAGE_SIZE) - first;
+	struct page **array;
+	int rc;
+
+	mutex_lock(&pages->mutex);
+	if (pages->pin_users && pages->pin_users != UINT_MAX) {
+		pages->pin_users++;
+		mutex_unlock(&pages->mutex);
+		iolab_copy_pages(pages->pages, byte, buf, length, write);
+		iolab_pages_pin_put(pages);
+		return 0;
+	}
+	mutex_unlock(&pages->mutex);
+
+	array = kvcalloc(n, sizeof(*array), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!array)
+		return -ENOMEM;
+	rc = iolab_pages_pin_range(pages, first, n, write, array);
+	if (!rc) {
+		iolab_copy_pages(array, byte - (u64)first * PAGE_SIZE, buf,
+				 length, write);
+		iolab_unpin_array(array, n, false);
+	}
+	kvfree(array);
+	return rc;
 }

@@ -46,6 +46,7 @@ enum {
 	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c,
 	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
 	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
+	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
 	/* 0x8f - 0x94 are taken upstream; iommulab never reuses them. */
 };
 
@@ -163,8 +164,11 @@ enum iommufd_ioas_map_flags {
  * @length: bytes to map
  * @iova: with FIXED_IOVA the IOVA to use; otherwise the IOVA chosen
  *
- * Pins the caller's memory and maps it at an IOVA. A fixed IOVA range must
- * be entirely unused.
+ * Maps the caller's memory at an IOVA. The memory is not pinned (nor
+ * touched) here: its pages are pinned, and charged to the caller, when the
+ * first domain or access of the IOAS needs them, and unpinned when the last
+ * one goes; a range that is not mapped then fails there (EFAULT). A fixed
+ * IOVA range must be entirely unused.
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -177,6 +181,31 @@ struct iommu_ioas_map {
 };
 
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_map_file - ioctl(IOMMU_IOAS_MAP_FILE)
+ * @size: sizeof(struct iommu_ioas_map_file)
+ * @flags: enum iommufd_ioas_map_flags
+ * @ioas_id: IOAS to map into
+ * @fd: a memfd (shmem or hugetlbfs file); any other file is EINVAL
+ * @start: byte offset in the file of the first byte to map
+ * @length: bytes to map
+ * @iova: with FIXED_IOVA the IOVA to use; otherwise the IOVA chosen
+ *
+ * IOMMU_IOAS_MAP with a range of a file instead of user memory; the same
+ * rules, and the same lazy pinning of the file's pages.
+ */
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
 
 /**
  * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)

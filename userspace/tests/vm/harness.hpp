@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -65,6 +66,52 @@ template <class T> int send(const Iommufd &fd, unsigned long cmd, T &payload)
 	return fd.raw(cmd, &payload);
 }
 
+// IOMMU_IOAS_MAP; returns the errno (0 on success) and the IOVA in *@iova.
+inline int map_raw(const Iommufd &fd, uint32_t ioas, const void *buf, uint64_t len,
+	    uint32_t flags, uint64_t *iova)
+{
+	iommu_ioas_map cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = ioas;
+	cmd.user_va = reinterpret_cast<uintptr_t>(buf);
+	cmd.length = len;
+	cmd.iova = *iova;
+	int err = fd.raw(IOMMU_IOAS_MAP, &cmd);
+	*iova = cmd.iova;
+	return err;
+}
+
+// A field of /proc/self/status in KiB (VmPin, VmLck).
+inline long status_kib(const char *field)
+{
+	std::ifstream in("/proc/self/status");
+	std::string key;
+	long v = -1;
+
+	while (in >> key) {
+		if (key == std::string(field) + ":") {
+			in >> v;
+			return v;
+		}
+		in.ignore(1 << 16, '\n');
+	}
+	return v;
+}
+
+// IOMMU_TEST_OP_MOCK_DOMAIN on @pt_id: the errno (0 on success, and then
+// the new device is unplugged again at once).
+inline int mock_domain_raw(const Iommufd &fd, uint32_t pt_id)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN, pt_id);
+	int err = send(fd, IOMMU_TEST_CMD, cmd);
+
+	if (!err)
+		fd.destroy(cmd.mock_domain.out_stdev_id);
+	return err;
+}
+
 inline iommu_option option_cmd(uint32_t option_id, uint16_t op,
 			       uint32_t object_id, uint64_t val = 0)
 {
@@ -118,12 +165,23 @@ struct BasePages : AnonMap {
 	}
 };
 
-// Runs @fn in a child process; returns its exit status (255 if it died).
+// Runs @fn in a child process; returns its exit status (255 if it died,
+// 254 if @fn threw).
 inline int in_child(const std::function<int()> &fn)
 {
 	pid_t pid = fork();
-	if (pid == 0)
-		_exit(fn());
+	if (pid == 0) {
+		// An exception must not unwind into the forked copy of the
+		// harness, which would go on running the other tests.
+		try {
+			_exit(fn());
+		} catch (const std::exception &e) {
+			std::fprintf(stderr, "in_child: %s\n", e.what());
+		} catch (...) {
+			std::fprintf(stderr, "in_child: unknown exception\n");
+		}
+		_exit(254);
+	}
 	int status = 0;
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;

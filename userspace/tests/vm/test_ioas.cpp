@@ -27,22 +27,6 @@ constexpr uint32_t RO = IOMMU_IOAS_MAP_READABLE;
 constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
 constexpr uint32_t NEEDS_PIN = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
 
-int map_raw(const Iommufd &fd, uint32_t ioas, const void *buf, uint64_t len,
-	    uint32_t flags, uint64_t *iova)
-{
-	iommu_ioas_map cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.flags = flags;
-	cmd.ioas_id = ioas;
-	cmd.user_va = reinterpret_cast<uintptr_t>(buf);
-	cmd.length = len;
-	cmd.iova = *iova;
-	int err = fd.raw(IOMMU_IOAS_MAP, &cmd);
-	*iova = cmd.iova;
-	return err;
-}
-
 int unmap_raw(const Iommufd &fd, uint32_t ioas, uint64_t iova, uint64_t len,
 	      uint64_t *unmapped = nullptr)
 {
@@ -83,22 +67,6 @@ bool iova_free(const Ioas &ioas, uint64_t iova, uint64_t len)
 	return true;
 }
 
-// A field of /proc/self/status in KiB (VmPin, VmLck).
-long status_kib(const char *field)
-{
-	std::ifstream in("/proc/self/status");
-	std::string key;
-	long v = -1;
-
-	while (in >> key) {
-		if (key == std::string(field) + ":") {
-			in >> v;
-			return v;
-		}
-		in.ignore(1 << 16, '\n');
-	}
-	return v;
-}
 
 } // namespace
 
@@ -249,46 +217,51 @@ TEST_CASE("MAP rejects bad input with its errno and changes nothing")
 		cmd.iova = at;
 		CHECK(send(fd, IOMMU_IOAS_MAP, cmd) == EOPNOTSUPP);
 	}
-	SUBCASE("memory that is not mapped is EFAULT and pins nothing") {
-		void *hole = mmap(nullptr, 4 * PS, PROT_NONE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		REQUIRE(hole != MAP_FAILED);
-		iova = at;
-		CHECK(map_raw(fd, ioas.id(), hole, 4 * PS, RW | FIXED, &iova) ==
-		      EFAULT);
-		munmap(hole, 4 * PS);
+	// Pinning is lazy (upstream's model): memory that cannot be pinned is
+	// accepted by MAP into an IOAS without a domain, and refused with
+	// EFAULT by the first domain, which then pins nothing. With a domain
+	// already there, MAP pins and refuses it itself (test_lazy.cpp).
+	SUBCASE("memory that is not mapped: the first domain is EFAULT") {
 		// Half good, half bad: the good half must be unpinned again.
 		munmap(buf.p + 2 * PS, 2 * PS);
-		iova = at;
-		CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) ==
-		      EFAULT);
+		CHECK(ioas.map(buf.p, 4 * PS, RW | FIXED, at) == at);
+		CHECK(mock_domain_raw(fd, ioas.id()) == EFAULT);
 		CHECK(check_refs(fd, buf.p, 2 * PS, 0) == 0);
+		CHECK(check_refs(fd, keep.p, keep.len, 0) == 0);
+		CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
 		REQUIRE(mmap(buf.p + 2 * PS, 2 * PS, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) !=
 			MAP_FAILED);
 	}
-	SUBCASE("read-only memory cannot be mapped writeable") {
+	SUBCASE("read-only memory mapped writeable: the first domain is EFAULT") {
 		REQUIRE(mprotect(buf.p, 4 * PS, PROT_READ) == 0);
-		iova = at;
-		CHECK(map_raw(fd, ioas.id(), buf.p, 4 * PS, RW | FIXED, &iova) ==
-		      EFAULT);
+		CHECK(ioas.map(buf.p, 4 * PS, RW | FIXED, at) == at);
+		CHECK(mock_domain_raw(fd, ioas.id()) == EFAULT);
 		CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
+		CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
 		CHECK(ioas.map(buf.p, 4 * PS, RO | FIXED, at) == at);
+		{
+			MockDomain md(fd, ioas.id());
+			CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
+		}
 		CHECK(ioas.unmap(at, 4 * PS) == 4 * PS);
 		mprotect(buf.p, 4 * PS, PROT_READ | PROT_WRITE);
 	}
 
 	// Nothing changed: the IOVAs named are not mapped (nor the page
-	// below them), the kept mapping moves the same bytes, no page of the
-	// refused buffer is pinned, and a device attached now (its domain
-	// filled from every area of the IOAS) sees the same.
+	// below them), the kept mapping moves the same bytes, no page is
+	// pinned (no domain yet), and a device attached now (its domain
+	// filled from every area of the IOAS, pinning the kept one) sees the
+	// same.
 	expect_unmapped(via, at - PS, 5 * PS);
 	expect_unmapped(via, keep_at + keep.len, PS);
 	expect_mapped(via, keep_at, keep.p, keep.len);
 	CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
-	CHECK(check_refs(fd, keep.p, keep.len, 1) == 0);
+	CHECK(check_refs(fd, keep.p, keep.len, 0) == 0);
 	{
 		MockDomain md(fd, ioas.id());
+		CHECK(check_refs(fd, buf.p, 4 * PS, 0) == 0);
+		CHECK(check_refs(fd, keep.p, keep.len, 1) == 0);
 		const Via dev = Via::device(fd, md.idev_id());
 		expect_unmapped(dev, at - PS, 5 * PS);
 		expect_mapped(dev, keep_at, keep.p, keep.len);
@@ -320,15 +293,15 @@ TEST_CASE("UNMAP rejects bad input with its errno and changes nothing")
 	CHECK(unmap_raw(fd, ioas.id(), at + 3 * PS, 2 * PS) == ENOENT);
 
 	// Both mappings are whole and move the same bytes, through the IOAS
-	// and through a device's domain; their pages are pinned once.
+	// and through a device's domain, whose pins are one per page.
 	expect_mapped(via, at, buf.p, buf.len);
 	expect_mapped(via, at + 4 * PS, next.p, next.len);
 	expect_unmapped(via, at - PS, PS);
 	expect_unmapped(via, at + 5 * PS, PS);
-	CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
-	CHECK(check_refs(fd, next.p, PS, 1) == 0);
 	{
 		MockDomain md(fd, ioas.id());
+		CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
+		CHECK(check_refs(fd, next.p, PS, 1) == 0);
 		const Via dev = Via::device(fd, md.idev_id());
 		expect_mapped(dev, at, buf.p, buf.len);
 		expect_mapped(dev, at + 4 * PS, next.p, next.len);
@@ -470,6 +443,8 @@ TEST_CASE("COPY shares the pinned pages instead of pinning them again")
 {
 	Iommufd fd;
 	Ioas a(fd), b(fd);
+	// A domain in each IOAS: the pages are pinned once for both.
+	MockDomain md_a(fd, a.id()), md_b(fd, b.id());
 	Access acc_a(a, 0), acc_b(b, 0);
 	Buffer buf(8 * PS, 3);
 
@@ -746,6 +721,8 @@ TEST_CASE("RLIMIT_MEMLOCK limits pinning, per user or per process")
 		const char *field = mode ? "VmLck" : "VmPin";
 		int rc = limited(mode, [&](Iommufd &fd) {
 			Ioas ioas(fd);
+			// With a domain, MAP pins (and charges) at once.
+			MockDomain md(fd, ioas.id());
 			Buffer buf(32 * PS);
 			long base = status_kib(field);
 			uint64_t iova = 0;
@@ -778,6 +755,7 @@ TEST_CASE("RLIMIT_MEMLOCK limits pinning, per user or per process")
 			CAPTURE(mode);
 			int rc = limited(mode, [&](Iommufd &fd) {
 				Ioas ioas(fd);
+				MockDomain md(fd, ioas.id());
 				Buffer buf(12 * PS);
 				ioas.map(buf.p, 12 * PS, RW);
 				// A second process of the same user, own mm.
@@ -787,6 +765,7 @@ TEST_CASE("RLIMIT_MEMLOCK limits pinning, per user or per process")
 						fd2.option_set(
 							IOMMU_OPTION_RLIMIT_MODE, 1);
 					Ioas other(fd2);
+					MockDomain md2(fd2, other.id());
 					Buffer b2(8 * PS);
 					uint64_t iova = 0;
 					int err = map_raw(fd2, other.id(), b2.p,
@@ -832,6 +811,8 @@ TEST_CASE("after fork the child's writes never reach the parent's mapping")
 {
 	Iommufd fd;
 	Ioas ioas(fd);
+	// A domain from the start: the parent's pages are pinned at MAP.
+	MockDomain md(fd, ioas.id());
 	Access acc(ioas, 0);
 	Buffer buf(4 * PS, 5);
 
@@ -846,8 +827,9 @@ TEST_CASE("after fork the child's writes never reach the parent's mapping")
 	acc.read(iova, got.data(), got.size());
 	CHECK(std::memcmp(got.data(), buf.p, 4 * PS) == 0);
 	CHECK(got[0] != 0xCC);
-	// The parent's pages are still the pinned ones.
+	// The domain pinned the parent's pages, not the child's.
 	CHECK(check_refs(fd, buf.p, 4 * PS, 1) == 0);
+	expect_mapped(Via::device(fd, md.idev_id()), iova, buf.p, 4 * PS);
 	buf.p[7] = 0x3C;
 	uint8_t x;
 	acc.read(iova + 7, &x, 1);
@@ -864,8 +846,10 @@ TEST_CASE("pinning in small batches pins the same pages")
 	auto cmd = test_cmd(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0);
 	cmd.memory_limit.limit = 4;
 	REQUIRE(send(fd, IOMMU_TEST_CMD, cmd) == 0);
+	MockDomain md(fd, ioas.id());
 	uint64_t iova = ioas.map(buf.p, 37 * PS, RW);
 	CHECK(check_refs(fd, buf.p, 37 * PS, 1) == 0);
+	expect_mapped(Via::device(fd, md.idev_id()), iova, buf.p, 37 * PS);
 	std::vector<uint8_t> got(37 * PS);
 	acc.read(iova, got.data(), got.size());
 	CHECK(std::memcmp(got.data(), buf.p, got.size()) == 0);

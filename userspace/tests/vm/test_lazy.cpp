@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+// Lazy pinning (upstream's model) and IOMMU_IOAS_MAP_FILE. MAP remembers
+// the memory; the first domain (or access) pins it, the last one unpins
+// it. Every claim is checked by DMA through a mock device, by moving
+// bytes through an access, or by the kernel's own pin count of the pages
+// (MD_CHECK_REFS) and the process's VmPin.
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <linux/memfd.h>
+#include <memory>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+
+using namespace harness;
+
+namespace {
+
+constexpr uint64_t PS = 4096;
+constexpr uint32_t RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
+constexpr uint32_t NEEDS_PIN = MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+constexpr uint64_t AT = MOCK_APERTURE_START + (1 << 20);
+
+// A DMA read of @len bytes at @iova through @dev equals @want.
+bool dma_reads(const Iommufd &fd, uint32_t dev, uint64_t iova,
+	       const uint8_t *want, size_t len)
+{
+	std::vector<uint8_t> got(len);
+	DmaResult r = dma(fd, dev, iova, got.data(), len, false);
+
+	return r.ok() && std::memcmp(got.data(), want, len) == 0;
+}
+
+int map_file_raw(const Iommufd &fd, uint32_t ioas, int mfd, uint64_t start,
+		 uint64_t len, uint32_t flags, uint64_t *iova)
+{
+	iommu_ioas_map_file cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = ioas;
+	cmd.fd = mfd;
+	cmd.start = start;
+	cmd.length = len;
+	cmd.iova = *iova;
+	int err = fd.raw(IOMMU_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return err;
+}
+
+// A memfd of @len bytes filled with @seed + offset, and its shared mapping.
+struct Memfd {
+	int fd = -1;
+	uint8_t *p = nullptr;
+	size_t len;
+
+	Memfd(size_t n, uint8_t seed, unsigned int flags = 0) : len(n)
+	{
+		fd = memfd_create("iommulab-test", MFD_CLOEXEC | flags);
+		if (fd < 0 || ftruncate(fd, n))
+			return;
+		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fd, 0);
+		if (m == MAP_FAILED)
+			return;
+		p = static_cast<uint8_t *>(m);
+		for (size_t i = 0; i < n; i++)
+			p[i] = uint8_t(seed + i * 7);
+	}
+	~Memfd()
+	{
+		if (p)
+			munmap(p, len);
+		if (fd >= 0)
+			close(fd);
+	}
+	bool ok() const { return p != nullptr; }
+};
+
+} // namespace
+
+TEST_CASE("lazy pinning: MAP pins nothing; the first domain pins, the last unpins")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Access acc(ioas, 0);
+	Buffer buf(8 * PS, 0x5a);
+
+	const uint64_t iova = ioas.map(buf.p, buf.len, RW | FIXED, AT);
+	CHECK(check_refs(fd, buf.p, buf.len, 0) == 0);
+	// An access copies through memory nothing has pinned, and leaves it so.
+	expect_mapped(Via::access(fd, acc), iova, buf.p, buf.len);
+	CHECK(check_refs(fd, buf.p, buf.len, 0) == 0);
+	{
+		MockDomain md(fd, ioas.id());
+		CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
+		{
+			// A second domain shares the pins.
+			MockDomain md2(fd, ioas.id());
+			CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
+		}
+		CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
+		// The device writes the pinned pages: the process sees it.
+		const char msg[] = "written by the device";
+		DmaResult r = dma(fd, md.idev_id(), iova + PS + 3,
+				  const_cast<char *>(msg), sizeof(msg), true);
+		REQUIRE(r.ok());
+		CHECK(std::memcmp(buf.p + PS + 3, msg, sizeof(msg)) == 0);
+		// MAP with a domain pins at once; UNMAP unpins.
+		Buffer more(2 * PS, 0x11);
+		const uint64_t m = ioas.map(more.p, more.len, RW);
+		CHECK(check_refs(fd, more.p, more.len, 1) == 0);
+		CHECK(dma_reads(fd, md.idev_id(), m, more.p, more.len));
+		ioas.unmap(m, more.len);
+		CHECK(check_refs(fd, more.p, more.len, 0) == 0);
+	}
+	// The last domain is gone: unpinned, still mapped.
+	CHECK(check_refs(fd, buf.p, buf.len, 0) == 0);
+	expect_mapped(Via::access(fd, acc), iova, buf.p, buf.len);
+}
+
+TEST_CASE("lazy pinning: memory that is not there fails at the first domain, not at MAP")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	AnonMap hole(4 * PS);
+	Buffer good(2 * PS, 0x21);
+
+	REQUIRE(mprotect(hole.p, hole.len, PROT_NONE) == 0);
+	ioas.map(good.p, good.len, RW | FIXED, AT);
+	// Accepted: nothing is pinned or touched yet (upstream's
+	// no_domain.area_auto_iova maps unpopulated memory the same way).
+	ioas.map(hole.p, hole.len, RW | FIXED, AT + 4 * PS);
+	// The first domain pins every mapping: EFAULT, and nothing stays
+	// pinned, not even the good mapping, and no device is left.
+	const uint32_t objects = nr_objects(fd);
+	CHECK(mock_domain_raw(fd, ioas.id()) == EFAULT);
+	CHECK(nr_objects(fd) == objects);
+	CHECK(check_refs(fd, good.p, good.len, 0) == 0);
+	// Once the memory is there, the same attach works and DMA reaches it.
+	REQUIRE(mprotect(hole.p, hole.len, PROT_READ | PROT_WRITE) == 0);
+	std::memset(hole.p, 0x77, hole.len);
+	MockDomain md(fd, ioas.id());
+	CHECK(dma_reads(fd, md.idev_id(), AT + 4 * PS, hole.p, hole.len));
+	CHECK(dma_reads(fd, md.idev_id(), AT, good.p, good.len));
+
+	SUBCASE("with a domain there, MAP itself pins and refuses a hole") {
+		AnonMap hole2(2 * PS);
+		REQUIRE(mprotect(hole2.p, hole2.len, PROT_NONE) == 0);
+		uint64_t at = AT + 16 * PS;
+		CHECK(map_raw(fd, ioas.id(), hole2.p, hole2.len, RW | FIXED,
+			      &at) == EFAULT);
+		expect_unmapped(Via::device(fd, md.idev_id()), AT + 16 * PS,
+				2 * PS);
+	}
+	SUBCASE("an access pins lazily, and only while it holds the pages") {
+		Ioas other(fd);
+		Buffer b(4 * PS, 0x31);
+		Access pin_acc(other, NEEDS_PIN);
+		const uint64_t i = other.map(b.p, b.len, RW);
+		CHECK(check_refs(fd, b.p, b.len, 0) == 0);
+		const uint32_t item = pin_acc.pin(i + PS, PS, b.p + PS, false);
+		// The whole mapping's pages are pinned once, for the access.
+		CHECK(check_refs(fd, b.p, b.len, 1) == 0);
+		pin_acc.unpin(item);
+		CHECK(check_refs(fd, b.p, b.len, 0) == 0);
+	}
+}
+
+TEST_CASE("lazy pinning: a mapping of a process that is gone cannot be pinned")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(4 * PS, 0x42);
+
+	// The child maps its own copy of the buffer into the shared fd, then
+	// exits: without a domain nothing was pinned, and its mm is gone.
+	REQUIRE(in_child([&] {
+			return ioas.map(buf.p, buf.len, RW | FIXED, AT) == AT ? 0
+									     : 1;
+		}) == 0);
+	CHECK(mock_domain_raw(fd, ioas.id()) == EFAULT);
+	ioas.unmap_all();
+
+	SUBCASE("with a domain, the child's pages were pinned while it lived") {
+		MockDomain md(fd, ioas.id());
+		REQUIRE(in_child([&] {
+				std::memset(buf.p, 0xc5, buf.len);
+				return ioas.map(buf.p, buf.len, RW | FIXED, AT) ==
+					       AT ?
+					       0 :
+					       1;
+			}) == 0);
+		// A second domain is filled from the pins the child made: the
+		// child's bytes, not the parent's.
+		MockDomain md2(fd, ioas.id());
+		std::vector<uint8_t> want(buf.len, 0xc5);
+		CHECK(dma_reads(fd, md2.idev_id(), AT, want.data(), want.size()));
+		CHECK(buf.p[0] == 0x42);
+		CHECK(buf.p[1] == uint8_t(0x42 + 7));
+	}
+}
+
+TEST_CASE("lazy pinning: a live process's mapping is pinned from its own mm")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer buf(4 * PS, 0x42);
+	const auto before = buf.snapshot();
+	int to_child[2], to_parent[2];
+
+	REQUIRE(pipe(to_child) == 0);
+	REQUIRE(pipe(to_parent) == 0);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (!pid) {
+		char c = 0;
+		std::memset(buf.p, 0xd7, buf.len);
+		c = ioas.map(buf.p, buf.len, RW | FIXED, AT) == AT ? 'm' : 'e';
+		if (write(to_parent[1], &c, 1) != 1)
+			_exit(2);
+		// Stay alive until the parent has pinned our pages.
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		_exit(buf.p[5] == 0x3c ? 0 : 4);
+	}
+	char c = 0;
+	REQUIRE(read(to_parent[0], &c, 1) == 1);
+	CHECK(c == 'm');
+	{
+		// The parent attaches: the child's pages are pinned, from the
+		// child's mm, and the device reads and writes them.
+		MockDomain md(fd, ioas.id());
+		std::vector<uint8_t> want(buf.len, 0xd7);
+		CHECK(dma_reads(fd, md.idev_id(), AT, want.data(), want.size()));
+		uint8_t x = 0x3c;
+		CHECK(dma(fd, md.idev_id(), AT + 5, &x, 1, true).ok());
+		CHECK(std::memcmp(buf.p, before.data(), buf.len) == 0);
+	}
+	c = 'x';
+	REQUIRE(write(to_child[1], &c, 1) == 1);
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK(WEXITSTATUS(status) == 0);
+	for (int p : {to_child[0], to_child[1], to_parent[0], to_parent[1]})
+		close(p);
+}
+
+TEST_CASE("lazy pinning: RLIMIT_MEMLOCK is charged at the first pin, returned at the last")
+{
+	for (int mode : {0, 1}) {
+		CAPTURE(mode);
+		const char *field = mode ? "VmLck" : "VmPin";
+		int rc = in_child([&] {
+			Iommufd cfd;
+			if (mode)
+				cfd.option_set(IOMMU_OPTION_RLIMIT_MODE, 1);
+			if (!drop_capability(CAP_IPC_LOCK))
+				return 90;
+			rlimit rl{16 * PS, 16 * PS};
+			if (setrlimit(RLIMIT_MEMLOCK, &rl))
+				return 91;
+			Ioas ioas(cfd);
+			Buffer buf(12 * PS), big(20 * PS);
+			const long base = status_kib(field);
+			ioas.map(buf.p, buf.len, RW | FIXED, AT);
+			// Over the limit, but nothing is pinned yet: accepted.
+			const uint64_t ib = ioas.map(big.p, big.len, RW | FIXED,
+						     AT + buf.len);
+			if (status_kib(field) != base)
+				return 1;
+			// The first domain would pin 32 pages: ENOMEM, nothing
+			// charged or pinned.
+			if (mock_domain_raw(cfd, ioas.id()) != ENOMEM)
+				return 2;
+			if (status_kib(field) != base ||
+			    check_refs(cfd, buf.p, buf.len, 0))
+				return 3;
+			ioas.unmap(ib, big.len);
+			{
+				MockDomain md(cfd, ioas.id());
+				if (status_kib(field) != base + 48)
+					return 4;
+				MockDomain md2(cfd, ioas.id());
+				if (status_kib(field) != base + 48)
+					return 5;
+			}
+			return status_kib(field) == base ? 0 : 6;
+		});
+		CHECK(rc == 0);
+	}
+}
+
+TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	Memfd mf(16 * PS, 0x13);
+	REQUIRE(mf.ok());
+
+	uint64_t iova = AT;
+	REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, 2 * PS, 8 * PS, RW | FIXED,
+			     &iova) == 0);
+	CHECK(dma_reads(fd, md.idev_id(), AT, mf.p + 2 * PS, 8 * PS));
+	const char msg[] = "into the memfd";
+	REQUIRE(dma(fd, md.idev_id(), AT + PS + 9, const_cast<char *>(msg),
+		    sizeof(msg), true)
+			.ok());
+	char got[sizeof(msg)] = {};
+	REQUIRE(pread(mf.fd, got, sizeof(got), 3 * PS + 9) == sizeof(got));
+	CHECK(std::memcmp(got, msg, sizeof(msg)) == 0);
+	// Pages outside the mapped range stay out of the device's reach.
+	expect_unmapped(Via::device(fd, md.idev_id()), AT - PS, PS);
+	expect_unmapped(Via::device(fd, md.idev_id()), AT + 8 * PS, PS);
+
+	SUBCASE("an offset that is not page aligned keeps its offset in the IOVA") {
+		uint64_t at = 0;
+		// The mock's IOPTEs are 2 KiB: half a page is aligned enough.
+		REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, 5 * PS + PS / 2, PS,
+				     RW, &at) == 0);
+		CHECK(at % PS == PS / 2);
+		CHECK(dma_reads(fd, md.idev_id(), at, mf.p + 5 * PS + PS / 2,
+				PS));
+	}
+	SUBCASE("bad input: its errno, and nothing is mapped") {
+		uint64_t at = AT + 32 * PS;
+		CHECK(map_file_raw(fd, ioas.id(), -1, 0, PS, RW | FIXED, &at) ==
+		      EBADF);
+		CHECK(map_file_raw(fd, ioas.id(), mf.fd, 0, 0, RW | FIXED, &at) ==
+		      EINVAL);
+		CHECK(map_file_raw(fd, ioas.id(), mf.fd, 0, 16 * PS + 1,
+				   RW | FIXED, &at) == EINVAL);
+		CHECK(map_file_raw(fd, ioas.id(), mf.fd, 0, PS, FIXED, &at) ==
+		      EINVAL);
+		CHECK(map_file_raw(fd, ioas.id(), mf.fd, 0, PS, RW | FIXED | 8,
+				   &at) == EOPNOTSUPP);
+		CHECK(map_file_raw(fd, ioas.id(), mf.fd, UINT64_MAX - PS, 2 * PS,
+				   RW | FIXED, &at) == EOVERFLOW);
+		CHECK(map_file_raw(fd, 0, mf.fd, 0, PS, RW | FIXED, &at) ==
+		      ENOENT);
+		// Not a shmem or hugetlbfs file: a pipe, a procfs file.
+		int p[2];
+		REQUIRE(pipe(p) == 0);
+		CHECK(map_file_raw(fd, ioas.id(), p[0], 0, PS, RW | FIXED, &at) ==
+		      EINVAL);
+		close(p[0]);
+		close(p[1]);
+		int proc = open("/proc/self/status", O_RDONLY);
+		REQUIRE(proc >= 0);
+		CHECK(map_file_raw(fd, ioas.id(), proc, 0, PS, RW | FIXED, &at) ==
+		      EINVAL);
+		close(proc);
+		// A file truncated to nothing has no range to map.
+		Memfd empty(4 * PS, 1);
+		REQUIRE(empty.ok());
+		REQUIRE(ftruncate(empty.fd, 0) == 0);
+		CHECK(map_file_raw(fd, ioas.id(), empty.fd, 0, PS, RW | FIXED,
+				   &at) == EINVAL);
+		expect_unmapped(Via::device(fd, md.idev_id()), AT + 32 * PS, PS);
+		expect_only(ioas, {{AT, 8 * PS}});
+	}
+}
+
+TEST_CASE("IOAS_MAP_FILE of a memfd is pinned lazily and outlives the fd")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	auto mf = std::make_unique<Memfd>(4 * PS, 0x61);
+	REQUIRE(mf->ok());
+	std::vector<uint8_t> want(mf->p, mf->p + mf->len);
+
+	uint64_t iova = AT;
+	REQUIRE(map_file_raw(fd, ioas.id(), mf->fd, 0, 4 * PS, RW | FIXED,
+			     &iova) == 0);
+	// The mapping keeps the file: closing the fd and unmapping the
+	// process's view of it changes nothing for the device.
+	mf.reset();
+	MockDomain md(fd, ioas.id());
+	CHECK(dma_reads(fd, md.idev_id(), AT, want.data(), want.size()));
+	Access acc(ioas, 0);
+	uint8_t x = 0;
+	acc.read(AT + 3, &x, 1);
+	CHECK(x == want[3]);
+}
+
+TEST_CASE("IOAS_MAP_FILE maps a hugetlbfs memfd")
+{
+	constexpr size_t HP = 2 << 20;
+	Memfd mf(2 * HP, 0x29, MFD_HUGETLB);
+	if (!mf.ok())
+		IOMMULAB_SKIP("no 2 MiB hugetlb pages in this guest (memfd_create"
+			      "(MFD_HUGETLB) or its mmap failed)");
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	uint64_t iova = 0;
+	// A range that starts and ends inside the huge pages.
+	REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, HP - 4 * PS, 8 * PS, RW,
+			     &iova) == 0);
+	CHECK(dma_reads(fd, md.idev_id(), iova, mf.p + HP - 4 * PS, 8 * PS));
+	uint8_t x = 0xee;
+	REQUIRE(dma(fd, md.idev_id(), iova + 5 * PS, &x, 1, true).ok());
+	CHECK(mf.p[HP + PS] == 0xee);
+}
