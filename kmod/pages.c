@@ -105,9 +105,57 @@ static void iolab_unpin_array(struct page **array, unsigned long npages,
 }
 
 /*
+ * The GUP flags for a long-term pin from @at in @vma, and how many pages
+ * of the VMA from @at they are good for.
+ *
+ * A read-only pin of a copy-on-write mapping (a private file mapping,
+ * anonymous memory shared with a fork) must hold the page the process
+ * sees after its next write, or the write moves the process to a new page
+ * and the device keeps reading the old one. Newer kernels' GUP unshares
+ * such pages itself for FOLL_LONGTERM; 6.1's does it only for anonymous
+ * pages. So a read-only pin of a COW mapping breaks the COW now, as a
+ * debugger's write would (FOLL_WRITE | FOLL_FORCE): the page pinned is
+ * the process's own. The device still gets a read-only mapping.
+ */
+static unsigned int iolab_vma_pin_flags(struct vm_area_struct *vma,
+					unsigned long at, unsigned int gup_flags,
+					unsigned long *max_pages)
+{
+	*max_pages = (vma->vm_end - at) >> PAGE_SHIFT;
+	if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == FOLL_LONGTERM &&
+	    is_cow_mapping(vma->vm_flags))
+		gup_flags |= FOLL_WRITE | FOLL_FORCE;
+	return gup_flags;
+}
+
+/* One GUP call of at most @todo pages from @at, under @mm's mmap lock. */
+static long iolab_pin_locked(struct mm_struct *mm, unsigned long at,
+			     unsigned long todo, unsigned int gup_flags,
+			     struct page **out)
+{
+	struct vm_area_struct *vma;
+	unsigned long max_pages;
+	long got;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, at);
+	if (!vma) {
+		mmap_read_unlock(mm);
+		return -EFAULT;
+	}
+	gup_flags = iolab_vma_pin_flags(vma, at, gup_flags, &max_pages);
+	got = pin_user_pages_remote(mm, at, min(todo, max_pages), gup_flags,
+				    out, NULL, NULL);
+	mmap_read_unlock(mm);
+	return got;
+}
+
+/*
  * Pin @n pages from user address @addr of @mm into @out, @batch pages per
- * call. The caller's own mm takes the fast path; another process's mm is
- * used only while it still has users. On error nothing stays pinned.
+ * call. A writeable pin of the caller's own mm takes the fast path; a
+ * read-only one, and any pin of another process's mm, looks at each VMA
+ * (see iolab_vma_pin_flags()). Another process's mm is used only while it
+ * still has users. On error nothing stays pinned.
  */
 static int iolab_pin_user_range(struct mm_struct *mm, unsigned long addr,
 				unsigned long n, unsigned int gup_flags,
@@ -124,15 +172,12 @@ static int iolab_pin_user_range(struct mm_struct *mm, unsigned long addr,
 		unsigned long at = addr + done * PAGE_SIZE;
 		long got;
 
-		if (local) {
+		if (local && (gup_flags & FOLL_WRITE))
 			got = pin_user_pages_fast(at, todo, gup_flags,
 						  out + done);
-		} else {
-			mmap_read_lock(mm);
-			got = pin_user_pages_remote(mm, at, todo, gup_flags,
-						    out + done, NULL, NULL);
-			mmap_read_unlock(mm);
-		}
+		else
+			got = iolab_pin_locked(mm, at, todo, gup_flags,
+					       out + done);
 		if (got <= 0) {
 			rc = got ? got : -EFAULT;
 			break;
@@ -182,12 +227,16 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	return rc;
 }
 
-/* Pin pages [@index, @index + @n) of @pages' source into @out. */
+/*
+ * Pin pages [@index, @index + @n) of @pages' source into @out: long-term,
+ * or for a copy of a moment only (@longterm false).
+ */
 static int iolab_pages_pin_range(struct iolab_pages *pages,
 				 unsigned long index, unsigned long n,
-				 bool write, struct page **out)
+				 bool write, bool longterm, struct page **out)
 {
-	unsigned int gup_flags = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	unsigned int gup_flags = (longterm ? FOLL_LONGTERM : 0) |
+				 (write ? FOLL_WRITE : 0);
 
 	if (pages->file)
 		return iolab_pin_file_range(pages, index, n, gup_flags, out);
@@ -322,7 +371,7 @@ static int iolab_pages_pin_all(struct iolab_pages *pages)
 		goto err_uncharge;
 	}
 	rc = iolab_pages_pin_range(pages, 0, pages->npages, pages->writable,
-				   array);
+				   true, array);
 	if (rc)
 		goto err_free;
 	pages->pages = array;
@@ -494,7 +543,7 @@ int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
 	array = kvcalloc(n, sizeof(*array), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!array)
 		return -ENOMEM;
-	rc = iolab_pages_pin_range(pages, first, n, write, array);
+	rc = iolab_pages_pin_range(pages, first, n, write, false, array);
 	if (!rc) {
 		iolab_copy_pages(array, byte - (u64)first * PAGE_SIZE, buf,
 				 length, write);

@@ -410,3 +410,30 @@ TEST_CASE("IOAS_MAP_FILE maps a hugetlbfs memfd")
 	REQUIRE(dma(fd, md.idev_id(), iova + 5 * PS, &x, 1, true).ok());
 	CHECK(mf.p[HP + PS] == 0xee);
 }
+
+TEST_CASE("a read-only MAP of a private file mapping follows the process's write")
+{
+	// The page a device reads must stay the page the process sees: a
+	// write to a copy-on-write mapping after the MAP must not leave the
+	// device on the old page (upstream's ro_unshare; GUP unshares on
+	// newer kernels, the module breaks the COW itself on 6.1).
+	int exe = open("/proc/self/exe", O_RDONLY);
+	REQUIRE(exe >= 0);
+	void *m = mmap(nullptr, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, exe, 0);
+	close(exe);
+	REQUIRE(m != MAP_FAILED);
+	auto *p = static_cast<uint8_t *>(m);
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	const uint64_t iova = ioas.map(p, PS, IOMMU_IOAS_MAP_READABLE);
+	CHECK(dma_reads(fd, md.idev_id(), iova, p, PS));
+	std::memset(p, 0x5c, PS);
+	CHECK(dma_reads(fd, md.idev_id(), iova, p, PS));
+	// Still read-only for the device.
+	uint8_t x = 1;
+	CHECK_FALSE(dma(fd, md.idev_id(), iova, &x, 1, true).ok());
+	CHECK(p[0] == 0x5c);
+	ioas.unmap(iova, PS);
+	munmap(m, PS);
+}
