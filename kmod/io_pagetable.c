@@ -913,3 +913,26 @@ int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 	return iolab_iopt_walk_checked(iopt, iova, length, &w.check,
 				       iolab_rw_piece, NULL, &w);
 }
+
+/*
+ * Add every file source of @iopt's areas to @list (each once, through
+ * iolab_pages.move_item, which must be empty unless already on @list);
+ * EINVAL at the first area of user memory. The caller holds the rwsem
+ * for write.
+ */
+int iolab_iopt_collect_pages(struct iolab_iopt *iopt, struct list_head *list)
+{
+	struct interval_tree_node *node;
+
+	lockdep_assert_held_write(&iopt->rwsem);
+	for_each_area(iopt, node) {
+		struct iolab_pages *pages = area_of(node)->pages;
+
+		if (!pages->file)
+			return -EINVAL;
+		if (list_empty(&pages->move_item))
+			list_add_tail(&pages->move_item, list);
+		cond_resched();
+	}
+	return 0;
+}

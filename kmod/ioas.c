@@ -226,6 +226,81 @@ out_put:
 	return rc;
 }
 
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS: the calling process takes over the pinned
+ * memory of every mapping of every IOAS of the fd: its charge now, and
+ * every later pin. Only IOAS_MAP_FILE mappings can move (a user address
+ * means nothing in another mm): any other mapping is EINVAL. All the
+ * IOASes are locked for the whole call, so it moves everything or, on
+ * failure (EINVAL, ENOMEM past the caller's RLIMIT_MEMLOCK), nothing.
+ */
+int iolab_ioas_change_process(struct iolab_ucmd *ucmd)
+{
+	struct iommu_ioas_change_process *cmd = ucmd->cmd;
+	struct iolab_ctx *ctx = ucmd->ctx;
+	struct iolab_pages *pages, *undo, *next;
+	struct iolab_ioas **ioases;
+	struct iolab_object *obj;
+	unsigned int n = 0, max = 0, i;
+	LIST_HEAD(sources);
+	unsigned long id;
+	int rc = 0;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&ctx->attach_lock);
+	xa_for_each(&ctx->objects, id, obj)
+		max++;
+	ioases = kcalloc(max, sizeof(*ioases), GFP_KERNEL_ACCOUNT);
+	if (max && !ioases) {
+		rc = -ENOMEM;
+		goto out_unlock;
+	}
+	xa_for_each(&ctx->objects, id, obj) {
+		struct iolab_ioas *ioas;
+
+		if (n == max)
+			break;
+		ioas = iolab_get_ioas(ctx, id);
+		if (IS_ERR(ioas))
+			continue;
+		ioases[n++] = ioas;
+		/* Many rwsems of one class: lockdep takes attach_lock's word. */
+		down_write_nest_lock(&ioas->iopt.rwsem, &ctx->attach_lock);
+	}
+
+	for (i = 0; i != n && !rc; i++)
+		rc = iolab_iopt_collect_pages(&ioases[i]->iopt, &sources);
+	if (rc)
+		goto out_release;
+	list_for_each_entry(pages, &sources, move_item) {
+		rc = iolab_pages_charge_current(pages);
+		if (rc) {
+			list_for_each_entry(undo, &sources, move_item) {
+				if (undo == pages)
+					break;
+				iolab_pages_uncharge_current(undo);
+			}
+			goto out_release;
+		}
+	}
+	list_for_each_entry(pages, &sources, move_item)
+		iolab_pages_move_to_current(pages);
+
+out_release:
+	list_for_each_entry_safe(pages, next, &sources, move_item)
+		list_del_init(&pages->move_item);
+	for (i = 0; i != n; i++) {
+		up_write(&ioases[i]->iopt.rwsem);
+		iolab_put_ioas(ioases[i]);
+	}
+	kfree(ioases);
+out_unlock:
+	mutex_unlock(&ctx->attach_lock);
+	return rc;
+}
+
 int iolab_ioas_copy(struct iolab_ucmd *ucmd)
 {
 	struct iommu_ioas_copy *cmd = ucmd->cmd;

@@ -165,13 +165,17 @@ void iolab_object_destroy_wait(struct iolab_object *obj);
  * @writable: pinned for write; unpinning then marks the pages dirty
  * @pin_batch: most pages pinned by one GUP call (the fd's, at MAP time)
  * @account_mode: who is charged (fixed at MAP time)
- * @mm: the mapper's mm (mmgrab'ed): the source of a user range (used only
- *	while it has users), and the mm charged in MM mode
- * @task: the mapper's thread group leader, whose RLIMIT_MEMLOCK applies
- * @user: the mapper's user (get_uid'ed), charged in USER mode
+ * @mm: the owner's mm (mmgrab'ed): the source of a user range (used only
+ *	while it has users), and the mm charged (VmPin; VmLck in MM mode)
+ * @task: the owner's thread group leader, whose RLIMIT_MEMLOCK applies
+ * @user: the owner's user (get_uid'ed), charged in USER mode
  * @file: IOAS_MAP_FILE: the shmem or hugetlbfs file (a reference), else NULL
+ * @move_item: IOAS_CHANGE_PROCESS's list of sources to move (ioas.c)
  *
- * Everything but @pin_users and @pages is fixed at creation.
+ * The owner is the mapper. @mm, @task and @user change (under @mutex)
+ * only for a file source moved by IOAS_CHANGE_PROCESS, whose pinning never
+ * reads @mm. The rest but @pin_users, @pages and @move_item is fixed at
+ * creation.
  */
 struct iolab_pages {
 	struct kref kref;
@@ -187,6 +191,7 @@ struct iolab_pages {
 	struct task_struct *task;
 	struct user_struct *user;
 	struct file *file;
+	struct list_head move_item;
 };
 
 struct iolab_pages *iolab_pages_alloc_user(struct iolab_ctx *ctx, u64 uptr,
@@ -203,6 +208,9 @@ unsigned long iolab_pages_contig(struct iolab_pages *pages,
 				 unsigned long index, unsigned long max);
 int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
 		   bool write);
+int iolab_pages_charge_current(struct iolab_pages *pages);
+void iolab_pages_uncharge_current(struct iolab_pages *pages);
+void iolab_pages_move_to_current(struct iolab_pages *pages);
 
 /* The IOVA space of an IOAS (io_pagetable.c) */
 
@@ -282,6 +290,7 @@ int iolab_iopt_access_pin(struct iolab_iopt *iopt, u64 iova, u64 length,
 void iolab_iopt_access_unpin(struct iolab_iopt *iopt, u64 iova, u64 length);
 int iolab_iopt_access_rw(struct iolab_iopt *iopt, u64 iova, void *buf,
 			 u64 length, bool write);
+int iolab_iopt_collect_pages(struct iolab_iopt *iopt, struct list_head *list);
 
 /* IOAS (ioas.c) */
 
@@ -312,6 +321,7 @@ void iolab_ioas_destroy(struct iolab_object *obj);
 int iolab_ioas_option(struct iolab_ucmd *ucmd);
 int iolab_ioas_map(struct iolab_ucmd *ucmd);
 int iolab_ioas_map_file(struct iolab_ucmd *ucmd);
+int iolab_ioas_change_process(struct iolab_ucmd *ucmd);
 int iolab_ioas_copy(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap(struct iolab_ucmd *ucmd);
 int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);

@@ -307,6 +307,7 @@ union iolab_ucmd_buffer {
 	struct iommu_ioas_iova_ranges iova_ranges;
 	struct iommu_ioas_map map;
 	struct iommu_ioas_map_file map_file;
+	struct iommu_ioas_change_process change_process;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
 	struct iommu_test_cmd test;
@@ -370,6 +371,8 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       iova),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_MAP_FILE, iolab_ioas_map_file,
 		       struct iommu_ioas_map_file, iova),
+	IOLAB_IOCTL_OP(IOMMU_IOAS_CHANGE_PROCESS, iolab_ioas_change_process,
+		       struct iommu_ioas_change_process, __reserved),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_UNMAP, iolab_ioas_unmap,
 		       struct iommu_ioas_unmap, length),
 	IOLAB_IOCTL_OP(IOMMU_OPTION, iolab_option, struct iommu_option, val64),

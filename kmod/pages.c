@@ -41,51 +41,89 @@
 /* The page array stays a kvmalloc of at most INT_MAX bytes: 1 TiB pinned. */
 #define IOLAB_MAX_PIN_PAGES (INT_MAX / sizeof(struct page *))
 
-/* Charge @npages to whoever pays for @pages; ENOMEM past RLIMIT_MEMLOCK. */
-static int iolab_pages_charge(struct iolab_pages *pages, unsigned long npages)
+/* Who pays for pinned pages: the mapper, or the process it moved to. */
+struct iolab_owner {
+	struct mm_struct *mm;
+	struct task_struct *task;
+	struct user_struct *user;
+};
+
+/*
+ * Charge @npages to @o as @mode says; ENOMEM past @o's RLIMIT_MEMLOCK.
+ * Both modes count the pages in the mm's pinned_vm (VmPin), as upstream
+ * does; USER mode checks the user's locked_vm, MM mode the mm's (VmLck).
+ */
+static int iolab_owner_charge(const struct iolab_owner *o,
+			      enum iolab_account_mode mode,
+			      unsigned long npages)
 {
 	unsigned long limit, cur;
 	int rc;
 
-	switch (pages->account_mode) {
+	switch (mode) {
 	case IOLAB_ACCOUNT_NONE:
 		return 0;
 	case IOLAB_ACCOUNT_USER:
-		limit = task_rlimit(pages->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		limit = task_rlimit(o->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 		do {
-			cur = atomic_long_read(&pages->user->locked_vm);
+			cur = atomic_long_read(&o->user->locked_vm);
 			if (cur + npages < cur || cur + npages > limit)
 				return -ENOMEM;
-		} while (atomic_long_cmpxchg(&pages->user->locked_vm, cur,
+		} while (atomic_long_cmpxchg(&o->user->locked_vm, cur,
 					     cur + npages) != cur);
-		atomic64_add(npages, &pages->mm->pinned_vm);
-		return 0;
+		break;
 	case IOLAB_ACCOUNT_MM:
-		mmap_write_lock(pages->mm);
-		rc = __account_locked_vm(pages->mm, npages, true, pages->task,
-					 false);
-		mmap_write_unlock(pages->mm);
-		return rc;
+		mmap_write_lock(o->mm);
+		rc = __account_locked_vm(o->mm, npages, true, o->task, false);
+		mmap_write_unlock(o->mm);
+		if (rc)
+			return rc;
+		break;
 	}
-	return -EINVAL;
+	atomic64_add(npages, &o->mm->pinned_vm);
+	return 0;
+}
+
+static void iolab_owner_uncharge(const struct iolab_owner *o,
+				 enum iolab_account_mode mode,
+				 unsigned long npages)
+{
+	switch (mode) {
+	case IOLAB_ACCOUNT_NONE:
+		return;
+	case IOLAB_ACCOUNT_USER:
+		atomic_long_sub(npages, &o->user->locked_vm);
+		break;
+	case IOLAB_ACCOUNT_MM:
+		mmap_write_lock(o->mm);
+		__account_locked_vm(o->mm, npages, false, NULL, false);
+		mmap_write_unlock(o->mm);
+		break;
+	}
+	atomic64_sub(npages, &o->mm->pinned_vm);
+}
+
+static struct iolab_owner iolab_pages_owner(struct iolab_pages *pages)
+{
+	return (struct iolab_owner){
+		.mm = pages->mm, .task = pages->task, .user = pages->user,
+	};
+}
+
+/* Charge @npages to whoever pays for @pages; ENOMEM past RLIMIT_MEMLOCK. */
+static int iolab_pages_charge(struct iolab_pages *pages, unsigned long npages)
+{
+	struct iolab_owner o = iolab_pages_owner(pages);
+
+	return iolab_owner_charge(&o, pages->account_mode, npages);
 }
 
 static void iolab_pages_uncharge(struct iolab_pages *pages,
 				 unsigned long npages)
 {
-	switch (pages->account_mode) {
-	case IOLAB_ACCOUNT_NONE:
-		break;
-	case IOLAB_ACCOUNT_USER:
-		atomic_long_sub(npages, &pages->user->locked_vm);
-		atomic64_sub(npages, &pages->mm->pinned_vm);
-		break;
-	case IOLAB_ACCOUNT_MM:
-		mmap_write_lock(pages->mm);
-		__account_locked_vm(pages->mm, npages, false, NULL, false);
-		mmap_write_unlock(pages->mm);
-		break;
-	}
+	struct iolab_owner o = iolab_pages_owner(pages);
+
+	iolab_owner_uncharge(&o, pages->account_mode, npages);
 }
 
 /* Unpin in batches, with a resched point between them. */
@@ -263,6 +301,7 @@ static struct iolab_pages *iolab_pages_alloc(struct iolab_ctx *ctx, u64 start,
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
 	mutex_init(&pages->mutex);
+	INIT_LIST_HEAD(&pages->move_item);
 	pages->uptr = start;
 	pages->npages = npages;
 	pages->writable = writable;
@@ -551,4 +590,67 @@ int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
 	}
 	kvfree(array);
 	return rc;
+}
+
+/**
+ * iolab_pages_charge_current() - charge the calling process for @pages
+ * @pages: a source whose pin state cannot change (the caller holds every
+ *	   IOAS lock of every area using it)
+ *
+ * Step one of moving @pages to the calling process (IOAS_CHANGE_PROCESS):
+ * the pinned pages, if any, are charged to the caller too, against its
+ * RLIMIT_MEMLOCK. Undone by iolab_pages_uncharge_current(), completed by
+ * iolab_pages_move_to_current(). Return: 0 or ENOMEM.
+ */
+int iolab_pages_charge_current(struct iolab_pages *pages)
+{
+	struct iolab_owner o = {
+		current->mm, current->group_leader, current_user(),
+	};
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	if (pages->pin_users)
+		rc = iolab_owner_charge(&o, pages->account_mode,
+					pages->npages);
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/* Undo a successful iolab_pages_charge_current(). */
+void iolab_pages_uncharge_current(struct iolab_pages *pages)
+{
+	struct iolab_owner o = {
+		current->mm, current->group_leader, current_user(),
+	};
+
+	mutex_lock(&pages->mutex);
+	if (pages->pin_users)
+		iolab_owner_uncharge(&o, pages->account_mode, pages->npages);
+	mutex_unlock(&pages->mutex);
+}
+
+/*
+ * Finish the move after iolab_pages_charge_current(): the old owner's
+ * charge is returned and the caller becomes the owner, who pays for every
+ * later pin. Only a file source may move: a user range names addresses
+ * of the old owner's mm.
+ */
+void iolab_pages_move_to_current(struct iolab_pages *pages)
+{
+	struct iolab_owner old;
+
+	mutex_lock(&pages->mutex);
+	if (pages->pin_users)
+		iolab_pages_uncharge(pages, pages->npages);
+	old = iolab_pages_owner(pages);
+	pages->mm = current->mm;
+	mmgrab(pages->mm);
+	pages->task = current->group_leader;
+	get_task_struct(pages->task);
+	pages->user = get_uid(current_user());
+	mutex_unlock(&pages->mutex);
+	free_uid(old.user);
+	put_task_struct(old.task);
+	mmdrop(old.mm);
 }

@@ -47,6 +47,7 @@ enum {
 	IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d,
 	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
 	IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f,
+	IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92,
 	/* 0x8f - 0x94 are taken upstream; iommulab never reuses them. */
 };
 
@@ -206,6 +207,25 @@ struct iommu_ioas_map_file {
 };
 
 #define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP_FILE)
+
+/**
+ * struct iommu_ioas_change_process - ioctl(IOMMU_IOAS_CHANGE_PROCESS)
+ * @size: sizeof(struct iommu_ioas_change_process)
+ * @__reserved: must be 0
+ *
+ * The calling process takes over the pinned memory of every mapping of
+ * every IOAS of this fd: it is charged for what is pinned now (against its
+ * RLIMIT_MEMLOCK) and for every later pin, and the old owner's charge is
+ * returned. Only IOMMU_IOAS_MAP_FILE mappings can move: EINVAL if there is
+ * any other. On failure nothing changed.
+ */
+struct iommu_ioas_change_process {
+	__u32 size;
+	__u32 __reserved;
+};
+
+#define IOMMU_IOAS_CHANGE_PROCESS \
+	_IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_CHANGE_PROCESS)
 
 /**
  * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)

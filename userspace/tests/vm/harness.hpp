@@ -83,10 +83,11 @@ inline int map_raw(const Iommufd &fd, uint32_t ioas, const void *buf, uint64_t l
 	return err;
 }
 
-// A field of /proc/self/status in KiB (VmPin, VmLck).
-inline long status_kib(const char *field)
+// A field of /proc/<pid>/status in KiB (VmPin, VmLck); pid 0: this process.
+inline long status_kib(const char *field, pid_t pid = 0)
 {
-	std::ifstream in("/proc/self/status");
+	std::ifstream in(pid ? "/proc/" + std::to_string(pid) + "/status" :
+			       std::string("/proc/self/status"));
 	std::string key;
 	long v = -1;
 

@@ -437,3 +437,75 @@ TEST_CASE("a read-only MAP of a private file mapping follows the process's write
 	ioas.unmap(iova, PS);
 	munmap(m, PS);
 }
+
+TEST_CASE("IOAS_CHANGE_PROCESS moves the charge of memfd mappings to the caller")
+{
+	for (int mode : {0, 1}) {
+		CAPTURE(mode);
+		int rc = in_child([&] {
+			if (!drop_capability(CAP_IPC_LOCK))
+				return 90;
+			Iommufd cfd;
+			if (mode)
+				cfd.option_set(IOMMU_OPTION_RLIMIT_MODE, 1);
+			Ioas ioas(cfd);
+			MockDomain md(cfd, ioas.id());
+			iommu_ioas_change_process cmd{};
+			cmd.size = sizeof(cmd);
+			const pid_t me = getpid();
+			const long pin0 = status_kib("VmPin");
+
+			// A mapping of user memory cannot move: EINVAL.
+			Buffer buf(PS);
+			const uint64_t ib = ioas.map(buf.p, PS, RW);
+			if (cfd.raw(IOMMU_IOAS_CHANGE_PROCESS, &cmd) != EINVAL)
+				return 1;
+			ioas.unmap(ib, PS);
+			Memfd mf(4 * PS, 3);
+			uint64_t iova = 0;
+			if (!mf.ok() || map_file_raw(cfd, ioas.id(), mf.fd, 0, 4 * PS,
+						     RW, &iova))
+				return 2;
+			if (status_kib("VmPin") != pin0 + 16)
+				return 3;
+			cmd.__reserved = 1;
+			if (cfd.raw(IOMMU_IOAS_CHANGE_PROCESS, &cmd) != EOPNOTSUPP)
+				return 4;
+			cmd.__reserved = 0;
+			// To itself: nothing changes.
+			if (cfd.raw(IOMMU_IOAS_CHANGE_PROCESS, &cmd) ||
+			    status_kib("VmPin") != pin0 + 16)
+				return 5;
+			// A process without room under its RLIMIT_MEMLOCK is
+			// refused, and nothing moves.
+			int err = in_child([&] {
+				rlimit rl{0, 0};
+				if (setrlimit(RLIMIT_MEMLOCK, &rl))
+					return 91;
+				return cfd.raw(IOMMU_IOAS_CHANGE_PROCESS, &cmd);
+			});
+			if (err != ENOMEM || status_kib("VmPin") != pin0 + 16)
+				return 6;
+			// Another process takes the charge over.
+			err = in_child([&] {
+				const long c0 = status_kib("VmPin");
+				const long l0 = status_kib("VmLck");
+				if (cfd.raw(IOMMU_IOAS_CHANGE_PROCESS, &cmd))
+					return 10;
+				if (status_kib("VmPin", me) != pin0 ||
+				    status_kib("VmPin") != c0 + 16)
+					return 11;
+				if (mode && status_kib("VmLck") != l0 + 16)
+					return 12;
+				// The device still reads the file through the
+				// same pins.
+				return dma_reads(cfd, md.idev_id(), iova, mf.p,
+						 4 * PS) ?
+					       0 :
+					       13;
+			});
+			return err;
+		});
+		CHECK(rc == 0);
+	}
+}
