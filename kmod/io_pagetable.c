@@ -107,10 +107,16 @@ static bool iolab_iopt_has_domains(struct iolab_iopt *iopt)
 	return !xa_empty(&iopt->domains);
 }
 
-#define for_each_area(iopt, node)                                              \
-	for (node = interval_tree_iter_first(&(iopt)->area_itree, 0,          \
-					     ULONG_MAX);                      \
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
+static struct interval_tree_node *iolab_area_first(struct iolab_iopt *iopt)
+{
+	return interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+}
+
+static struct interval_tree_node *
+iolab_area_next(struct interval_tree_node *node)
+{
+	return interval_tree_iter_next(node, 0, ULONG_MAX);
+}
 
 /* The first domain comes: pin every area's pages; on failure none. */
 static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
@@ -118,7 +124,8 @@ static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
 	struct interval_tree_node *node, *undo;
 	int rc;
 
-	for_each_area(iopt, node) {
+	for (node = iolab_area_first(iopt); node;
+	     node = iolab_area_next(node)) {
 		rc = iolab_pages_pin_get(area_of(node)->pages);
 		if (rc)
 			goto err_undo;
@@ -127,7 +134,8 @@ static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
 	return 0;
 
 err_undo:
-	for_each_area(iopt, undo) {
+	for (undo = iolab_area_first(iopt); undo;
+	     undo = iolab_area_next(undo)) {
 		if (undo == node)
 			break;
 		iolab_pages_pin_put(area_of(undo)->pages);
@@ -141,7 +149,8 @@ static void iolab_iopt_unpin_areas(struct iolab_iopt *iopt)
 {
 	struct interval_tree_node *node;
 
-	for_each_area(iopt, node) {
+	for (node = iolab_area_first(iopt); node;
+	     node = iolab_area_next(node)) {
 		iolab_pages_pin_put(area_of(node)->pages);
 		cond_resched();
 	}
@@ -925,7 +934,8 @@ int iolab_iopt_collect_pages(struct iolab_iopt *iopt, struct list_head *list)
 	struct interval_tree_node *node;
 
 	lockdep_assert_held_write(&iopt->rwsem);
-	for_each_area(iopt, node) {
+	for (node = iolab_area_first(iopt); node;
+	     node = iolab_area_next(node)) {
 		struct iolab_pages *pages = area_of(node)->pages;
 
 		if (!pages->file)
