@@ -127,51 +127,75 @@ int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 				iolab_ioas_notify_unmap, ioas);
 }
 
+/* MAP's and MAP_FILE's checks before any lookup, in upstream's order. */
+static int iolab_map_check(u32 flags, u32 reserved, u64 iova, u64 length)
+{
+	if (flags & ~IOLAB_MAP_FLAGS || reserved)
+		return -EOPNOTSUPP;
+	if (iova >= ULONG_MAX || length >= ULONG_MAX)
+		return -EOVERFLOW;
+	if (!(flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Map @length bytes of @pages from @start_byte into @ioas at *@iova
+ * (chosen unless FIXED_IOVA in @flags), then answer the user; a failed
+ * answer unmaps again. Consumes the caller's references on @pages and on
+ * @ioas; an ERR_PTR @pages is returned as the error.
+ */
+static int iolab_ioas_map_pages(struct iolab_ucmd *ucmd,
+				struct iolab_ioas *ioas,
+				struct iolab_pages *pages, u64 start_byte,
+				u64 length, u32 flags, u64 *iova,
+				size_t cmd_len)
+{
+	u64 at = *iova, unmapped;
+	int rc;
+
+	if (IS_ERR(pages)) {
+		rc = PTR_ERR(pages);
+		goto out_put;
+	}
+	rc = iolab_iopt_map_pages(&ioas->iopt, pages, start_byte, length, &at,
+				  iolab_prot_of(flags),
+				  flags & IOMMU_IOAS_MAP_FIXED_IOVA);
+	/* On success the area holds its own reference. */
+	iolab_pages_put(pages);
+	if (!rc) {
+		*iova = at;
+		rc = iolab_ucmd_respond(ucmd, cmd_len);
+		if (rc)
+			iolab_ioas_unmap_range(ioas, at, length, &unmapped);
+	}
+out_put:
+	iolab_put_ioas(ioas);
+	return rc;
+}
+
 int iolab_ioas_map(struct iolab_ucmd *ucmd)
 {
 	struct iommu_ioas_map *cmd = ucmd->cmd;
 	struct iolab_pages *pages;
 	struct iolab_ioas *ioas;
-	u64 iova = cmd->iova;
-	u64 unmapped;
 	int rc;
 
-	/* Upstream's order: flags, then EOVERFLOW, then EINVAL. */
-	if (cmd->flags & ~IOLAB_MAP_FLAGS || cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags &
-	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
-
+	rc = iolab_map_check(cmd->flags, cmd->__reserved, cmd->iova,
+			     cmd->length);
+	if (rc)
+		return rc;
 	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-
 	/* Remembered, not pinned: the first domain or access pins. */
 	pages = iolab_pages_alloc_user(ucmd->ctx, cmd->user_va, cmd->length,
 				       cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
-	if (IS_ERR(pages)) {
-		rc = PTR_ERR(pages);
-		goto out_put;
-	}
-	rc = iolab_iopt_map_pages(&ioas->iopt, pages,
-				  cmd->user_va - pages->uptr, cmd->length,
-				  &iova, iolab_prot_of(cmd->flags),
-				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	/* On success the area holds its own reference. */
-	iolab_pages_put(pages);
-	if (rc)
-		goto out_put;
-
-	cmd->iova = iova;
-	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		iolab_ioas_unmap_range(ioas, iova, cmd->length, &unmapped);
-out_put:
-	iolab_put_ioas(ioas);
-	return rc;
+	return iolab_ioas_map_pages(ucmd, ioas, pages,
+				    IS_ERR(pages) ? 0 :
+						    cmd->user_va - pages->uptr,
+				    cmd->length, cmd->flags, &cmd->iova,
+				    sizeof(*cmd));
 }
 
 /* IOMMU_IOAS_MAP_FILE: as MAP, with a range of a memfd for memory. */
@@ -180,50 +204,29 @@ int iolab_ioas_map_file(struct iolab_ucmd *ucmd)
 	struct iommu_ioas_map_file *cmd = ucmd->cmd;
 	struct iolab_pages *pages;
 	struct iolab_ioas *ioas;
-	u64 iova = cmd->iova;
 	struct file *file;
-	u64 unmapped;
 	int rc;
 
-	if (cmd->flags & ~IOLAB_MAP_FLAGS)
-		return -EOPNOTSUPP;
-	if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX)
-		return -EOVERFLOW;
-	if (!(cmd->flags &
-	      (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
-		return -EINVAL;
-
+	rc = iolab_map_check(cmd->flags, 0, cmd->iova, cmd->length);
+	if (rc)
+		return rc;
 	ioas = iolab_get_ioas(ucmd->ctx, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	file = fget(cmd->fd);
 	if (!file) {
-		rc = -EBADF;
-		goto out_put;
+		iolab_put_ioas(ioas);
+		return -EBADF;
 	}
 	pages = iolab_pages_alloc_file(ucmd->ctx, file, cmd->start,
 				       cmd->length,
 				       cmd->flags & IOMMU_IOAS_MAP_WRITEABLE);
 	fput(file);
-	if (IS_ERR(pages)) {
-		rc = PTR_ERR(pages);
-		goto out_put;
-	}
-	rc = iolab_iopt_map_pages(&ioas->iopt, pages,
-				  cmd->start - pages->uptr, cmd->length,
-				  &iova, iolab_prot_of(cmd->flags),
-				  cmd->flags & IOMMU_IOAS_MAP_FIXED_IOVA);
-	iolab_pages_put(pages);
-	if (rc)
-		goto out_put;
-
-	cmd->iova = iova;
-	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		iolab_ioas_unmap_range(ioas, iova, cmd->length, &unmapped);
-out_put:
-	iolab_put_ioas(ioas);
-	return rc;
+	return iolab_ioas_map_pages(ucmd, ioas, pages,
+				    IS_ERR(pages) ? 0 :
+						    cmd->start - pages->uptr,
+				    cmd->length, cmd->flags, &cmd->iova,
+				    sizeof(*cmd));
 }
 
 /*
