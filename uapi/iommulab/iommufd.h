@@ -237,10 +237,10 @@ struct iommu_ioas_change_process {
  * @dst_iova: with FIXED_IOVA the IOVA to use; otherwise the IOVA chosen
  * @src_iova: start of the source range
  *
- * Maps memory that is already mapped (and pinned) in @src_ioas_id into
- * @dst_ioas_id as well, sharing the pinned pages: they are neither pinned
- * nor charged a second time. The source range must be exactly one earlier
- * MAP or COPY.
+ * Maps memory that is already mapped in @src_ioas_id into @dst_ioas_id as
+ * well, sharing its pages: whenever they are pinned, they are pinned and
+ * charged once for every mapping. The source range must lie inside one
+ * earlier MAP or COPY.
  */
 struct iommu_ioas_copy {
 	__u32 size;
