@@ -107,18 +107,14 @@ static bool iolab_iopt_has_domains(struct iolab_iopt *iopt)
 	return !xa_empty(&iopt->domains);
 }
 
-#define for_each_area(iopt, node)                                              \
-	for (node = interval_tree_iter_first(&(iopt)->area_itree, 0,          \
-					     ULONG_MAX);                      \
-	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX))
-
 /* The first domain comes: pin every area's pages; on failure none. */
 static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
 {
 	struct interval_tree_node *node, *undo;
 	int rc;
 
-	for_each_area(iopt, node) {
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		rc = iolab_pages_pin_get(area_of(node)->pages);
 		if (rc)
 			goto err_undo;
@@ -127,7 +123,8 @@ static int iolab_iopt_pin_areas(struct iolab_iopt *iopt)
 	return 0;
 
 err_undo:
-	for_each_area(iopt, undo) {
+	for (undo = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     undo; undo = interval_tree_iter_next(undo, 0, ULONG_MAX)) {
 		if (undo == node)
 			break;
 		iolab_pages_pin_put(area_of(undo)->pages);
@@ -141,7 +138,8 @@ static void iolab_iopt_unpin_areas(struct iolab_iopt *iopt)
 {
 	struct interval_tree_node *node;
 
-	for_each_area(iopt, node) {
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		iolab_pages_pin_put(area_of(node)->pages);
 		cond_resched();
 	}
