@@ -242,14 +242,13 @@ static void iolab_group_block(struct iolab_group *group)
  * iolab_device_bind() - bind @pdev to @ctx
  * @ctx: the fd
  * @pdev: the device
- * @cookie: the user's cookie
  * @out: the new device object, not yet finalized
  *
  * Return: 0; EBUSY if the device is bound already, or its group is owned
  * by another fd or not viable; ENOMEM.
  */
 int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
-		      u64 cookie, struct iolab_device **out)
+		      struct iolab_device **out)
 {
 	struct iolab_group *group = pdev->group;
 	struct iolab_device *idev;
@@ -262,7 +261,6 @@ int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	idev->ctx = ctx;
-	idev->cookie = cookie;
 	idev->pdev = pdev;
 
 	mutex_lock(&group->lock);
@@ -516,7 +514,7 @@ int iolab_device_bind_ioctl(struct iolab_ucmd *ucmd)
 	if (!pdev)
 		return -ENOENT;
 
-	rc = iolab_device_bind(ucmd->ctx, pdev, cmd->cookie, &idev);
+	rc = iolab_device_bind(ucmd->ctx, pdev, &idev);
 	if (rc)
 		goto out_put;
 	cmd->out_dev_id = idev->obj.id;

@@ -45,7 +45,6 @@ struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 						       IOLAB_OBJ_HWPT_PAGING);
 	if (IS_ERR(hwpt))
 		return hwpt;
-	hwpt->ctx = ctx;
 	hwpt->auto_domain = auto_domain;
 	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
 	INIT_LIST_HEAD(&hwpt->ioas_item);
@@ -119,7 +118,6 @@ static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 						       IOLAB_OBJ_HWPT_NESTED);
 	if (IS_ERR(hwpt))
 		return hwpt;
-	hwpt->ctx = ctx;
 	INIT_LIST_HEAD(&hwpt->ioas_item);
 	hwpt->domain = dev->ops->domain_alloc_nested(dev, parent->domain,
 						     cmd->data_type,

@@ -33,7 +33,6 @@ enum iolab_domain_type {
 /* Capabilities a device's IOMMU reports (iolab_iommu_ops.capable) */
 enum iolab_iommu_cap {
 	IOLAB_CAP_DIRTY_TRACKING,
-	IOLAB_CAP_PASID,
 };
 
 /**
@@ -66,8 +65,6 @@ struct iolab_domain {
  *		after every unmap, before the pages can be reused. When it
  *		returns, no DMA can reach the range any more (requests that
  *		were still using a cached translation have completed)
- * @set_dirty_tracking: start/stop recording DMA writes in the IOPTEs
- * @read_and_clear_dirty: report dirty IOPTEs of a range into a bitmap
  * @cache_invalidate_user: nested domains: a user IOTLB invalidation of
  *			   @data_type, @entry_num entries of @entry_len bytes;
  *			   sets *@done to the entries handled
@@ -79,10 +76,6 @@ struct iolab_domain_ops {
 	u64 (*unmap_pages)(struct iolab_domain *domain, u64 iova, u64 len);
 	u64 (*iova_to_phys)(struct iolab_domain *domain, u64 iova);
 	void (*iotlb_sync)(struct iolab_domain *domain, u64 iova, u64 len);
-	int (*set_dirty_tracking)(struct iolab_domain *domain, bool enable);
-	int (*read_and_clear_dirty)(struct iolab_domain *domain, u64 iova,
-				    u64 len, bool clear, u64 page_size,
-				    unsigned long *bitmap);
 	int (*cache_invalidate_user)(struct iolab_domain *domain,
 				     const void __user *data, u32 data_type,
 				     u32 entry_len, u32 entry_num, u32 *done);
@@ -99,8 +92,6 @@ struct iolab_domain_ops {
  * @blocked_domain: the shared domain that blocks all DMA
  * @attach_dev: make @domain translate @dev's requests without a PASID
  *		(its RID); EINVAL if @dev cannot use @domain
- * @set_dev_pasid: make @domain translate @dev's requests with @pasid;
- *		   NULL @domain removes the PASID's translation
  * @capable: whether @dev's IOMMU has enum iolab_iommu_cap @cap
  * @hw_info: write the driver's info record to @data (@len bytes of room)
  *	     and set *@type; returns the bytes written, never more than
@@ -118,8 +109,6 @@ struct iolab_iommu_ops {
 						    u32 data_len);
 	struct iolab_domain *blocked_domain;
 	int (*attach_dev)(struct iolab_domain *domain, struct iolab_dev *dev);
-	int (*set_dev_pasid)(struct iolab_domain *domain, struct iolab_dev *dev,
-			     u32 pasid);
 	bool (*capable)(struct iolab_dev *dev, enum iolab_iommu_cap cap);
 	u32 (*hw_info)(struct iolab_dev *dev, void *data, u32 len, u32 *type);
 	u8 (*max_pasid_log2)(struct iolab_dev *dev);

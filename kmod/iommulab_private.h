@@ -340,7 +340,6 @@ struct iolab_pdev;
  * @obj: object header
  * @ctx: the fd it is bound to
  * @pdev: the device (a reference)
- * @cookie: the user's cookie given at bind
  * @hwpt: the HWPT its RID is attached to (a users reference), or NULL when
  *	  it sits in the blocked domain; under ctx->attach_lock
  */
@@ -348,14 +347,13 @@ struct iolab_device {
 	struct iolab_object obj;
 	struct iolab_ctx *ctx;
 	struct iolab_pdev *pdev;
-	u64 cookie;
 	struct iolab_hwpt *hwpt;
 };
 
 struct iolab_dev *iolab_device_dev(struct iolab_device *idev);
 struct iolab_device *iolab_get_device(struct iolab_ctx *ctx, u32 id);
 int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
-		      u64 cookie, struct iolab_device **out);
+		      struct iolab_device **out);
 void iolab_device_destroy(struct iolab_object *obj);
 int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id);
 int iolab_device_detach(struct iolab_device *idev);
@@ -379,7 +377,6 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
 /**
  * struct iolab_hwpt - a HWPT object: one IOMMU domain
  * @obj: object header (IOLAB_OBJ_HWPT_PAGING or _NESTED)
- * @ctx: the fd it belongs to
  * @domain: the driver's domain
  * @ioas: paging: the IOAS it mirrors (a users reference)
  * @parent: nested: the paging HWPT of stage 2 (a users reference)
@@ -392,7 +389,6 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  */
 struct iolab_hwpt {
 	struct iolab_object obj;
-	struct iolab_ctx *ctx;
 	struct iolab_domain *domain;
 	struct iolab_ioas *ioas;
 	struct iolab_hwpt *parent;

@@ -4,9 +4,9 @@
  *
  * It behaves like hardware: a paging domain is a radix I/O page table
  * (pt/iolab_pt.c) whose IOPTEs carry permission, accessed and dirty bits;
- * each mock device has a context (the domain its RID uses, and one per
- * PASID) that the DMA engine looks up for every request; a small IOTLB per
- * domain caches translations until the core syncs it after an unmap.
+ * each mock device has a context (the domain its RID uses) that the DMA
+ * engine looks up for every request; a small IOTLB per domain caches
+ * translations until the core syncs it after an unmap.
  *
  * Two page-table flavours: upstream's selftest one (2 KiB IOPTEs, plus
  * 1 MiB ones for MOCK_FLAGS_DEVICE_HUGE_IOVA devices, aperture
@@ -16,9 +16,9 @@
  * Locks, in the order they nest (the whole module's order is in
  * iommulab_private.h):
  *   mock_dev.ctx_rwsem   the device context; DMA holds it for read for a
- *			  whole request, attach/set_dev_pasid for write
- *   mock_domain.lock	  the page table's shape: map/unmap/dirty-tracking
- *			  changes take it for write, DMA walks for read
+ *			  whole request, attach for write
+ *   mock_domain.lock	  the page table's shape: map/unmap take it for
+ *			  write, DMA walks for read
  *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
  *
  * The IOTLB sync after an unmap flushes under mock_domain.lock taken for
@@ -38,7 +38,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 
 #include <iommulab/iommufd_test.h>
 #include <iommulab/iommulab.h>
@@ -61,7 +60,6 @@ struct mock_iotlb_entry {
 	bool valid;
 	bool readable;
 	bool writable;
-	bool dirty_done;	/* the IOPTE's DIRTY bit was set by a walk */
 	u64 iova_pfn;		/* IOVA >> leaf_shift */
 	u64 pa;			/* physical address of that IOVA page */
 	u64 iopte_size;		/* size of the IOPTE it came from */
@@ -72,7 +70,6 @@ struct mock_domain {
 	u32 flavour;
 	bool nest_parent;
 	bool enforce_dirty;	/* only devices that can track dirty pages */
-	bool dirty_tracking;	/* under @lock */
 	struct rw_semaphore lock;
 	struct iolab_pt pt;
 	spinlock_t iotlb_lock; /* protects @iotlb */
@@ -221,7 +218,7 @@ static int mock_domain_map_pages(struct iolab_domain *domain, u64 iova,
 	if (prot & IOLAB_IOMMU_WRITE)
 		pt_prot |= IOLAB_PT_WRITE;
 	down_write(&mock->lock);
-	rc = iolab_pt_map(&mock->pt, iova, paddr, len, pt_prot, NULL);
+	rc = iolab_pt_map(&mock->pt, iova, paddr, len, pt_prot);
 	up_write(&mock->lock);
 	return rc;
 }
@@ -247,7 +244,7 @@ static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,
 	u64 done;
 
 	down_write(&mock->lock);
-	done = iolab_pt_unmap(&mock->pt, iova, len, NULL);
+	done = iolab_pt_unmap(&mock->pt, iova, len);
 	up_write(&mock->lock);
 	return done;
 }
@@ -271,44 +268,10 @@ static u64 mock_domain_iova_to_phys(struct iolab_domain *domain, u64 iova)
 	u64 pa = 0;
 
 	down_read(&mock->lock);
-	if (iolab_pt_iova_to_phys(&mock->pt, iova, &pa, NULL, NULL))
+	if (iolab_pt_iova_to_phys(&mock->pt, iova, &pa))
 		pa = 0;
 	up_read(&mock->lock);
 	return pa;
-}
-
-static int mock_domain_set_dirty_tracking(struct iolab_domain *domain,
-					  bool enable)
-{
-	struct mock_domain *mock = to_mock_domain(domain);
-
-	down_write(&mock->lock);
-	mock->dirty_tracking = enable;
-	up_write(&mock->lock);
-	/* Cached entries must re-walk to set DIRTY on their next write. */
-	mock_iotlb_flush(mock, 0, U64_MAX);
-	return 0;
-}
-
-static int mock_domain_read_and_clear_dirty(struct iolab_domain *domain,
-					    u64 iova, u64 len, bool clear,
-					    u64 page_size, unsigned long *bitmap)
-{
-	struct mock_domain *mock = to_mock_domain(domain);
-	struct iolab_pt_dirty d = {
-		.iova = iova,
-		.length = len,
-		.page_size = page_size,
-		.bitmap = bitmap,
-	};
-	int rc;
-
-	down_read(&mock->lock);
-	rc = iolab_pt_read_dirty(&mock->pt, iova, len, clear, &d);
-	up_read(&mock->lock);
-	if (clear)
-		mock_iotlb_flush(mock, 0, U64_MAX);
-	return rc;
 }
 
 static const struct iolab_domain_ops mock_paging_ops = {
@@ -316,8 +279,6 @@ static const struct iolab_domain_ops mock_paging_ops = {
 	.unmap_pages = mock_domain_unmap_pages,
 	.iova_to_phys = mock_domain_iova_to_phys,
 	.iotlb_sync = mock_domain_iotlb_sync,
-	.set_dirty_tracking = mock_domain_set_dirty_tracking,
-	.read_and_clear_dirty = mock_domain_read_and_clear_dirty,
 	.free = mock_domain_free,
 };
 
@@ -473,30 +434,6 @@ static int mock_attach_dev(struct iolab_domain *domain, struct iolab_dev *dev)
 	return 0;
 }
 
-static int mock_set_dev_pasid(struct iolab_domain *domain,
-			      struct iolab_dev *dev, u32 pasid)
-{
-	struct mock_dev *mdev = to_mock_dev(dev);
-	int rc = 0;
-
-	if (!(mdev->flags & MOCK_FLAGS_DEVICE_PASID) ||
-	    pasid >= (1U << MOCK_PASID_WIDTH))
-		return -EINVAL;
-	if (domain) {
-		rc = mock_check_compat(domain, mdev);
-		if (rc)
-			return rc;
-	}
-	down_write(&mdev->ctx_rwsem);
-	if (domain)
-		rc = xa_err(xa_store(&mdev->pasids, pasid, domain,
-				     GFP_KERNEL_ACCOUNT));
-	else
-		xa_erase(&mdev->pasids, pasid);
-	up_write(&mdev->ctx_rwsem);
-	return rc;
-}
-
 static bool mock_capable(struct iolab_dev *dev, enum iolab_iommu_cap cap)
 {
 	struct mock_dev *mdev = to_mock_dev(dev);
@@ -504,8 +441,6 @@ static bool mock_capable(struct iolab_dev *dev, enum iolab_iommu_cap cap)
 	switch (cap) {
 	case IOLAB_CAP_DIRTY_TRACKING:
 		return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
-	case IOLAB_CAP_PASID:
-		return mdev->flags & MOCK_FLAGS_DEVICE_PASID;
 	}
 	return false;
 }
@@ -533,7 +468,6 @@ static const struct iolab_iommu_ops mock_iommu_ops = {
 	.domain_alloc_nested = mock_domain_alloc_nested,
 	.blocked_domain = &mock_blocked_domain,
 	.attach_dev = mock_attach_dev,
-	.set_dev_pasid = mock_set_dev_pasid,
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
 	.max_pasid_log2 = mock_max_pasid_log2,
@@ -563,14 +497,12 @@ struct mock_dev *iolab_mock_dev_create(u32 flags)
 	mdev->flags = flags;
 	mdev->rid_domain = &mock_blocked_domain;
 	init_rwsem(&mdev->ctx_rwsem);
-	xa_init(&mdev->pasids);
 	return mdev;
 }
 
 void iolab_mock_dev_destroy(struct mock_dev *mdev)
 {
 	ida_free(&mock_rid_ida, mdev->dev.rid);
-	xa_destroy(&mdev->pasids);
 	kfree(mdev);
 }
 
@@ -614,10 +546,7 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 	spin_lock(&mock->iotlb_lock);
 	/* Permissions are checked on every hit, as on every walk. */
 	if (mock->iotlb[i].valid && mock->iotlb[i].iova_pfn == pfn &&
-	    (write ? mock->iotlb[i].writable &&
-			     (mock->iotlb[i].dirty_done ||
-			      !mock->dirty_tracking) :
-		     mock->iotlb[i].readable)) {
+	    (write ? mock->iotlb[i].writable : mock->iotlb[i].readable)) {
 		*pa = mock->iotlb[i].pa +
 		      (iova & ((1ULL << mock->pt.cfg.leaf_shift) - 1));
 		*iopte = mock->iotlb[i].iopte_size;
@@ -626,8 +555,9 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 	spin_unlock(&mock->iotlb_lock);
 	leaf = 1ULL << mock->pt.cfg.leaf_shift;
 	if (!hit) {
-		rc = iolab_pt_translate(&mock->pt, iova, write,
-					mock->dirty_tracking, pa, &leaf);
+		/* Dirty tracking cannot be enabled yet: no DIRTY bits */
+		rc = iolab_pt_translate(&mock->pt, iova, write, false, pa,
+					&leaf);
 		if (rc) {
 			*reason = rc == -EACCES ? IOMMULAB_DMA_FAULT_PERMISSION :
 						  IOMMULAB_DMA_FAULT_NOT_MAPPED;
@@ -639,7 +569,6 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 		mock->iotlb[i].readable = !write;
 		mock->iotlb[i].pa = *pa & ~((1ULL << mock->pt.cfg.leaf_shift) - 1);
 		mock->iotlb[i].writable = write;
-		mock->iotlb[i].dirty_done = write && mock->dirty_tracking;
 		mock->iotlb[i].iopte_size = leaf;
 		spin_unlock(&mock->iotlb_lock);
 		*iopte = leaf;
@@ -690,10 +619,8 @@ void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
 	res->max_iopte = 0;
 
 	down_read(&mdev->ctx_rwsem);
-	if (pasid == IOMMULAB_NO_PASID)
-		domain = mdev->rid_domain;
-	else
-		domain = xa_load(&mdev->pasids, pasid);
+	/* No PASID can be attached yet: only the RID has a domain. */
+	domain = pasid == IOMMULAB_NO_PASID ? mdev->rid_domain : NULL;
 	if (!domain) {
 		res->fault_reason = IOMMULAB_DMA_FAULT_NO_PASID;
 		res->fault_iova = iova;
@@ -724,10 +651,4 @@ void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
 		up_read(&locked->lock);
 out:
 	up_read(&mdev->ctx_rwsem);
-}
-
-/* DEV_CHECK_CACHE: the mock device's cache, which nothing invalidates. */
-u32 iolab_mock_dev_cache(struct mock_dev *mdev, u32 id)
-{
-	return IOMMU_TEST_DEV_CACHE_DEFAULT;
 }

@@ -8,7 +8,6 @@
 #define _IOMMULAB_MOCK_IOMMU_H
 
 #include <linux/rwsem.h>
-#include <linux/xarray.h>
 
 #include "iommu_driver.h"
 
@@ -16,16 +15,16 @@
  * struct mock_dev - a mock PCI-like device and its IOMMU context
  * @dev: what the core sees
  * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
- * @ctx_rwsem: protects @rid_domain and @pasids (see mock_iommu.c)
+ * @ctx_rwsem: protects @rid_domain (see mock_iommu.c)
  * @rid_domain: the domain translating requests without a PASID
- * @pasids: PASID -> domain translating requests with that PASID
+ *
+ * No PASID can be attached yet: a request with a PASID faults.
  */
 struct mock_dev {
 	struct iolab_dev dev;
 	u32 flags;
 	struct rw_semaphore ctx_rwsem;
 	struct iolab_domain *rid_domain;
-	struct xarray pasids;
 };
 
 /**
@@ -47,6 +46,5 @@ void iolab_mock_dev_destroy(struct mock_dev *mdev);
 void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
 		    u64 len, bool write, struct iolab_dma_result *res);
 int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val);
-u32 iolab_mock_dev_cache(struct mock_dev *mdev, u32 id);
 
 #endif
