@@ -12,7 +12,7 @@
 
 #define IOLAB_HWPT_ALLOC_FLAGS                                              \
 	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |    \
-	 IOMMU_HWPT_ALLOC_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+	 IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
 
 /* An ERR_PTR from iolab_object_alloc() converts unchanged. */
 static_assert(offsetof(struct iolab_hwpt, obj) == 0);
@@ -108,11 +108,14 @@ static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 	struct iolab_hwpt *hwpt;
 	int rc;
 
-	if (!parent->nest_parent)
-		return ERR_PTR(-EINVAL);
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID)
+	/*
+	 * Upstream's order: what cannot be nested at all (a flag, no data:
+	 * DATA_NONE) is EOPNOTSUPP before a parent that cannot be one is
+	 * EINVAL.
+	 */
+	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID || !cmd->data_len)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (cmd->data_type == IOMMU_HWPT_DATA_NONE)
+	if (!parent->nest_parent)
 		return ERR_PTR(-EINVAL);
 
 	hwpt = (struct iolab_hwpt *)iolab_object_alloc(ctx, sizeof(*hwpt),
@@ -149,7 +152,7 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	if (cmd->flags & ~IOLAB_HWPT_ALLOC_FLAGS)
 		return -EOPNOTSUPP;
 	/* iommulab has no fault queues yet. */
-	if (cmd->flags & IOMMU_HWPT_ALLOC_FAULT_ID_VALID)
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
 		return -EOPNOTSUPP;
 	/* Data comes exactly with a data type. */
 	if (!cmd->data_len != !cmd->data_type)
@@ -158,9 +161,10 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	idev = iolab_get_device(ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	/* As upstream: a pt_id that names nothing is EINVAL, not ENOENT. */
 	pt = iolab_get_object(ctx, cmd->pt_id, IOLAB_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		rc = PTR_ERR(pt);
+		rc = -EINVAL;
 		goto out_idev;
 	}
 
@@ -203,33 +207,41 @@ out_idev:
 	return rc;
 }
 
+/*
+ * entry_num is written back however the call ends, 0 when it failed before
+ * the first request (as upstream does), so a caller can always tell how
+ * many requests took effect.
+ */
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
 	struct iolab_hwpt *hwpt;
 	u32 done = 0;
-	int rc = 0, rc2;
+	int rc = 0;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
-		return -EINVAL;
-	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
-	if (hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED) {
-		rc = -EINVAL;
-		goto out_put;
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
 	}
-	if (cmd->entry_num)
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->hwpt_id);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out;
+	}
+	if (hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED)
+		rc = -EINVAL;
+	else
 		rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
 				u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
 				cmd->entry_len, cmd->entry_num, &done);
-	cmd->entry_num = done;
-	rc2 = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!rc)
-		rc = rc2;
-out_put:
 	iolab_put_object(&hwpt->obj);
+out:
+	cmd->entry_num = done;
+	if (iolab_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
 	return rc;
 }

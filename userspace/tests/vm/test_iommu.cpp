@@ -661,7 +661,7 @@ TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
 		bad.__reserved2 = 1;
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
 		bad = cmd;
-		bad.flags = IOMMU_HWPT_ALLOC_FAULT_ID_VALID;
+		bad.flags = IOMMU_HWPT_FAULT_ID_VALID;
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
 		bad = cmd;
 		bad.data_len = 4;
