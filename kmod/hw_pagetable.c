@@ -83,23 +83,6 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 	}
 }
 
-/*
- * A HWPT of either kind. The lookups are typed so that an ID of another
- * kind of object is ENOENT without a reference ever taken on it: a stale
- * HWPT ID must not make IOMMU_DESTROY of an unrelated IOAS see EBUSY.
- */
-struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id)
-{
-	struct iolab_object *obj;
-
-	obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_PAGING);
-	if (IS_ERR(obj))
-		obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_NESTED);
-	if (IS_ERR(obj))
-		return ERR_CAST(obj);
-	return container_of(obj, struct iolab_hwpt, obj);
-}
-
 static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 						  struct iolab_hwpt *parent,
 						  struct iolab_dev *dev,
@@ -215,6 +198,7 @@ out_idev:
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iolab_object *obj;
 	struct iolab_hwpt *hwpt;
 	u32 done = 0;
 	int rc = 0;
@@ -227,18 +211,18 @@ int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
 		rc = -EINVAL;
 		goto out;
 	}
-	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt)) {
-		rc = PTR_ERR(hwpt);
+	/* As upstream: an object of another type is EINVAL, none ENOENT. */
+	obj = iolab_get_object(ucmd->ctx, cmd->hwpt_id, IOLAB_OBJ_HWPT_NESTED);
+	if (IS_ERR(obj)) {
+		rc = iolab_object_exists(ucmd->ctx, cmd->hwpt_id) ? -EINVAL :
+								    PTR_ERR(obj);
 		goto out;
 	}
-	if (hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED)
-		rc = -EINVAL;
-	else
-		rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
-				u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
-				cmd->entry_len, cmd->entry_num, &done);
-	iolab_put_object(&hwpt->obj);
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
+	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
+			u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
+			cmd->entry_len, cmd->entry_num, &done);
+	iolab_put_object(obj);
 out:
 	cmd->entry_num = done;
 	if (iolab_ucmd_respond(ucmd, sizeof(*cmd)))

@@ -144,6 +144,7 @@ void iolab_object_finalize(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 				      enum iolab_obj_type type);
+bool iolab_object_exists(struct iolab_ctx *ctx, u32 id);
 void iolab_put_object(struct iolab_object *obj);
 void iolab_object_unpublish(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_destroy_wait(struct iolab_object *obj);
@@ -378,7 +379,6 @@ struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 					   struct iolab_ioas *ioas,
 					   struct iolab_dev *dev, u32 flags,
 					   bool auto_domain);
-struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id);
 void iolab_hwpt_destroy(struct iolab_object *obj);
 int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd);
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);

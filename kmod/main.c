@@ -125,6 +125,23 @@ struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 	return obj;
 }
 
+/*
+ * Whether @id names a live object of any type, without a reference: for
+ * the commands whose errno for an ID of the wrong type is EINVAL rather
+ * than ENOENT (upstream looks those up as any type), so that asking never
+ * makes the object look busy to IOMMU_DESTROY.
+ */
+bool iolab_object_exists(struct iolab_ctx *ctx, u32 id)
+{
+	bool exists;
+
+	/* xa_load() returns NULL for an ID reserved but not finalized. */
+	xa_lock(&ctx->objects);
+	exists = xa_load(&ctx->objects, id);
+	xa_unlock(&ctx->objects);
+	return exists;
+}
+
 void iolab_put_object(struct iolab_object *obj)
 {
 	/*
