@@ -1096,15 +1096,19 @@ TEST_CASE("mock-domain test ops check their arguments")
 	expect_domain_maps(fd, md.hwpt_id(), at, buf.p, buf.len);
 	CHECK(std::memcmp(obuf.p, Buffer(2 * PS, 0x29).p, obuf.len) == 0);
 
+	// As upstream: the arguments are checked against the mock IO page
+	// (2 KiB) before the ID, and the ID must be a paging HWPT.
 	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md.hwpt_id());
 	cmd.check_map.iova = APERTURE + 1;
 	cmd.check_map.length = PS;
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
 	cmd.id = ioas.id();
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd.check_map.iova = APERTURE;
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
 
 	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, md.hwpt_id());
-	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // not nested
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT); // not nested
 
 	cmd = test_cmd(IOMMU_TEST_OP_DEV_CHECK_CACHE, md.idev_id());
 	for (uint32_t i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
