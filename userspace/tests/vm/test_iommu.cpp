@@ -933,10 +933,15 @@ TEST_CASE("nested HWPT data and invalidation requests are checked as upstream's"
 				CHECK(num == 0);
 			}
 			CHECK(iotlb_all(IOMMU_TEST_IOTLB_DEFAULT));
-			// An empty array only checks the type.
+			// An empty array only checks the type (upstream's way of
+			// asking whether a type is supported).
 			num = 0;
 			CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, nullptr, 0},
 					 num) == 0);
+			CHECK(num == 0);
+			CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+					  nullptr, 0},
+					 num) == EINVAL);
 			CHECK(num == 0);
 			CHECK(iotlb_all(IOMMU_TEST_IOTLB_DEFAULT));
 			// Exactly the mandatory part works (it is the whole entry).
