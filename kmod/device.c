@@ -572,12 +572,13 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd)
 	u32 len, type = 0;
 	int rc = 0;
 
-	if (cmd->flags)
+	if (cmd->flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved[0] || cmd->__reserved[1] || cmd->__reserved[2])
 		return -EOPNOTSUPP;
-	if (cmd->data_len && !cmd->data_uptr)
-		return -EINVAL;
+	/* Without the flag the field is output only: its input means nothing. */
+	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
+		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
 	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
@@ -586,6 +587,16 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd)
 	/* Only what the driver wrote is copied out, whatever it returned. */
 	len = min_t(u32, dev->ops->hw_info(dev, data, sizeof(data), &type),
 		    sizeof(data));
+	/* A driver has records of one format; asking for another: EOPNOTSUPP */
+	if (cmd->in_data_type != IOMMU_HW_INFO_TYPE_DEFAULT &&
+	    cmd->in_data_type != type) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+	/*
+	 * As upstream, a buffer length with no buffer fails in the copy
+	 * (EFAULT), after the device lookup.
+	 */
 	if (cmd->data_len) {
 		if (copy_to_user(uptr, data, min(len, cmd->data_len)) ||
 		    (cmd->data_len > len &&

@@ -12,7 +12,7 @@
 
 #define IOLAB_HWPT_ALLOC_FLAGS                                              \
 	(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |    \
-	 IOMMU_HWPT_ALLOC_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
+	 IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID)
 
 /* An ERR_PTR from iolab_object_alloc() converts unchanged. */
 static_assert(offsetof(struct iolab_hwpt, obj) == 0);
@@ -82,23 +82,6 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 	}
 }
 
-/*
- * A HWPT of either kind. The lookups are typed so that an ID of another
- * kind of object is ENOENT without a reference ever taken on it: a stale
- * HWPT ID must not make IOMMU_DESTROY of an unrelated IOAS see EBUSY.
- */
-struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id)
-{
-	struct iolab_object *obj;
-
-	obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_PAGING);
-	if (IS_ERR(obj))
-		obj = iolab_get_object(ctx, id, IOLAB_OBJ_HWPT_NESTED);
-	if (IS_ERR(obj))
-		return ERR_CAST(obj);
-	return container_of(obj, struct iolab_hwpt, obj);
-}
-
 static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 						  struct iolab_hwpt *parent,
 						  struct iolab_dev *dev,
@@ -107,11 +90,14 @@ static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 	struct iolab_hwpt *hwpt;
 	int rc;
 
-	if (!parent->nest_parent)
-		return ERR_PTR(-EINVAL);
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID)
+	/*
+	 * Upstream's order: what cannot be nested at all (a flag, no data:
+	 * DATA_NONE) is EOPNOTSUPP before a parent that cannot be one is
+	 * EINVAL.
+	 */
+	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID || !cmd->data_len)
 		return ERR_PTR(-EOPNOTSUPP);
-	if (cmd->data_type == IOMMU_HWPT_DATA_NONE)
+	if (!parent->nest_parent)
 		return ERR_PTR(-EINVAL);
 
 	hwpt = (struct iolab_hwpt *)iolab_object_alloc(ctx, sizeof(*hwpt),
@@ -147,7 +133,7 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	if (cmd->flags & ~IOLAB_HWPT_ALLOC_FLAGS)
 		return -EOPNOTSUPP;
 	/* iommulab has no fault queues yet. */
-	if (cmd->flags & IOMMU_HWPT_ALLOC_FAULT_ID_VALID)
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
 		return -EOPNOTSUPP;
 	/* Data comes exactly with a data type. */
 	if (!cmd->data_len != !cmd->data_type)
@@ -156,9 +142,10 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	idev = iolab_get_device(ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	/* As upstream: a pt_id that names nothing is EINVAL, not ENOENT. */
 	pt = iolab_get_object(ctx, cmd->pt_id, IOLAB_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		rc = PTR_ERR(pt);
+		rc = -EINVAL;
 		goto out_idev;
 	}
 
@@ -201,33 +188,42 @@ out_idev:
 	return rc;
 }
 
+/*
+ * entry_num is written back however the call ends, 0 when it failed before
+ * the first request (as upstream does), so a caller can always tell how
+ * many requests took effect.
+ */
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
 {
 	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct iolab_object *obj;
 	struct iolab_hwpt *hwpt;
 	u32 done = 0;
-	int rc = 0, rc2;
+	int rc = 0;
 
-	if (cmd->__reserved)
-		return -EOPNOTSUPP;
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len))
-		return -EINVAL;
-	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
-	if (hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED) {
-		rc = -EINVAL;
-		goto out_put;
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
 	}
-	if (cmd->entry_num)
-		rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
-				u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
-				cmd->entry_len, cmd->entry_num, &done);
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* As upstream: an object of another type is EINVAL, none ENOENT. */
+	obj = iolab_get_object(ucmd->ctx, cmd->hwpt_id, IOLAB_OBJ_HWPT_NESTED);
+	if (IS_ERR(obj)) {
+		rc = iolab_object_exists(ucmd->ctx, cmd->hwpt_id) ? -EINVAL :
+								    PTR_ERR(obj);
+		goto out;
+	}
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
+	rc = hwpt->domain->ops->cache_invalidate_user(hwpt->domain,
+			u64_to_user_ptr(cmd->data_uptr), cmd->data_type,
+			cmd->entry_len, cmd->entry_num, &done);
+	iolab_put_object(obj);
+out:
 	cmd->entry_num = done;
-	rc2 = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!rc)
-		rc = rc2;
-out_put:
-	iolab_put_object(&hwpt->obj);
+	if (iolab_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
 	return rc;
 }

@@ -520,15 +520,61 @@ static void iolab_iopt_unreserve_owner(struct iolab_iopt *iopt, void *owner)
 	}
 }
 
-/* The alignment every domain's smallest IOPTE size asks for. */
+/*
+ * The alignment every domain's smallest IOPTE size asks for, and at least
+ * PAGE_SIZE while HUGE_PAGES is off (every IOPTE is then at most a page
+ * of the CPU's, as upstream's iopt_calculate_iova_alignment() has it).
+ */
 static void iolab_iopt_update_alignment(struct iolab_iopt *iopt)
 {
 	struct iolab_domain *domain;
-	unsigned long index, align = 1;
+	unsigned long index, align = iopt->disable_large_pages ? PAGE_SIZE : 1;
 
 	xa_for_each(&iopt->domains, index, domain)
 		align = max(align, 1UL << __ffs(domain->pgsize_bitmap));
 	iopt->iova_alignment = align;
+}
+
+/**
+ * iolab_iopt_set_large_pages() - IOMMU_OPTION_HUGE_PAGES
+ * @iopt: the IOVA space
+ * @enable: the option's new value
+ *
+ * Turning large pages off raises the IOVA alignment to PAGE_SIZE, as
+ * upstream's iopt_disable_large_pages() does: refused with EINVAL while
+ * domains hold mappings (those may already use large IOPTEs), and with
+ * EADDRINUSE when a mapping is not PAGE_SIZE aligned (its IOVA, length or
+ * offset in its first page). Turning them back on, or off again, always
+ * works. On failure nothing changed.
+ */
+int iolab_iopt_set_large_pages(struct iolab_iopt *iopt, bool enable)
+{
+	struct interval_tree_node *node;
+	int rc = 0;
+
+	down_write(&iopt->rwsem);
+	if (enable || iopt->disable_large_pages)
+		goto out_set;
+	if (!xa_empty(&iopt->domains) &&
+	    !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if ((node->start | (node->last + 1) |
+		     area_of(node)->start_byte) & ~PAGE_MASK) {
+			rc = -EADDRINUSE;
+			goto out_unlock;
+		}
+		cond_resched();
+	}
+out_set:
+	iopt->disable_large_pages = !enable;
+	iolab_iopt_update_alignment(iopt);
+out_unlock:
+	up_write(&iopt->rwsem);
+	return rc;
 }
 
 /**

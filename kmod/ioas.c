@@ -80,16 +80,18 @@ int iolab_ioas_option(struct iolab_ucmd *ucmd)
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	down_write(&ioas->iopt.rwsem);
-	if (cmd->op == IOMMU_OPTION_OP_GET)
+	if (cmd->op == IOMMU_OPTION_OP_GET) {
+		down_read(&ioas->iopt.rwsem);
 		cmd->val64 = !ioas->iopt.disable_large_pages;
-	else if (cmd->op != IOMMU_OPTION_OP_SET)
+		up_read(&ioas->iopt.rwsem);
+	} else if (cmd->op != IOMMU_OPTION_OP_SET) {
 		rc = -EOPNOTSUPP;
-	else if (cmd->val64 > 1)
+	} else if (cmd->val64 > 1) {
 		rc = -EINVAL;
-	else
-		ioas->iopt.disable_large_pages = !cmd->val64;
-	up_write(&ioas->iopt.rwsem);
+	} else {
+		/* Off raises the IOVA alignment: see the function. */
+		rc = iolab_iopt_set_large_pages(&ioas->iopt, cmd->val64);
+	}
 
 	iolab_put_ioas(ioas);
 	return rc;
@@ -433,6 +435,12 @@ int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd)
 			goto out_free;
 		}
 		if (range.start >= range.last) {
+			rc = -EINVAL;
+			goto out_free;
+		}
+		/* As upstream: the ranges of one call must not overlap. */
+		if (interval_tree_iter_first(&allowed, range.start,
+					     range.last)) {
 			rc = -EINVAL;
 			goto out_free;
 		}

@@ -110,6 +110,9 @@ enum iolab_account_mode {
  *		 the creation and removal of HWPTs; protects every
  *		 iolab_device.hwpt, iolab_hwpt.nr_devices, iolab_hwpt.dying
  *		 and iolab_ioas.hwpts. See the lock order above.
+ * @vfio_ioas: the compatibility IOAS of IOMMU_VFIO_IOAS, or NULL; no
+ *	       reference is held: it is set and read under xa_lock, and
+ *	       destroying that IOAS clears it under the same lock
  */
 struct iolab_ctx {
 	struct file *file;
@@ -117,6 +120,7 @@ struct iolab_ctx {
 	enum iolab_account_mode account_mode;
 	unsigned int pin_batch;
 	struct mutex attach_lock; /* see above */
+	struct iolab_ioas *vfio_ioas;
 };
 
 #define IOLAB_DEFAULT_PIN_BATCH 65536
@@ -144,6 +148,7 @@ void iolab_object_finalize(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 				      enum iolab_obj_type type);
+bool iolab_object_exists(struct iolab_ctx *ctx, u32 id);
 void iolab_put_object(struct iolab_object *obj);
 void iolab_object_unpublish(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_destroy_wait(struct iolab_object *obj);
@@ -246,7 +251,8 @@ struct iolab_area {
  * @domains: the paging domains (struct iolab_domain) that mirror the
  *	     areas; every map and unmap reaches each of them
  * @iova_alignment: what MAP/COPY IOVAs and lengths must be aligned to:
- *		    the largest smallest-IOPTE size of @domains, else 1
+ *		    the largest smallest-IOPTE size of @domains, else 1;
+ *		    at least PAGE_SIZE with @disable_large_pages
  * @disable_large_pages: IOMMU_OPTION_HUGE_PAGES was set to 0
  */
 struct iolab_iopt {
@@ -277,6 +283,7 @@ int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg);
 int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last);
+int iolab_iopt_set_large_pages(struct iolab_iopt *iopt, bool enable);
 int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
 			   struct rb_root_cached *allowed);
 int iolab_iopt_add_allowed(struct rb_root_cached *allowed, u64 start,
@@ -328,6 +335,9 @@ int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);
 int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 			   u64 *unmapped);
+
+/* The VFIO compatibility layer (vfio_compat.c) */
+int iolab_vfio_ioas(struct iolab_ucmd *ucmd);
 
 /* Devices and groups (device.c) */
 
@@ -403,7 +413,6 @@ struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 					   struct iolab_ioas *ioas,
 					   struct iolab_dev *dev, u32 flags,
 					   bool auto_domain);
-struct iolab_hwpt *iolab_get_hwpt(struct iolab_ctx *ctx, u32 id);
 void iolab_hwpt_destroy(struct iolab_object *obj);
 int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd);
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);

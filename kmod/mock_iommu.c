@@ -283,6 +283,20 @@ static const struct iolab_domain_ops mock_paging_ops = {
 };
 
 /*
+ * Copy one driver-data structure from user space with upstream's rule
+ * for them (iommu_copy_struct_from_user()): @len must hold at least the
+ * mandatory part (@min bytes) and at most the whole structure (@size
+ * bytes); anything else is EINVAL, never a silent zero fill or E2BIG.
+ */
+static int mock_copy_user_data(void *dst, size_t size, size_t min,
+			       const void __user *src, u32 len)
+{
+	if (len < min || len > size)
+		return -EINVAL;
+	return copy_struct_from_user(dst, size, src, len);
+}
+
+/*
  * Nested domains take upstream's selftest data (stage 1 is the identity)
  * or iommulab's, whose stage 1 adds a fixed offset to every IOVA: a
  * stand-in for a guest page table that tests can reason about.
@@ -301,12 +315,19 @@ mock_domain_alloc_nested(struct iolab_dev *dev, struct iolab_domain *parent,
 		return ERR_PTR(-EINVAL);
 
 	switch (data_type) {
-	case IOMMU_HWPT_DATA_SELFTEST:
-		rc = copy_struct_from_user(&s1.iotlb, sizeof(s1.iotlb), data,
-					   data_len);
+	case IOMMU_HWPT_DATA_SELFTEST: {
+		struct iommu_hwpt_selftest st;
+
+		rc = mock_copy_user_data(&st, sizeof(st),
+					 offsetofend(typeof(st), iotlb), data,
+					 data_len);
+		s1.iotlb = st.iotlb;
 		break;
+	}
 	case IOMMULAB_HWPT_DATA_MOCK_S1:
-		rc = copy_struct_from_user(&s1, sizeof(s1), data, data_len);
+		rc = mock_copy_user_data(&s1, sizeof(s1),
+					 offsetofend(typeof(s1), s1_offset),
+					 data, data_len);
 		if (!rc && s1.flags)
 			rc = -EOPNOTSUPP;
 		break;
@@ -351,17 +372,18 @@ static int mock_nested_invalidate(struct iolab_domain *domain,
 	for (i = 0; i != entry_num; i++) {
 		struct iommu_hwpt_invalidate_selftest inv;
 
-		rc = copy_struct_from_user(&inv, sizeof(inv),
-					   data + (size_t)i * entry_len,
-					   entry_len);
+		rc = mock_copy_user_data(&inv, sizeof(inv),
+					 offsetofend(typeof(inv), iotlb_id),
+					 data + (size_t)i * entry_len,
+					 entry_len);
 		if (rc)
 			break;
 		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
 			rc = -EOPNOTSUPP;
 			break;
 		}
-		if (!(inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL) &&
-		    inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+		/* As upstream: checked even when FLAG_ALL ignores the ID. */
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
 			rc = -EINVAL;
 			break;
 		}

@@ -222,18 +222,22 @@ static const struct file_operations iolab_staccess_fops = {
 	.release = iolab_staccess_release,
 };
 
-/* The access behind fd @fd of this context, with a file reference. */
+/*
+ * The access behind fd @fd of this context, with a file reference. As
+ * upstream, no such fd and an fd that is not a test access are both
+ * EBADFD; so is another iommufd's access, which this one cannot use.
+ */
 static struct iolab_staccess *iolab_staccess_get(struct iolab_ctx *ctx,
 						 int fd, struct file **filep)
 {
 	struct file *file = fget(fd);
 
 	if (!file)
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(-EBADFD);
 	if (file->f_op != &iolab_staccess_fops ||
 	    ((struct iolab_staccess *)file->private_data)->ctx != ctx) {
 		fput(file);
-		return ERR_PTR(-ENOENT);
+		return ERR_PTR(-EBADFD);
 	}
 	*filep = file;
 	return file->private_data;
@@ -320,11 +324,44 @@ static int iolab_test_access_replace_ioas(struct iolab_ucmd *ucmd,
 		return PTR_ERR(ioas);
 	}
 	mutex_lock(&sa->ioas_lock);
-	iolab_staccess_detach(sa);
-	iolab_staccess_attach(sa, ioas);
+	if (ioas == sa->ioas) {
+		/* As upstream: the same IOAS is a no-op; every pin stays. */
+		iolab_put_object(&ioas->obj);
+	} else {
+		iolab_staccess_detach(sa);
+		iolab_staccess_attach(sa, ioas);
+	}
 	mutex_unlock(&sa->ioas_lock);
 	fput(file);
 	return 0;
+}
+
+/*
+ * MOCK_FLAGS_ACCESS_SYZ (upstream's syzkaller mode): @syz is not an IOVA
+ * but an area index (low 32 bits) and an offset into that area (high 32
+ * bits), so that a fuzzer that cannot know the IOVAs MAP chose still hits
+ * mapped ones. Returns that IOVA, or 0 when the IOAS has fewer areas.
+ * Holds sa->ioas_lock.
+ */
+static u64 iolab_staccess_syz_iova(struct iolab_staccess *sa, u64 syz)
+{
+	struct iolab_iopt *iopt = &sa->ioas->iopt;
+	struct interval_tree_node *node;
+	u32 nth = lower_32_bits(syz);
+	u64 iova = 0;
+
+	lockdep_assert_held(&sa->ioas_lock);
+	down_read(&iopt->rwsem);
+	for (node = interval_tree_iter_first(&iopt->area_itree, 0, ULONG_MAX);
+	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		if (!nth--) {
+			iova = node->start + upper_32_bits(syz);
+			break;
+		}
+		cond_resched();
+	}
+	up_read(&iopt->rwsem);
+	return iova;
 }
 
 /* The pages of [uptr, uptr + npages pages) must be exactly @pages. */
@@ -361,41 +398,48 @@ static int iolab_test_access_pages(struct iolab_ucmd *ucmd,
 	u32 id;
 	int rc;
 
+	/*
+	 * Upstream's order: a length too big for its page array (ENOMEM),
+	 * flags, the access fd (EBADFD), an access made without
+	 * NEEDS_PIN_PAGES (EOPNOTSUPP), then the range.
+	 */
+	if (length > IOLAB_TEST_MAX_BUF)
+		return -ENOMEM;
 	if (flags & ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
 		return -EOPNOTSUPP;
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(iova, length - 1, &last))
-		return -EOVERFLOW;
 	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
 	if (IS_ERR(sa))
 		return PTR_ERR(sa);
 	if (!(sa->flags & MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)) {
-		rc = -EINVAL;
+		rc = -EOPNOTSUPP;
 		goto out_file;
 	}
-
-	/* As upstream: no huge kernel arrays on a user's say-so. */
-	if (length > IOLAB_TEST_MAX_BUF) {
-		rc = -ENOMEM;
-		goto out_file;
-	}
-	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
 	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
 	if (!item) {
 		rc = -ENOMEM;
 		goto out_file;
 	}
+
+	mutex_lock(&sa->ioas_lock);
+	if (flags & MOCK_FLAGS_ACCESS_SYZ)
+		iova = iolab_staccess_syz_iova(sa, iova);
+	if (!length) {
+		rc = -EINVAL;
+		goto err_unlock_ioas;
+	}
+	if (check_add_overflow(iova, length - 1, &last)) {
+		rc = -EOVERFLOW;
+		goto err_unlock_ioas;
+	}
+	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
 	item->iova = iova;
 	item->length = length;
 	item->pages = kvcalloc(npages, sizeof(*item->pages),
 			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!item->pages) {
 		rc = -ENOMEM;
-		goto err_item;
+		goto err_unlock_ioas;
 	}
-
-	mutex_lock(&sa->ioas_lock);
 	mutex_lock(&sa->lock);
 	rc = iolab_iopt_access_pin(&sa->ioas->iopt, iova, length, item->pages,
 				   flags & MOCK_FLAGS_ACCESS_WRITE);
@@ -425,9 +469,9 @@ err_unpin:
 	iolab_iopt_access_unpin(&sa->ioas->iopt, iova, length);
 err_unlock:
 	mutex_unlock(&sa->lock);
+err_unlock_ioas:
 	mutex_unlock(&sa->ioas_lock);
 	kvfree(item->pages);
-err_item:
 	kfree(item);
 out_file:
 	fput(file);
@@ -462,28 +506,32 @@ static int iolab_test_access_rw(struct iolab_ucmd *ucmd,
 				struct iommu_test_cmd *cmd)
 {
 	void __user *uptr = u64_to_user_ptr(cmd->access_rw.uptr);
-	u64 length = cmd->access_rw.length;
-	bool write = cmd->access_rw.flags & MOCK_ACCESS_RW_WRITE;
+	u64 length = cmd->access_rw.length, iova = cmd->access_rw.iova;
+	u32 flags = cmd->access_rw.flags;
+	bool write = flags & MOCK_ACCESS_RW_WRITE;
 	struct iolab_staccess *sa;
 	struct file *file;
 	u64 end;
 	void *buf;
 	int rc;
 
-	if (cmd->access_rw.flags &
-	    ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
-		return -EOPNOTSUPP;
-	if (!length)
-		return -EINVAL;
-	if (check_add_overflow(cmd->access_rw.iova, length - 1, &end) ||
-	    check_add_overflow(cmd->access_rw.uptr, length, &end))
-		return -EOVERFLOW;
+	/* Upstream's order: the buffer size, flags, the access fd. */
 	if (length > IOLAB_TEST_MAX_BUF)
 		return -ENOMEM;
-
+	if (flags & ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH |
+		      MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
 	sa = iolab_staccess_get(ucmd->ctx, cmd->id, &file);
 	if (IS_ERR(sa))
 		return PTR_ERR(sa);
+	if (!length) {
+		rc = -EINVAL;
+		goto out_file;
+	}
+	if (check_add_overflow(cmd->access_rw.uptr, length, &end)) {
+		rc = -EOVERFLOW;
+		goto out_file;
+	}
 	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf) {
 		rc = -ENOMEM;
@@ -494,8 +542,13 @@ static int iolab_test_access_rw(struct iolab_ucmd *ucmd,
 		goto out_free;
 	}
 	mutex_lock(&sa->ioas_lock);
-	rc = iolab_iopt_access_rw(&sa->ioas->iopt, cmd->access_rw.iova, buf,
-				  length, write);
+	if (flags & MOCK_FLAGS_ACCESS_SYZ)
+		iova = iolab_staccess_syz_iova(sa, iova);
+	if (check_add_overflow(iova, length - 1, &end))
+		rc = -EOVERFLOW;
+	else
+		rc = iolab_iopt_access_rw(&sa->ioas->iopt, iova, buf, length,
+					  write);
 	mutex_unlock(&sa->ioas_lock);
 	if (!rc && !write && copy_to_user(uptr, buf, length))
 		rc = -EFAULT;
@@ -625,19 +678,25 @@ static int iolab_test_md_check_map(struct iolab_ucmd *ucmd,
 				   struct iommu_test_cmd *cmd)
 {
 	u64 iova = cmd->check_map.iova, length = cmd->check_map.length;
-	u64 uptr = cmd->check_map.uptr, pgsize;
+	u64 uptr = cmd->check_map.uptr, pgsize, end;
 	struct iolab_domain *domain;
+	struct iolab_object *obj;
 	struct iolab_hwpt *hwpt;
 	int rc = 0;
 
-	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	/*
+	 * As upstream: the arguments against its mock IO page (half a CPU
+	 * page) first, then the ID, which must be a paging HWPT (a nested
+	 * one is ENOENT, like any ID of another type).
+	 */
+	if ((iova | length | uptr) % (PAGE_SIZE / 2) ||
+	    check_add_overflow(uptr, length, &end))
+		return -EINVAL;
+	obj = iolab_get_object(ucmd->ctx, cmd->id, IOLAB_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
 	domain = hwpt->domain;
-	if (domain->type != IOLAB_DOMAIN_PAGING) {
-		rc = -EINVAL;
-		goto out_put;
-	}
 	pgsize = 1ULL << __ffs(domain->pgsize_bitmap);
 	if ((iova | length | uptr) & (pgsize - 1)) {
 		rc = -EINVAL;
@@ -668,13 +727,16 @@ out_put:
 static int iolab_test_md_check_iotlb(struct iolab_ucmd *ucmd,
 				     struct iommu_test_cmd *cmd)
 {
+	struct iolab_object *obj;
 	struct iolab_hwpt *hwpt;
 	u32 val;
 	int rc;
 
-	hwpt = iolab_get_hwpt(ucmd->ctx, cmd->id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	/* As upstream: only a nested HWPT has the mock IOTLB (else ENOENT). */
+	obj = iolab_get_object(ucmd->ctx, cmd->id, IOLAB_OBJ_HWPT_NESTED);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
 	rc = iolab_mock_nested_iotlb(hwpt->domain, cmd->check_iotlb.id, &val);
 	if (!rc && val != cmd->check_iotlb.iotlb)
 		rc = -EINVAL;

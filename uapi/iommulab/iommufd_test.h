@@ -237,4 +237,49 @@ struct iommu_hwpt_invalidate_selftest {
 	__u32 iotlb_id;
 };
 
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
+
+/**
+ * struct iommu_viommu_selftest - IOMMU_VIOMMU_ALLOC data of a mock vIOMMU
+ * @in_data: any value; the mock echoes it
+ * @out_data: @in_data, back
+ * @out_mmap_offset: mmap offset of the mock vIOMMU's page
+ * @out_mmap_length: mmap length of it
+ */
+struct iommu_viommu_selftest {
+	__u32 in_data;
+	__u32 out_data;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mmap_length;
+};
+
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+/**
+ * struct iommu_viommu_invalidate_selftest - one mock vIOMMU cache
+ *					     invalidation
+ * @flags: IOMMU_TEST_INVALIDATE_FLAG_ALL to reset every entry
+ * @vdev_id: the virtual device whose cache is meant
+ * @cache_id: the entry to reset when FLAG_ALL is clear
+ */
+struct iommu_viommu_invalidate_selftest {
+	__u32 flags;
+	__u32 vdev_id;
+	__u32 cache_id;
+};
+
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
+
+/**
+ * struct iommu_viommu_event_selftest - a mock vIOMMU event
+ * @virt_id: the virtual ID of the device it is about
+ */
+struct iommu_viommu_event_selftest {
+	__u32 virt_id;
+};
+
+#define IOMMU_HW_QUEUE_TYPE_SELFTEST 0xdeadbeef
+#define IOMMU_TEST_HW_QUEUE_MAX 2
+
 #endif

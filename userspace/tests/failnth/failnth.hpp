@@ -78,6 +78,7 @@ union Arg {
 	iommulab_device_detach detach;
 	iommulab_mock_set_driver set_driver;
 	iommulab_mock_dma dma;
+	iommu_vfio_ioas vfio_ioas;
 	// Commands added later: add their structures here.
 };
 

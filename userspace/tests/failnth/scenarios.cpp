@@ -488,6 +488,30 @@ const std::vector<Scenario> &scenarios()
 		nullptr,
 	},
 	{
+		// Allocates nothing; here so that every implemented command has
+		// a row. A failed SET leaves no compatibility IOAS.
+		"VFIO_IOAS/set", "IOMMU_VFIO_IOAS", {},
+		[](Ctx &c) {
+			open_fd(c);
+			c.ioas = ioas_alloc(c);
+			c.arg.vfio_ioas = {};
+			c.arg.vfio_ioas.size = sizeof(iommu_vfio_ioas);
+			c.arg.vfio_ioas.op = IOMMU_VFIO_IOAS_SET;
+			c.arg.vfio_ioas.ioas_id = c.ioas;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_VFIO_IOAS, &c.arg.vfio_ioas); },
+		[](Ctx &c) {
+			iommu_vfio_ioas get = {sizeof(get), 0, IOMMU_VFIO_IOAS_GET, 0};
+			FN_CHECK(c.fd->raw(IOMMU_VFIO_IOAS, &get) == 0 && get.ioas_id == c.ioas,
+				 "compatibility IOAS not set");
+		},
+		[](Ctx &c) {
+			iommu_vfio_ioas get = {sizeof(get), 0, IOMMU_VFIO_IOAS_GET, 0};
+			FN_CHECK(c.fd->raw(IOMMU_VFIO_IOAS, &get) == ENODEV,
+				 "compatibility IOAS set by a failed SET");
+		},
+	},
+	{
 		"OPTION/rlimit-mode", "IOMMU_OPTION", {},
 		[](Ctx &c) {
 			open_fd(c);

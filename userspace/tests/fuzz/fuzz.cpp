@@ -126,6 +126,7 @@ const char *ename(int e)
 	case EIO: return "EIO";
 	case E2BIG: return "E2BIG";
 	case EBADF: return "EBADF";
+	case EBADFD: return "EBADFD";
 	case ENOMEM: return "ENOMEM";
 	case EACCES: return "EACCES";
 	case EFAULT: return "EFAULT";
@@ -857,7 +858,7 @@ B(hwpt_alloc)
 						 IOMMULAB_HWPT_DATA_MOCK_S1, 1, 0xffffffffU};
 		c.pt_id = t.r.pct(50) ? t.id(IOAS) : t.id(HWPT);
 		c.flags = t.flags32(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-				    IOMMU_HWPT_ALLOC_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID);
+				    IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID);
 		c.data_type = types[t.r.below(5)];
 		c.data_len = static_cast<uint32_t>(t.r.pct(70) ? t.r.below(24) : t.r.next());
 	}
@@ -962,10 +963,28 @@ B(mock_dma)
 	c.__reserved = t.r.pct(97) ? 0 : 1;
 }
 
+B(vfio_ioas)
+{
+	auto &c = t.a<iommu_vfio_ioas>();
+	c.op = static_cast<uint16_t>(t.r.pct(90) ? t.r.below(3) : t.r.next());
+	c.ioas_id = t.id(IOAS);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
+
+// Upstream commands iommulab has a row for but does not implement: small
+// values and bad pointers only, the same rule as unknown_ioctl.
+B(unimplemented)
+{
+	for (unsigned i = 8; i < 64; i += 8) {
+		uint64_t v = t.r.pct(50) ? t.r.below(64) : t.bad_ptr();
+		memcpy(t.arg + i, &v, 8);
+	}
+}
+
 B(unknown_ioctl)
 {
-	// Numbers the module has no row for (upstream ones it lacks, gaps,
-	// other directions/sizes of known numbers).
+	// Numbers the module has no row for (gaps in upstream's range and
+	// past it, other directions/sizes of known numbers).
 	// Safe values only: a command added later must not get a pointer to
 	// the fuzzer's own memory.
 	for (unsigned i = 0; i < 64; i += 8) {
@@ -979,8 +998,8 @@ void b_pseudo(Thread &) {}
 #undef B
 #undef D
 
-const Errs kTestErrs = errs({EBUSY, EBADF, EPERM, EIO, EADDRINUSE, EEXIST, ENOSPC,
-			     EMFILE, EACCES});
+const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST,
+			     ENOSPC, EMFILE, EACCES});
 
 enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN };
 
@@ -990,7 +1009,9 @@ enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN };
 //   EPERM   write access to read-only memory or mappings, CAP_SYS_RESOURCE,
 //           DMA of a device nobody owns
 //   EEXIST  IOVA already mapped;  ENOSPC no free IOVA;  EMSGSIZE array short
-//   EADDRINUSE  reserved vs allowed/mapped ranges;  EBADF/EMFILE access fds
+//   EADDRINUSE  reserved vs allowed/mapped ranges, HUGE_PAGES off over a
+//               misaligned mapping;  EBADFD/EMFILE access fds
+//   ENODEV  VFIO_IOAS GET with no compatibility IOAS
 //   EIO     MD_CHECK_* found a difference
 const std::vector<Cmd> &table()
 {
@@ -1006,7 +1027,10 @@ const std::vector<Cmd> &table()
 	{"IOAS_MAP", IOMMU_IOAS_MAP, sizeof(iommu_ioas_map), 12,
 	 errs({EEXIST, ENOSPC, EPERM, EBUSY}), b_map, d_map, 0},
 	{"IOAS_UNMAP", IOMMU_IOAS_UNMAP, sizeof(iommu_ioas_unmap), 8, errs({EBUSY}), b_unmap, d_unmap, 0},
-	{"OPTION", IOMMU_OPTION, sizeof(iommu_option), 3, errs({EPERM, EBUSY}), b_option, nullptr, 0},
+	{"OPTION", IOMMU_OPTION, sizeof(iommu_option), 3, errs({EPERM, EBUSY, EADDRINUSE}),
+	 b_option, nullptr, 0},
+	{"VFIO_IOAS", IOMMU_VFIO_IOAS, sizeof(iommu_vfio_ioas), 2, errs({ENODEV}), b_vfio_ioas,
+	 nullptr, 0},
 	{"GET_INFO", IOMMULAB_GET_INFO, sizeof(iommulab_info), 1, errs({}), b_get_info, nullptr, 0},
 	{"BENCH_PIN", IOMMULAB_BENCH_PIN, sizeof(iommulab_bench_pin), 2, errs({EPERM}),
 	 b_bench_pin, nullptr, 0},
@@ -1056,6 +1080,24 @@ const std::vector<Cmd> &table()
 	 errs({EBUSY}), b_set_driver, nullptr, 0},
 	{"MOCK_DMA", IOMMULAB_MOCK_DMA, sizeof(iommulab_mock_dma), 5, errs({EPERM, EACCES}),
 	 b_mock_dma, nullptr, 0},
+	{"HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
+	 sizeof(iommu_hwpt_set_dirty_tracking), 1, errs({}), b_unimplemented, nullptr, 0},
+	{"HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
+	 sizeof(iommu_hwpt_get_dirty_bitmap), 1, errs({}), b_unimplemented, nullptr, 0},
+	{"FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, sizeof(iommu_fault_alloc), 1, errs({}),
+	 b_unimplemented, nullptr, 0},
+	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 1,
+	 errs({EBADF, EEXIST, ENOSPC, EPERM, EBUSY}), b_unimplemented, nullptr, 0},
+	{"VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, sizeof(iommu_viommu_alloc), 1, errs({}),
+	 b_unimplemented, nullptr, 0},
+	{"VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC, sizeof(iommu_vdevice_alloc), 1, errs({}),
+	 b_unimplemented, nullptr, 0},
+	{"IOAS_CHANGE_PROCESS", IOMMU_IOAS_CHANGE_PROCESS, sizeof(iommu_ioas_change_process), 1,
+	 errs({EPERM}), b_unimplemented, nullptr, 0},
+	{"VEVENTQ_ALLOC", IOMMU_VEVENTQ_ALLOC, sizeof(iommu_veventq_alloc), 1, errs({}),
+	 b_unimplemented, nullptr, 0},
+	{"HW_QUEUE_ALLOC", IOMMU_HW_QUEUE_ALLOC, sizeof(iommu_hw_queue_alloc), 1, errs({}),
+	 b_unimplemented, nullptr, 0},
 	// HWPT / device / DMA commands added later: add their rows here.
 	{"unknown-ioctl", 0, 64, 2, Errs().set(ENOTTY), b_unknown_ioctl, nullptr, P_UNKNOWN},
 	{"close-access-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_CLOSE_ACCESS},
@@ -1070,6 +1112,10 @@ unsigned long unknown_number(Rng &r)
 		IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_COPY, IOMMU_IOAS_IOVA_RANGES,
 		IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, IOMMU_OPTION, IOMMU_HWPT_ALLOC,
 		IOMMU_GET_HW_INFO, IOMMU_HWPT_INVALIDATE, IOMMU_TEST_CMD,
+		IOMMU_VFIO_IOAS, IOMMU_HWPT_SET_DIRTY_TRACKING,
+		IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_FAULT_QUEUE_ALLOC,
+		IOMMU_IOAS_MAP_FILE, IOMMU_VIOMMU_ALLOC, IOMMU_VDEVICE_ALLOC,
+		IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC, IOMMU_HW_QUEUE_ALLOC,
 		IOMMULAB_GET_INFO, IOMMULAB_BENCH_PIN, IOMMULAB_MOCK_GROUP_ALLOC,
 		IOMMULAB_DEVICE_BIND, IOMMULAB_DEVICE_ATTACH, IOMMULAB_DEVICE_DETACH,
 		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA};

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <fcntl.h>
 #include <fstream>
 #include <functional>
 #include <linux/capability.h>
@@ -13,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <tuple>
 #include <unistd.h>
 
 #include "harness.hpp"
@@ -433,9 +435,133 @@ TEST_CASE("ALLOW_IOVAS steers kernel-chosen IOVAs and refuses reserved ones")
 		uint64_t iova = ioas.map(buf.p, PS, RW);
 		CHECK((iova >= lo && iova <= hi));
 	}
+	SUBCASE("overlapping ranges in one list are EINVAL and keep the old list") {
+		// Upstream's iommufd_ioas_load_iovas(): a range that meets one
+		// already in the new list is EINVAL, touching by one IOVA too.
+		const uint64_t o = 1ULL << 40;
+		const std::vector<std::vector<IovaRange>> lists = {
+			{{o, o + PS - 1}, {o + PS - 1, o + 2 * PS - 1}},
+			{{o, o + 8 * PS - 1}, {o + PS, o + 2 * PS - 1}},
+			{{o + PS, o + 2 * PS - 1}, {o, o + 8 * PS - 1}},
+			{{o, o + PS - 1}, {o + 4 * PS, o + 5 * PS - 1},
+			 {o, o + PS - 1}},
+		};
+		for (const auto &list : lists) {
+			iommu_ioas_allow_iovas cmd{};
+			cmd.size = sizeof(cmd);
+			cmd.ioas_id = ioas.id();
+			cmd.num_iovas = uint32_t(list.size());
+			cmd.allowed_iovas = reinterpret_cast<uintptr_t>(list.data());
+			CHECK(send(fd, IOMMU_IOAS_ALLOW_IOVAS, cmd) == EINVAL);
+		}
+		// The old list is in force: kernel-chosen IOVAs stay in it, and
+		// a reserved range inside it is still refused.
+		uint64_t iova = ioas.map(buf.p, PS, RW);
+		CHECK((iova >= lo && iova <= hi));
+		auto res = test_cmd(IOMMU_TEST_OP_ADD_RESERVED, ioas.id());
+		res.add_reserved.start = lo;
+		res.add_reserved.length = PS;
+		CHECK(send(fd, IOMMU_TEST_CMD, res) == EADDRINUSE);
+		// Adjacent ranges that do not overlap are fine.
+		ioas.allow_iovas({{o, o + PS - 1}, {o + PS, o + 2 * PS - 1}});
+	}
 	SUBCASE("an empty list allows everything again") {
 		ioas.allow_iovas({});
 		ioas.add_reserved(lo + (1ULL << 20), PS);
+	}
+}
+
+// Upstream's iommufd_ioas.ioas_align_change, and the rule behind it
+// (iopt_disable_large_pages(), iopt_calculate_iova_alignment()).
+TEST_CASE("HUGE_PAGES off raises the IOVA alignment to PAGE_SIZE, as upstream")
+{
+	Iommufd fd;
+	Buffer buf(4 * PS, 0x21);
+	const uint64_t at = MOCK_APERTURE_START;
+	uint64_t align = 0;
+	auto set = [&](const Ioas &ioas, uint64_t val) {
+		auto cmd = option_cmd(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET,
+				      ioas.id(), val);
+		return send(fd, IOMMU_OPTION, cmd);
+	};
+
+	SUBCASE("without a domain: aligned mappings allow it, a misaligned one does not") {
+		Ioas ioas(fd);
+		ioas.map(buf.p, PS, RW | FIXED, at);
+		ioas.iova_ranges(&align);
+		CHECK(align == 1);
+		CHECK(set(ioas, 0) == 0);
+		ioas.iova_ranges(&align);
+		CHECK(align == PS);
+		// Misalignment is refused at map time now (offset in the page).
+		uint64_t iova = at + PS;
+		CHECK(map_raw(fd, ioas.id(), buf.p + PS / 2, PS, RW | FIXED,
+			      &iova) == EINVAL);
+		CHECK(iova_free(ioas, at + PS, PS));
+		CHECK(set(ioas, 0) == 0); // already off
+		CHECK(set(ioas, 1) == 0);
+		ioas.iova_ranges(&align);
+		CHECK(align == 1);
+		// A misaligned mapping refuses the upgrade, and nothing changes.
+		iova = at + PS;
+		REQUIRE(map_raw(fd, ioas.id(), buf.p + PS / 2, PS, RW | FIXED,
+				&iova) == 0);
+		CHECK(set(ioas, 0) == EADDRINUSE);
+		CHECK(ioas.huge_pages());
+		ioas.iova_ranges(&align);
+		CHECK(align == 1);
+		CHECK(ioas.unmap(at + PS, PS) == PS);
+		// So does a mapping at a misaligned IOVA, or of a misaligned
+		// length.
+		iova = at + PS + 512;
+		REQUIRE(map_raw(fd, ioas.id(), buf.p + PS, PS, RW | FIXED,
+				&iova) == 0);
+		CHECK(set(ioas, 0) == EADDRINUSE);
+		CHECK(ioas.unmap(iova, PS) == PS);
+		iova = at + PS;
+		REQUIRE(map_raw(fd, ioas.id(), buf.p + PS, PS / 2, RW | FIXED,
+				&iova) == 0);
+		CHECK(set(ioas, 0) == EADDRINUSE);
+		CHECK(ioas.unmap(iova, PS / 2) == PS / 2);
+		CHECK(set(ioas, 0) == 0);
+		CHECK_FALSE(ioas.huge_pages());
+	}
+	SUBCASE("with a domain and a mapping it is EINVAL and changes nothing") {
+		Ioas ioas(fd);
+		MockDomain md(fd, ioas.id());
+		ioas.map(buf.p, 2 * PS, RW | FIXED, at);
+		ioas.iova_ranges(&align);
+		CHECK(align == PS / 2); // the mock's 2 KiB IO page
+		CHECK(set(ioas, 0) == EINVAL);
+		CHECK(ioas.huge_pages());
+		ioas.iova_ranges(&align);
+		CHECK(align == PS / 2);
+		// Still mapped as before: the device reads the buffer.
+		uint8_t got[64];
+		DmaResult r = dma(fd, md.idev_id(), at + PS, got, sizeof(got), false);
+		REQUIRE(r.ok());
+		CHECK(std::memcmp(got, buf.p + PS, sizeof(got)) == 0);
+		// With the domain but no mapping, it is allowed.
+		CHECK(ioas.unmap_all() == 2 * PS);
+		CHECK(set(ioas, 0) == 0);
+		ioas.iova_ranges(&align);
+		CHECK(align == PS);
+		uint64_t iova = at + PS / 2;
+		CHECK(map_raw(fd, ioas.id(), buf.p, PS, RW | FIXED, &iova) == EINVAL);
+	}
+	SUBCASE("a domain attached or detached while it is off keeps PAGE_SIZE") {
+		Ioas ioas(fd);
+		CHECK(set(ioas, 0) == 0);
+		{
+			MockDomain md(fd, ioas.id());
+			ioas.iova_ranges(&align);
+			CHECK(align == PS);
+		}
+		ioas.iova_ranges(&align);
+		CHECK(align == PS);
+		CHECK(set(ioas, 1) == 0);
+		ioas.iova_ranges(&align);
+		CHECK(align == 1);
 	}
 }
 
@@ -610,8 +736,8 @@ TEST_CASE("ACCESS_RW moves the right bytes, across pages, and obeys mappings")
 		cmd.access_rw.flags = 1u << 9;
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
 		cmd.access_rw.flags = 0;
-		cmd.id = fd.fd(); // not an access fd
-		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+		cmd.id = fd.fd(); // not an access fd: upstream's EBADFD
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EBADFD);
 	}
 }
 
@@ -647,11 +773,13 @@ TEST_CASE("unmap asks accesses to let go, and fails EBUSY if one does not")
 		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
 	}
 	SUBCASE("ACCESS_PAGES checks its arguments") {
+		// An access made without NEEDS_PIN_PAGES cannot pin: upstream
+		// says EOPNOTSUPP (it checks the access's ops).
 		Access plain(ioas, 0);
 		auto cmd = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, plain.fd());
 		cmd.access_pages.iova = at;
 		cmd.access_pages.length = PS;
-		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
 		Access acc(ioas, NEEDS_PIN);
 		cmd.id = acc.fd();
 		cmd.access_pages.iova = at + 8 * PS;
@@ -667,6 +795,136 @@ TEST_CASE("unmap asks accesses to let go, and fails EBUSY if one does not")
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // other pages
 		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
 	}
+}
+
+TEST_CASE("an access fd that is not one of this iommufd's accesses is EBADFD")
+{
+	Iommufd fd, other;
+	Ioas ioas(fd), theirs_ioas(other);
+	Buffer buf(2 * PS, 0x33);
+	const uint64_t at = 1ULL << 30;
+	ioas.map(buf.p, buf.len, RW | FIXED, at);
+	Access mine(ioas, NEEDS_PIN);
+	const uint32_t item = mine.pin(at, PS, buf.p, false);
+	Access theirs(theirs_ioas, NEEDS_PIN);
+
+	// A closed fd number, an fd that is not an access (the iommufd itself,
+	// /dev/null) and another iommufd's access: upstream's
+	// iommufd_access_get() answers EBADFD for the first two; iommulab
+	// also for the third, which this fd may not drive.
+	const int devnull = open("/dev/null", O_RDONLY);
+	REQUIRE(devnull >= 0);
+	int closed = dup(devnull);
+	REQUIRE(closed >= 0);
+	close(closed);
+	for (int bad : {closed, fd.fd(), devnull, theirs.fd(), -1}) {
+		CAPTURE(bad);
+		uint8_t x[8];
+		auto rw = test_cmd(IOMMU_TEST_OP_ACCESS_RW, bad);
+		rw.access_rw.iova = at;
+		rw.access_rw.length = sizeof(x);
+		rw.access_rw.uptr = reinterpret_cast<uintptr_t>(x);
+		CHECK(send(fd, IOMMU_TEST_CMD, rw) == EBADFD);
+		auto pin = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, bad);
+		pin.access_pages.iova = at;
+		pin.access_pages.length = PS;
+		CHECK(send(fd, IOMMU_TEST_CMD, pin) == EBADFD);
+		auto unpin = test_cmd(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, bad);
+		unpin.destroy_access_pages.access_pages_id = item;
+		CHECK(send(fd, IOMMU_TEST_CMD, unpin) == EBADFD);
+		auto rep = test_cmd(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, bad);
+		rep.access_replace_ioas.ioas_id = ioas.id();
+		CHECK(send(fd, IOMMU_TEST_CMD, rep) == EBADFD);
+	}
+	close(devnull);
+	// Nothing changed: the one pinned item is still there and ours, and
+	// the other fd's access pinned nothing (its IOAS maps nothing).
+	mine.unpin(item);
+	CHECK(ioas.unmap(at, buf.len) == buf.len);
+}
+
+TEST_CASE("ACCESS_REPLACE_IOAS to the IOAS it is on is a no-op that keeps its pins")
+{
+	Iommufd fd;
+	Ioas ioas(fd), other(fd);
+	Buffer buf(4 * PS, 0x5c);
+	const uint64_t at = 1ULL << 30;
+	ioas.map(buf.p, buf.len, RW | FIXED, at);
+	// HOLD_PINS: an unmap over a pinned range is EBUSY, so the pin shows.
+	Access acc(ioas, NEEDS_PIN | IOMMULAB_ACCESS_CREATE_HOLD_PINS);
+	const uint32_t item = acc.pin(at + PS, 2 * PS, buf.p + PS, false);
+	REQUIRE(unmap_raw(fd, ioas.id(), at, buf.len) == EBUSY);
+
+	// Upstream's iommufd_access_change_ioas(): the same IOAS returns 0 at
+	// once. A detach-and-attach would have dropped the pin.
+	acc.replace_ioas(ioas);
+	CHECK(unmap_raw(fd, ioas.id(), at, buf.len) == EBUSY);
+	uint8_t x[4];
+	acc.read(at + 3 * PS, x, sizeof(x));
+	CHECK(x[0] == buf.p[3 * PS]);
+	acc.unpin(item); // the item is still known
+	// A real move still drops the pins and follows the new IOAS.
+	const uint32_t item2 = acc.pin(at, PS, buf.p, false);
+	acc.replace_ioas(other);
+	auto cmd = test_cmd(IOMMU_TEST_OP_DESTROY_ACCESS_PAGES, acc.fd());
+	cmd.destroy_access_pages.access_pages_id = item2;
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
+	CHECK(ioas.unmap(at, buf.len) == buf.len);
+}
+
+TEST_CASE("ACCESS_RW and ACCESS_PAGES take upstream's syzkaller IOVAs")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	Buffer a(2 * PS, 0x10), b(2 * PS, 0x80);
+	const uint64_t at_a = 1ULL << 30, at_b = 1ULL << 31;
+	ioas.map(b.p, b.len, RW | FIXED, at_b);
+	ioas.map(a.p, a.len, RW | FIXED, at_a);
+	Access acc(ioas, NEEDS_PIN);
+	// MOCK_FLAGS_ACCESS_SYZ: the IOVA is {area index (low 32 bits),
+	// offset (high 32 bits)}, areas counted in IOVA order.
+	auto syz = [](uint32_t nth, uint32_t off) {
+		return uint64_t(off) << 32 | nth;
+	};
+
+	uint8_t got[16];
+	auto rw = test_cmd(IOMMU_TEST_OP_ACCESS_RW, acc.fd());
+	rw.access_rw.length = sizeof(got);
+	rw.access_rw.uptr = reinterpret_cast<uintptr_t>(got);
+	rw.access_rw.flags = MOCK_FLAGS_ACCESS_SYZ;
+	for (auto [nth, off, src] :
+	     {std::tuple{0u, 100u, a.p + 100}, std::tuple{1u, 5000u, b.p + 5000}}) {
+		CAPTURE(nth);
+		rw.access_rw.iova = syz(nth, off);
+		REQUIRE(send(fd, IOMMU_TEST_CMD, rw) == 0);
+		CHECK(std::memcmp(got, src, sizeof(got)) == 0);
+	}
+	// No third area: IOVA 0, which is not mapped.
+	rw.access_rw.iova = syz(2, 0);
+	CHECK(send(fd, IOMMU_TEST_CMD, rw) == ENOENT);
+	// A write through it lands where the index says.
+	const uint8_t data[4] = {1, 2, 3, 4};
+	rw.access_rw.iova = syz(1, 8);
+	rw.access_rw.length = sizeof(data);
+	rw.access_rw.uptr = reinterpret_cast<uintptr_t>(data);
+	rw.access_rw.flags = uint32_t(MOCK_FLAGS_ACCESS_SYZ) | MOCK_ACCESS_RW_WRITE;
+	REQUIRE(send(fd, IOMMU_TEST_CMD, rw) == 0);
+	CHECK(std::memcmp(b.p + 8, data, sizeof(data)) == 0);
+
+	// ACCESS_PAGES compares what it pinned with the pages at uptr: the
+	// second page of b, and not a's first page that an unconverted
+	// IOVA of 1 << 32 | 1 could never have reached anyway.
+	auto pin = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, acc.fd());
+	pin.access_pages.iova = syz(1, uint32_t(PS));
+	pin.access_pages.length = PS;
+	pin.access_pages.uptr = reinterpret_cast<uintptr_t>(a.p);
+	pin.access_pages.flags = MOCK_FLAGS_ACCESS_SYZ;
+	CHECK(send(fd, IOMMU_TEST_CMD, pin) == EINVAL);
+	pin.access_pages.uptr = reinterpret_cast<uintptr_t>(b.p + PS);
+	REQUIRE(send(fd, IOMMU_TEST_CMD, pin) == 0);
+	acc.unpin(pin.access_pages.out_access_pages_id);
+	pin.access_pages.iova = syz(7, 0);
+	CHECK(send(fd, IOMMU_TEST_CMD, pin) == ENOENT);
 }
 
 TEST_CASE("an IOAS with an access attached cannot be destroyed")

@@ -663,7 +663,7 @@ TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
 		bad.__reserved2 = 1;
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
 		bad = cmd;
-		bad.flags = IOMMU_HWPT_ALLOC_FAULT_ID_VALID;
+		bad.flags = IOMMU_HWPT_FAULT_ID_VALID;
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
 		bad = cmd;
 		bad.data_len = 4;
@@ -678,8 +678,8 @@ TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
 		bad.dev_id = ioas.id(); // wrong type
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
 		bad = cmd;
-		bad.pt_id = 9999;
-		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
+		bad.pt_id = 9999; // names nothing: upstream's EINVAL, not ENOENT
+		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
 		bad = cmd;
 		bad.pt_id = dev; // not an IOAS or HWPT
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EINVAL);
@@ -775,6 +775,206 @@ TEST_CASE("HWPT_ALLOC: paging, nest parent, nested, and bad input")
 	}
 }
 
+// Upstream's iommufd_ioas.alloc_hwpt_nested (its three mock-domain
+// variants differ only in memory limits and device count; here each mock
+// table flavour), the parts about data and invalidation. The errnos come
+// from upstream's iommufd_hwpt_alloc() / iommufd_hwpt_nested_alloc()
+// (hw_pagetable.c), iommu_copy_struct_from_user() and the mock's
+// mock_domain_cache_invalidate_user() (selftest.c).
+TEST_CASE("nested HWPT data and invalidation requests are checked as upstream's")
+{
+	struct Flavour {
+		const char *name;
+		uint32_t dev_flags;
+	};
+	const Flavour flavours[] = {
+		{"selftest flavour", 0},
+		{"selftest flavour with HUGE_IOVA", MOCK_FLAGS_DEVICE_HUGE_IOVA},
+		{"4 KiB flavour", IOMMULAB_MOCK_DEV_4K},
+	};
+	for (const Flavour &f : flavours) {
+		SUBCASE(f.name) {
+			Iommufd fd;
+			Ioas ioas(fd);
+			MockDomain md(fd, ioas.id(), f.dev_flags);
+			const uint32_t dev = md.idev_id();
+			Hwpt parent(fd, dev, ioas.id(), IOMMU_HWPT_ALLOC_NEST_PARENT);
+			Hwpt plain(fd, dev, ioas.id(), 0);
+			iommu_hwpt_selftest data{IOMMU_TEST_IOTLB_DEFAULT};
+			const uint32_t min_len = offsetof(iommu_hwpt_selftest, iotlb) +
+						 sizeof(data.iotlb);
+			const uint32_t objs = nr_objects(fd);
+			auto nested = [&](uint32_t pt, uint32_t flags, uint32_t type,
+					  const void *p, uint32_t len) {
+				iommu_hwpt_alloc c{};
+				c.size = sizeof(c);
+				c.flags = flags;
+				c.dev_id = dev;
+				c.pt_id = pt;
+				c.data_type = type;
+				c.data_len = len;
+				c.data_uptr = reinterpret_cast<uintptr_t>(p);
+				return send(fd, IOMMU_HWPT_ALLOC, c);
+			};
+			const uint32_t P = parent.id(), ST = IOMMU_HWPT_DATA_SELFTEST;
+
+			// DATA_NONE with data: EINVAL (the type/length pair is
+			// checked first); without: EOPNOTSUPP (a nested HWPT
+			// needs data), whatever the parent.
+			CHECK(nested(P, 0, IOMMU_HWPT_DATA_NONE, &data, sizeof(data)) ==
+			      EINVAL);
+			CHECK(nested(P, 0, IOMMU_HWPT_DATA_NONE, nullptr, 0) ==
+			      EOPNOTSUPP);
+			CHECK(nested(plain.id(), 0, IOMMU_HWPT_DATA_NONE, nullptr, 0) ==
+			      EOPNOTSUPP);
+			CHECK(nested(P, 0, ST + 1, &data, sizeof(data)) == EOPNOTSUPP);
+			// Shorter than the mandatory part, or longer than the
+			// structure (even with a zero tail): EINVAL.
+			for (uint32_t len : {1u, min_len - 1}) {
+				CAPTURE(len);
+				CHECK(nested(P, 0, ST, &data, len) == EINVAL);
+			}
+			struct {
+				iommu_hwpt_selftest d;
+				uint32_t tail;
+			} longer = {{IOMMU_TEST_IOTLB_DEFAULT}, 0};
+			CHECK(nested(P, 0, ST, &longer, sizeof(longer)) == EINVAL);
+			CHECK(nested(P, 0, ST, nullptr, sizeof(data)) == EFAULT);
+			// A flag other than PASID is EOPNOTSUPP, before the
+			// parent's EINVAL.
+			CHECK(nested(P, IOMMU_HWPT_ALLOC_NEST_PARENT, ST, &data,
+				     sizeof(data)) == EOPNOTSUPP);
+			CHECK(nested(plain.id(), IOMMU_HWPT_ALLOC_DIRTY_TRACKING, ST,
+				     &data, sizeof(data)) == EOPNOTSUPP);
+			CHECK(nested(plain.id(), 0, ST, &data, sizeof(data)) == EINVAL);
+			CHECK(nr_objects(fd) == objs);
+
+			Hwpt hwpt(fd, dev, P, 0, ST, &data, min_len);
+			CHECK(nested(hwpt.id(), 0, ST, &data, sizeof(data)) == EINVAL);
+			auto iotlb = [&](uint32_t id, uint32_t val) {
+				auto c = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, hwpt.id());
+				c.check_iotlb.id = id;
+				c.check_iotlb.iotlb = val;
+				return send(fd, IOMMU_TEST_CMD, c);
+			};
+			auto iotlb_all = [&](uint32_t val) {
+				for (uint32_t i = 0; i < MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+					if (iotlb(i, val))
+						return false;
+				return true;
+			};
+			REQUIRE(iotlb_all(IOMMU_TEST_IOTLB_DEFAULT));
+
+			iommu_hwpt_invalidate_selftest inv[2] = {};
+			struct Inv {
+				uint32_t hwpt, type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST;
+				const void *p;
+				uint32_t len = sizeof(iommu_hwpt_invalidate_selftest);
+				uint32_t reserved = 0;
+			};
+			// Returns the errno; @num is entry_num in and out.
+			auto invalidate = [&](const Inv &v, uint32_t &num) {
+				iommu_hwpt_invalidate c{};
+				c.size = sizeof(c);
+				c.hwpt_id = v.hwpt;
+				c.data_uptr = reinterpret_cast<uintptr_t>(v.p);
+				c.data_type = v.type;
+				c.entry_len = v.len;
+				c.entry_num = num;
+				c.__reserved = v.reserved;
+				int err = send(fd, IOMMU_HWPT_INVALIDATE, c);
+				num = c.entry_num;
+				return err;
+			};
+			const uint32_t H = hwpt.id();
+			uint32_t num;
+			// Early failures write entry_num back: 0. (An ID of
+			// another type is EINVAL, as upstream, which looks the ID
+			// up as any type; none is ENOENT.)
+			struct {
+				const char *what;
+				Inv v;
+				int err;
+			} early[] = {
+				{"a parent HWPT", {P, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv}, EINVAL},
+				{"a paging HWPT", {plain.id(), IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv}, EINVAL},
+				{"no such HWPT", {0, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv}, ENOENT},
+				{"an IOAS", {ioas.id(), IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv}, EINVAL},
+				{"no array", {H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, nullptr}, EINVAL},
+				{"entry_len 0", {H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv, 0}, EINVAL},
+				{"a reserved field", {H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+						      sizeof(inv[0]), 1}, EOPNOTSUPP},
+				{"an invalid type", {H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+						     inv}, EINVAL},
+			};
+			for (const auto &e : early) {
+				const std::string what = e.what;
+				CAPTURE(what);
+				num = 1;
+				CHECK(invalidate(e.v, num) == e.err);
+				CHECK(num == 0);
+			}
+			// An entry shorter than its mandatory part (flags,
+			// iotlb_id) or longer than the structure: EINVAL, none
+			// handled.
+			for (uint32_t len : {1u, 4u, 7u, 9u, 12u, 16u}) {
+				CAPTURE(len);
+				num = 1;
+				CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv, len},
+						 num) == EINVAL);
+				CHECK(num == 0);
+			}
+			// An iotlb_id out of range is EINVAL even with FLAG_ALL,
+			// which would not use it.
+			for (uint32_t flags : {0u, 0u + IOMMU_TEST_INVALIDATE_FLAG_ALL}) {
+				CAPTURE(flags);
+				inv[0] = {flags, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1};
+				num = 1;
+				CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv},
+						 num) == EINVAL);
+				CHECK(num == 0);
+			}
+			CHECK(iotlb_all(IOMMU_TEST_IOTLB_DEFAULT));
+			// An empty array only checks the type (upstream's way of
+			// asking whether a type is supported).
+			num = 0;
+			CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, nullptr, 0},
+					 num) == 0);
+			CHECK(num == 0);
+			CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
+					  nullptr, 0},
+					 num) == EINVAL);
+			CHECK(num == 0);
+			CHECK(iotlb_all(IOMMU_TEST_IOTLB_DEFAULT));
+			// Exactly the mandatory part works (it is the whole entry).
+			inv[0] = {IOMMU_TEST_INVALIDATE_FLAG_ALL, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX};
+			num = 1;
+			CHECK(invalidate({H, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, inv,
+					  uint32_t(offsetof(iommu_hwpt_invalidate_selftest, iotlb_id) +
+						   sizeof(inv[0].iotlb_id))},
+					 num) == 0);
+			CHECK(num == 1);
+			CHECK(iotlb_all(0));
+
+			// The test ops look up their own kind of HWPT: ENOENT for
+			// the other kind, as for any ID of another type.
+			Buffer buf(PS);
+			ioas.map(buf.p, PS, RW | FIXED, APERTURE);
+			auto chk = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, H);
+			chk.check_map.iova = APERTURE;
+			chk.check_map.length = PS;
+			chk.check_map.uptr = reinterpret_cast<uintptr_t>(buf.p);
+			CHECK(send(fd, IOMMU_TEST_CMD, chk) == ENOENT);
+			chk.id = P;
+			CHECK(send(fd, IOMMU_TEST_CMD, chk) == 0);
+			auto tlb = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, P);
+			CHECK(send(fd, IOMMU_TEST_CMD, tlb) == ENOENT);
+			tlb.id = md.hwpt_id();
+			CHECK(send(fd, IOMMU_TEST_CMD, tlb) == ENOENT);
+		}
+	}
+}
+
 TEST_CASE("GET_HW_INFO reports the mock IOMMU and the device's capabilities")
 {
 	Iommufd fd;
@@ -808,7 +1008,7 @@ TEST_CASE("GET_HW_INFO reports the mock IOMMU and the device's capabilities")
 	CHECK(cmd.out_max_pasid_log2 == MOCK_PASID_WIDTH);
 	CHECK(cmd.data_len == sizeof(iommu_test_hw_info));
 
-	cmd.flags = 1;
+	cmd.flags = 1u << 1; // past IOMMU_HW_INFO_FLAG_INPUT_TYPE
 	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EOPNOTSUPP);
 	cmd.flags = 0;
 	cmd.__reserved[1] = 1;
@@ -816,10 +1016,58 @@ TEST_CASE("GET_HW_INFO reports the mock IOMMU and the device's capabilities")
 	cmd.__reserved[1] = 0;
 	cmd.dev_id = ioas.id();
 	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == ENOENT);
-	cmd.dev_id = plain.idev_id();
+	// A length with no buffer: as upstream, the copy fails (EFAULT), after
+	// the device lookup (a bad device is still ENOENT).
 	cmd.data_len = 8;
 	cmd.data_uptr = 0;
-	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EINVAL);
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == ENOENT);
+	cmd.dev_id = plain.idev_id();
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EFAULT);
+	cmd.data_uptr = 8; // unmapped
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == EFAULT);
+	cmd.data_len = 0; // no buffer needed then
+	cmd.data_uptr = 0;
+	CHECK(send(fd, IOMMU_GET_HW_INFO, cmd) == 0);
+	CHECK(cmd.data_len == sizeof(iommu_test_hw_info));
+}
+
+TEST_CASE("GET_HW_INFO takes an input type with IOMMU_HW_INFO_FLAG_INPUT_TYPE")
+{
+	Iommufd fd;
+	Ioas ioas(fd);
+	MockDomain md(fd, ioas.id());
+	iommu_test_hw_info info{};
+	auto ask = [&](uint32_t flags, uint32_t type) {
+		std::memset(&info, 0xff, sizeof(info));
+		iommu_hw_info cmd{};
+		cmd.size = sizeof(cmd);
+		cmd.flags = flags;
+		cmd.dev_id = md.idev_id();
+		cmd.data_len = sizeof(info);
+		cmd.data_uptr = reinterpret_cast<uintptr_t>(&info);
+		cmd.in_data_type = type;
+		int err = send(fd, IOMMU_GET_HW_INFO, cmd);
+		if (!err)
+			CHECK(cmd.out_data_type == IOMMU_HW_INFO_TYPE_SELFTEST);
+		return err;
+	};
+
+	// Without the flag the field is only output: any input is ignored.
+	CHECK(ask(0, IOMMU_HW_INFO_TYPE_INTEL_VTD) == 0);
+	CHECK(info.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL);
+	const uint32_t in = IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+	CHECK(ask(in, IOMMU_HW_INFO_TYPE_DEFAULT) == 0);
+	CHECK(info.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL);
+	CHECK(ask(in, IOMMU_HW_INFO_TYPE_SELFTEST) == 0);
+	CHECK(info.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL);
+	// A format the mock has no record of: EOPNOTSUPP, buffer untouched.
+	for (uint32_t type : {0u + IOMMU_HW_INFO_TYPE_INTEL_VTD,
+			      0u + IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+			      0u + IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV, 0xdeadu}) {
+		CAPTURE(type);
+		CHECK(ask(in, type) == EOPNOTSUPP);
+		CHECK(info.test_reg == 0xffffffffu);
+	}
 }
 
 TEST_CASE("mock-domain test ops check their arguments")
@@ -855,15 +1103,19 @@ TEST_CASE("mock-domain test ops check their arguments")
 	expect_domain_maps(fd, md.hwpt_id(), at, buf.p, buf.len);
 	CHECK(std::memcmp(obuf.p, Buffer(2 * PS, 0x29).p, obuf.len) == 0);
 
+	// As upstream: the arguments are checked against the mock IO page
+	// (2 KiB) before the ID, and the ID must be a paging HWPT.
 	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, md.hwpt_id());
 	cmd.check_map.iova = APERTURE + 1;
 	cmd.check_map.length = PS;
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
 	cmd.id = ioas.id();
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL);
+	cmd.check_map.iova = APERTURE;
 	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT);
 
 	cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_IOTLB, md.hwpt_id());
-	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // not nested
+	CHECK(send(fd, IOMMU_TEST_CMD, cmd) == ENOENT); // not nested
 
 	cmd = test_cmd(IOMMU_TEST_OP_DEV_CHECK_CACHE, md.idev_id());
 	for (uint32_t i = 0; i < MOCK_DEV_CACHE_NUM; i++) {
