@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP
+export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP VM_HUGEPAGES
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
@@ -70,6 +70,15 @@ demo: all
 bench: all
 	@VM_MEM=$${VM_MEM:-4G} VM_SCENARIO=selftests/bench.scn selftests/vm.sh demo
 
+# Upstream Linux's own iommufd selftest, built unchanged from a directory the
+# user fetched (README, "Upstream's own selftest"), run in the VM lane;
+# pass/fail per fixture, non-zero if a must-pass fixture (the list is at the
+# top of selftests/conformance.sh) has a failing case.
+.PHONY: conformance
+export UPSTREAM_SELFTEST
+conformance: deps
+	@MAKE="$(MAKE)" selftests/conformance.sh
+
 # Only the VM lane (check mode), on what is already built.
 vm:
 	@selftests/vm.sh check
@@ -97,6 +106,8 @@ help:
 	@echo '  demo           build, then run /demo.scn with the CLI in the VM'
 	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
 	@echo '  vm             VM lane only (check mode), no rebuild'
+	@echo '  conformance    UPSTREAM_SELFTEST=DIR: build upstream'"'"'s iommufd selftest from DIR,'
+	@echo '                 run it in the VM, pass/fail per fixture (see README)'
 	@echo '  check-debug    the VM lane on a debug kernel (KASAN, lockdep, kmemleak, fail-nth'
 	@echo '                 sweep, fuzzer); builds the kernel once per machine (~20 min)'
 	@echo '  fuzz           long fuzzer run in the VM: FUZZ_CALLS=100000 FUZZ_SEED= FUZZ_THREADS=4'
@@ -112,7 +123,10 @@ help:
 	@echo '  VM_TIMEOUT=600 seconds before the VM is killed and the lane fails'
 	@echo '  VM_BOOT_TIMEOUT=300 VM_BOOT_TRIES=3  a boot that has not reached init'
 	@echo '                 in time is killed and retried (reported), up to TRIES boots'
-	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each)'
+	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each,'
+	@echo '                 or one per case when a program prints kselftest TAP)'
+	@echo '  VM_MEM=2G VM_SMP=2  guest memory and CPUs'
+	@echo '  VM_HUGEPAGES=128  2 MiB hugetlb pages reserved in the guest (0: none)'
 	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
 	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'
 	@echo '  VM_APPEND=...  extra kernel command-line arguments for the guest'

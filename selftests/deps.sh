@@ -3,6 +3,8 @@
 # Install, from Debian's archive, whatever iommulab's build, lint and VM lane
 # need and is not installed yet. Cheap (one dpkg-query) when nothing is missing.
 # Runs without a terminal: nothing here ever prompts.
+# Usage: selftests/deps.sh [PACKAGE...]: the PACKAGEs too (a target's own
+# needs, e.g. libcap-dev for `make conformance`).
 set -euo pipefail
 
 # The kernel image and its headers: always installed together, in one apt
@@ -11,7 +13,7 @@ KERNEL_PKGS=(linux-image-amd64 linux-headers-amd64)
 # Everything else. pkg-config is what CMake uses to find libnl.
 TOOL_PKGS=(qemu-system-x86 busybox-static cpio libnl-genl-3-dev libnl-3-dev
 	   doctest-dev libcli11-dev cmake g++ make pkg-config sparse xz-utils
-	   kmod gzip bc bison flex libelf-dev libssl-dev perl)
+	   kmod gzip bc bison flex libelf-dev libssl-dev perl "$@")
 # Kernel source tarball: checkpatch.pl (and the debug kernel lane) come from it.
 SOURCE_PKGS=(linux-source-6.1)
 

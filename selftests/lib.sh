@@ -119,3 +119,58 @@ tally_add_counts() {
 tally_add_result() {
 	tally_add_counts "$(parse_counts "$(tail -n 1 "$1" 2>/dev/null || true)" || true)" "$2" "${3:-}"
 }
+
+# parse_tap: reads a program's output on stdin and prints its kselftest/TAP
+# results, one tab-separated record a line:
+#   plan  N     REASON   a plan line "1..N" (REASON: its "# SKIP why", if any)
+#   pass  NAME           "ok N NAME" (also "# XFAIL": an expected failure)
+#   skip  NAME  REASON   "ok N NAME # SKIP REASON" (or "not ok ... # SKIP")
+#   fail  NAME  REASON   "not ok N NAME", REASON its directive if it has one
+# A result or plan line starts in the first column; lines starting with "#"
+# (diagnostics) or with white space (nested subtests, which their parent
+# line sums up) are not results, nor is "TAP version 13". A case without a
+# name is called "#N". Prints nothing for output without TAP. Carriage
+# returns and colour escapes are ignored.
+parse_tap() {
+	sed -e 's/\r$//' -e 's/\x1b\[[0-9;]*[A-Za-z]//g' | awk '
+	BEGIN { OFS = "\t" }
+	/^1\.\.[0-9]+/ {
+		n = $0; sub(/^1\.\./, "", n); sub(/[^0-9].*/, "", n)
+		why = ""
+		if (match($0, /#[ \t]*[Ss][Kk][Ii][Pp][^ \t]*/)) why = substr($0, RSTART + RLENGTH)
+		sub(/^[ \t]+/, "", why)
+		print "plan", n + 0, why
+		next
+	}
+	/^(not )?ok([ \t]|$)/ {
+		bad = ($0 ~ /^not /)
+		line = $0; sub(/^(not )?ok[ \t]*/, "", line)
+		num = ""
+		if (match(line, /^[0-9]+/)) { num = substr(line, 1, RLENGTH); line = substr(line, RLENGTH + 1) }
+		sub(/^[ \t]*(-[ \t]+)?/, "", line)
+		dir = ""
+		if (match(line, /(^|[ \t])#[ \t]*/)) {
+			dir = substr(line, RSTART + RLENGTH)
+			line = substr(line, 1, RSTART - 1)
+		}
+		sub(/[ \t]+$/, "", line)
+		if (line == "") line = "#" num
+		if (dir ~ /^[Ss][Kk][Ii][Pp]/) {
+			why = dir; sub(/^[^ \t]*[ \t]*/, "", why)
+			print "skip", line, why
+		} else if (bad) {
+			print "fail", line, dir
+		} else {
+			print "pass", line, ""
+		}
+	}'
+}
+
+# tap_counts FILE: "passed failed skipped planned reported" from the records
+# parse_tap wrote to FILE (planned: the sum of its plan lines).
+tap_counts() {
+	awk -F'\t' '
+		$1 == "plan" { n += $2 }
+		$1 == "pass" { p++ } $1 == "fail" { f++ } $1 == "skip" { s++ }
+		END { print p + 0, f + 0, s + 0, n + 0, p + f + s }' "$1"
+}

@@ -17,14 +17,18 @@
 #               VM_BOOT_TIMEOUT seconds (300) is killed and retried, up to
 #               VM_BOOT_TRIES boots in all (3); see "Boot watchdog" below
 #   VM_EXTRA    "prog1 prog2 ...": extra programs to copy into the guest and
-#               run after the harness; each one is a test, its exit code counts
-#               (0 passed, 77 skipped, anything else failed). Arguments follow
+#               run after the harness; a program that prints TAP counts as its
+#               cases, any other is one test by its exit code (see "Extra
+#               programs" below). Arguments follow
 #               the path after commas: "prog,--seed=5,--calls=100" runs
 #               `prog --seed=5 --calls=100` (an entry that is an existing file
 #               as a whole is taken as a path, commas and all)
 #   VM_ARGS     extra arguments for the harness, shell-quoted as on a command
 #               line, e.g. VM_ARGS='-tc="ioas*" -s'
 #   VM_MEM VM_SMP  guest memory (2G) and CPUs (2)
+#   VM_HUGEPAGES  2 MiB hugetlb pages the guest's init reserves (128), for
+#               programs that mmap(MAP_HUGETLB) or use MFD_HUGETLB memfds;
+#               0 reserves none
 #   VM_VERBOSE  1: show the whole console live (boot messages included)
 #   VM_APPEND   extra kernel command line arguments
 #   VM_MODULE   module to load (default kmod/iommulab.ko)
@@ -40,10 +44,25 @@
 # on stdout and in $BUILD_DIR/vm-<mode>.result, "vm: N passed, N failed".
 # Counted: every doctest test case of the harness (demo mode: the demo is
 # one test; a case that printed "iommulab-skip: <case>: <why>", the
-# harness's run-time skip, counts as skipped), one per extra program, and one each for insmod (with /dev/iommu
-# present), rmmod, and a clean kernel log (no timeout, no BUG/WARNING/...
-# line, no bad taint flag, no kmemleak report). Anything that did not run
-# counts as failed. Exit status: 0 only when nothing failed.
+# harness's run-time skip, counts as skipped), the extra programs (below),
+# and one each for insmod (with /dev/iommu present), rmmod, and a clean
+# kernel log (no timeout, no BUG/WARNING/... line, no bad taint flag, no
+# kmemleak report). Anything that did not run counts as failed. Exit
+# status: 0 only when nothing failed.
+#
+# Extra programs: one that prints kselftest/TAP results counts as its cases
+# (parse_tap in lib.sh reads the lines between its BEGIN and END markers):
+# "ok N name" passed, "not ok N name" failed and printed by name,
+# "ok N name # SKIP why" skipped (printed with the reason); lines starting
+# with "#" (diagnostics) or white space (nested subtests) are not cases.
+# A plan "1..N" with fewer results (the program died or hung) fails each
+# missing case, and then its exit status fails one more test; "1..0" alone
+# is one skipped test. A program whose cases all reported fails one more
+# test for its exit status only when no case failed and the status is not
+# 0, 4 (kselftest's skip) or 77. A program that prints no TAP is one test:
+# exit 0 passed, 77 skipped, anything else (or no exit: it did not finish)
+# failed. The guest's init prepares what such programs expect: hugetlb
+# pages (VM_HUGEPAGES), hugetlbfs on /dev/hugepages, /proc, /sys, /dev/shm.
 #
 # Kernel-log policy (what fails "kernel log clean"), decided for a TCG guest
 # on a slow, shared host:
@@ -90,6 +109,8 @@ VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-300}
 VM_BOOT_TRIES=${VM_BOOT_TRIES:-3}
 VM_MEM=${VM_MEM:-2G}
 VM_SMP=${VM_SMP:-2}
+VM_HUGEPAGES=${VM_HUGEPAGES:-128}
+[[ $VM_HUGEPAGES =~ ^[0-9]+$ ]] || die "VM_HUGEPAGES=$VM_HUGEPAGES is not a number of 2 MiB pages"
 VM_EXTRA=${VM_EXTRA:-}
 VM_ARGS=${VM_ARGS:-}
 VM_VERBOSE=${VM_VERBOSE:-0}
@@ -243,6 +264,7 @@ done
 printf '%s\n' "$VM_ARGS" >"$rootfs/vm_args"
 echo "$VM_HARNESS" >"$rootfs/vm_harness"
 echo "$mode" >"$rootfs/vm_mode"
+echo "$VM_HUGEPAGES" >"$rootfs/vm_hugepages"
 
 cat >"$rootfs/init" <<'EOF'
 #!/bin/sh
@@ -264,6 +286,21 @@ case " $(cat /proc/cmdline) " in
 *" iommulab_selftest.hang=before-boot "*) while :; do sleep 1000; done ;;
 esac
 echo "$M BOOT $(uname -r)"
+
+# What kselftest-style programs (upstream's iommufd selftest) expect of a
+# system: 2 MiB hugetlb pages reserved for MAP_HUGETLB and MFD_HUGETLB
+# memfds (reserved first, while memory is not fragmented yet), hugetlbfs at
+# /dev/hugepages; /proc (for /proc/self/exe, fail-nth), /sys and /dev/shm
+# are mounted above.
+HP=$(cat /vm_hugepages)
+if [ -w /proc/sys/vm/nr_hugepages ]; then
+	echo "$HP" >/proc/sys/vm/nr_hugepages
+	mkdir -p /dev/hugepages && mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages 2>/dev/null
+	echo "$M HUGETLB wanted=$HP reserved=$(cat /proc/sys/vm/nr_hugepages)"
+else
+	echo "$M HUGETLB wanted=$HP reserved=0 (no hugetlbfs in this kernel)"
+fi
+echo "$M MEMINFO boot $(awk '/^(MemTotal|MemAvailable):/ { printf "%s=%dM ", $1, $2 / 1024 }' /proc/meminfo | sed 's/: *=/=/g')"
 
 # Transparent huge pages whenever possible, compacting at fault time: the
 # tests that need a THP (HugeBuffer in the harness) get one deterministically
@@ -316,6 +353,7 @@ if [ $rc -eq 0 ]; then
 		/extra/$x "$@"
 		echo "$M END extra $x rc=$?"
 	done
+	echo "$M MEMINFO end $(awk '/^(MemAvailable|HugePages_Free):/ { v = $2; if ($1 ~ /^Mem/) v = int(v / 1024) "M"; printf "%s=%s ", $1, v }' /proc/meminfo | sed 's/: *=/=/g')"
 	rmmod iommulab
 	echo "$M RMMOD rc=$?"
 fi
@@ -482,6 +520,11 @@ else
 	fail "insmod iommulab.ko:$ins"
 fi
 
+hp=$(marker HUGETLB)
+if [ -n "$hp" ] && [ "$(field reserved "$hp")" != "$(field wanted "$hp")" ]; then
+	echo "  note: only $(field reserved "$hp") of VM_HUGEPAGES=$(field wanted "$hp") hugetlb pages reserved in the guest"
+fi
+
 end=$(marker "END $mode")
 if ! has_marker "END $mode"; then
 	fail "$mode: did not run to the end"
@@ -511,11 +554,50 @@ else
 	if [ "$drc" = 0 ]; then pass "demo: iommulab run /demo.scn"; else fail "demo: exit $drc"; fi
 fi
 
+# An extra program that prints TAP counts as its cases (see "Extra
+# programs" at the top); one that prints none is one test, by exit code.
+# Its TAP records (parse_tap in lib.sh) are kept in $work/extra-NAME.tap.
 for i in "${!extra_names[@]}"; do
 	name=${extra_names[$i]}
 	erc=$(field rc "$(marker "END extra $name ")")
 	label="extra ${extras[$i]}${extra_args[$i]:+ ${extra_args[$i]//,/ }}"
-	if [ "$erc" = 0 ]; then
+	tap=$work/extra-$name.tap
+	section "extra $name" | parse_tap >"$tap"
+	if [ -s "$tap" ]; then
+		read -r p f s planned reported < <(tap_counts "$tap")
+		f0=$failed
+		passed=$((passed + p))
+		while IFS=$'\t' read -r kind case_ why; do
+			case $kind in
+			fail) fail "$label: $case_${why:+ # $why}" ;;
+			skip) printf '  skipped %s: %s%s\n' "$label" "$case_" "${why:+ ($why)}" ;;
+			esac
+		done <"$tap"
+		skipped=$((skipped + s))
+		if [ "$planned" -eq 0 ] && [ "$reported" -eq 0 ]; then
+			# "1..0 # SKIP why": the program skipped itself.
+			skipped=$((skipped + 1))
+			printf '  skipped %s (plan 1..0%s)\n' "$label" "$(awk -F'\t' '$1 == "plan" && $3 != "" { printf ": %s", $3; exit }' "$tap")"
+		fi
+		missing=$((planned > reported ? planned - reported : 0))
+		if [ "$missing" -gt 0 ]; then
+			failed=$((failed + missing))
+			printf '  FAILED  %s: %d of %d planned case(s) never reported\n' "$label" "$missing" "$planned"
+		fi
+		# The exit status fails one more test when the cases do not
+		# explain it: the program did not finish, or stopped short of
+		# its plan with an error, or failed with every case passing.
+		# 0, 4 (kselftest's KSFT_SKIP) and 77 are not errors.
+		if [ -z "$erc" ]; then
+			fail "$label (exit none: did not finish)"
+		elif [ "$erc" != 0 ] && [ "$erc" != 4 ] && [ "$erc" != 77 ] &&
+		     { [ "$missing" -gt 0 ] || [ "$failed" -eq "$f0" ]; }; then
+			fail "$label (exit $erc)"
+		fi
+		[ "$planned" -eq 0 ] && plan_note="no plan" || plan_note="plan 1..$planned"
+		[ "$planned" -gt 0 ] || [ "$reported" -gt 0 ] || s=$((s + 1))
+		echo "  $label: $p passed, $((failed - f0)) failed, $s skipped (TAP cases, $plan_note), exit ${erc:-none}"
+	elif [ "$erc" = 0 ]; then
 		pass "$label"
 	elif [ "$erc" = 77 ]; then
 		skipped=$((skipped + 1))

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make conformance UPSTREAM_SELFTEST=DIR`: build upstream Linux's own
+# iommufd selftest from DIR, run it in the VM lane against iommulab.ko, and
+# report pass/fail per fixture.
+#
+# DIR is laid out as ../shared/docs/UPSTREAM-SELFTEST.md (and README,
+# "Upstream's own selftest") describe; the user fetches the files from a
+# public Linux tree. Nothing of upstream is ever part of the repository:
+#   DIR/linux/tools/testing/selftests/iommu/iommufd.c
+#   DIR/linux/tools/testing/selftests/iommu/iommufd_utils.h
+#   DIR/linux/tools/testing/selftests/iommu/iommufd_fail_nth.c  (optional)
+#   DIR/linux/tools/testing/selftests/kselftest_harness.h
+#   DIR/linux/tools/testing/selftests/kselftest.h
+#   DIR/linux/drivers/iommu/iommufd/iommufd_test.h
+#   DIR/linux/include/uapi/linux/iommufd.h  (or DIR/inc/linux/iommufd.h)
+#
+# Steps: iommulab is built (`make all`); the programs are built unchanged and statically (gcc, libcap) into
+# build/conformance/ (iommufd, and iommufd_fail_nth when its source is
+# there: it needs the debug kernel's fail-nth, so it is only built, see
+# README); `iommufd -l` on the host gives the list of cases; then the VM
+# lane runs `iommufd` alone (VM_HARNESS=0, VM_EXTRA, VM_TIMEOUT=1500 unless
+# set) with its logs in build/conformance/; the lane counts its TAP lines.
+#
+# Report: one row per fixture, "passed/cases", with the failed, skipped and
+# never-reported cases, then every failing case by name. The last line is
+# "conformance: N passed, N failed[, N skipped]" over all cases (also in
+# build/conformance.result), followed by the verdict.
+#
+# Exit status: non-zero when a fixture in MUST_PASS below has a case that
+# failed or never reported, when the lane itself failed (boot, insmod,
+# rmmod, kernel log: a splat is a module bug whichever test caused it), or
+# when nothing could be built or run. Failures in other fixtures are
+# reported and do not change the status.
+set -euo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$IOMMULAB_ROOT"
+
+# The fixtures that must pass whole: every case of them passes (a skipped
+# case is listed, and does not fail the target). Everything else upstream
+# tests belongs to a later issue and is reported only: dirty tracking
+# (iommufd_dirty_tracking), the VFIO compat container
+# (vfio_compat_mock_domain), vIOMMU (iommufd_viommu), PASID
+# (iommufd_device_pasid), IOAS_CHANGE_PROCESS (change_process). Add a
+# fixture here when its issue is done.
+MUST_PASS=(iommufd iommufd_ioas iommufd_mock_domain)
+
+UP=${UPSTREAM_SELFTEST:-}
+out=$IOMMULAB_ROOT/build/conformance
+result=$IOMMULAB_ROOT/build/conformance.result
+rm -f "$result"
+
+usage() {
+	echo "usage: make conformance UPSTREAM_SELFTEST=DIR" >&2
+	echo "  DIR holds upstream's selftest files as README (\"Upstream's own selftest\")" >&2
+	echo "  and ../shared/docs/UPSTREAM-SELFTEST.md describe." >&2
+	exit 2
+}
+[ -n "$UP" ] || usage
+[ -d "$UP" ] || die "UPSTREAM_SELFTEST=$UP is not a directory"
+UP=$(realpath "$UP")
+st=$UP/linux/tools/testing/selftests
+need=("$st/iommu/iommufd.c" "$st/iommu/iommufd_utils.h" "$st/kselftest_harness.h"
+      "$st/kselftest.h" "$UP/linux/drivers/iommu/iommufd/iommufd_test.h")
+uapi=$UP/linux/include/uapi/linux/iommufd.h
+[ -f "$uapi" ] || uapi=$UP/inc/linux/iommufd.h
+need+=("$uapi")
+missing=()
+for f in "${need[@]}"; do [ -f "$f" ] || missing+=("$f"); done
+if [ ${#missing[@]} -gt 0 ]; then
+	printf 'conformance: missing upstream file: %s\n' "${missing[@]}" >&2
+	echo "conformance: see README, \"Upstream's own selftest\", for which files and commits" >&2
+	exit 2
+fi
+
+# libcap (upstream's selftest links -lcap), then iommulab itself.
+selftests/deps.sh libcap-dev
+${MAKE:-make} all
+
+# ------------------------------------------------------------------ build ---
+rm -rf "$out"
+mkdir -p "$out/inc/linux"
+out=$(realpath "$out")
+cp "$uapi" "$out/inc/linux/iommufd.h"
+CFLAGS=(-static -O2 -Wno-unused-function -D_GNU_SOURCE -I"$out/inc")
+build_prog() {
+	echo "conformance: building $out/$1 from $st/iommu/$1.c"
+	(cd "$st/iommu" && gcc "${CFLAGS[@]}" "$1.c" -o "$out/$1" -lcap -lpthread) \
+		>"$out/$1.build.log" 2>&1 || {
+		sed 's/^/  | /' "$out/$1.build.log"
+		return 1
+	}
+}
+if ! build_prog iommufd; then
+	echo "conformance: 0 passed, 1 failed" | tee "$result"
+	echo "conformance: FAILED: upstream's iommufd.c did not build (log: $out/iommufd.build.log)"
+	exit 1
+fi
+if [ -f "$st/iommu/iommufd_fail_nth.c" ]; then
+	build_prog iommufd_fail_nth ||
+		echo "conformance: note: iommufd_fail_nth did not build (not run here anyway)"
+fi
+
+# The cases the program has, from its own list (`-l`: a table of fixture,
+# variant and test columns, "%-20s %-25s %s", a fixture's name on its first
+# row only; its cases are every variant times every test).
+"$out/iommufd" -l >"$out/list.txt" 2>&1 || true
+awk '
+	function emit(   i, j) {
+		if (fx == "") return
+		if (nv == 0) for (j = 1; j <= nt; j++) print fx "." t[j]
+		for (i = 1; i <= nv; i++) for (j = 1; j <= nt; j++) print fx "." v[i] "." t[j]
+	}
+	/^# FIXTURE/ || /^---/ || !NF { next }
+	{
+		pos = 22
+		if (substr($0, 1, 1) != " ") {
+			emit(); fx = $1; nv = nt = 0
+			pos = (length(fx) > 20 ? length(fx) : 20) + 2
+		}
+		rest = substr($0, pos)
+		w = 25
+		if (substr(rest, 1, 1) != " ") {
+			split(rest, a, " "); v[++nv] = a[1]
+			if (length(a[1]) > w) w = length(a[1])
+		}
+		tn = substr(rest, w + 2); gsub(/^ +| +$/, "", tn)
+		if (tn != "") t[++nt] = tn
+	}
+	END { emit() }' "$out/list.txt" >"$out/cases.txt"
+echo "conformance: upstream's iommufd lists $(wc -l <"$out/cases.txt") cases"
+
+# -------------------------------------------------------------------- run ---
+set +e
+# The lane's own lines per failed or skipped case are left out of the live
+# view (all of them are in $out/lane.out); the report below lists them.
+env BUILD_DIR="$out" VM_HARNESS=0 VM_EXTRA="$out/iommufd" \
+	VM_TIMEOUT="${VM_TIMEOUT:-1500}" selftests/vm.sh check 2>&1 | tee "$out/lane.out" |
+	grep --line-buffered -v -F -e "  FAILED  extra $out/iommufd: " -e "  skipped extra $out/iommufd: "
+lane_rc=${PIPESTATUS[0]}
+set -e
+
+# ----------------------------------------------------------------- report ---
+tap=$out/vm-check/extra-1-iommufd.tap
+[ -f "$tap" ] || : >"$tap"
+must=" ${MUST_PASS[*]} "
+# Per case: its state (pass, fail, skip; "missing" for a listed case with no
+# TAP line), fixture first.
+awk -F'\t' -v CASES="$out/cases.txt" '
+	BEGIN { while ((getline c <CASES) > 0) { order[++n] = c; st[c] = "missing" } }
+	$1 == "pass" || $1 == "fail" || $1 == "skip" {
+		if (!($2 in st)) order[++n] = $2
+		st[$2] = $1; why[$2] = $3
+	}
+	END { for (i = 1; i <= n; i++) { c = order[i]; f = c; sub(/\..*/, "", f); print f "\t" c "\t" st[c] "\t" why[c] } }
+' "$tap" >"$out/cases.state"
+
+echo
+echo "conformance: upstream's iommufd selftest against iommulab, per fixture (passed/cases)"
+bad=0
+read -r -d '' report_awk <<'EOF' || true
+{
+	if (!($1 in seen)) { seen[$1] = 1; fx[++n] = $1 }
+	tot[$1]++; cnt[$1, $3]++
+}
+END {
+	for (i = 1; i <= n; i++) {
+		f = fx[i]; p = cnt[f, "pass"] + 0; x = cnt[f, "fail"] + 0
+		s = cnt[f, "skip"] + 0; m = cnt[f, "missing"] + 0
+		note = ""
+		if (x) note = note sprintf(", %d failed", x)
+		if (m) note = note sprintf(", %d never reported", m)
+		if (s) note = note sprintf(", %d skipped", s)
+		mp = index(MUST, " " f " ") ? "must pass" : "reported only"
+		verdict = (x + m) ? "FAILED" : "ok"
+		if (mp == "reported only" && (x + m)) verdict = "failing (not judged)"
+		printf "  %-26s %4d/%-4d %-14s %s%s\n", f, p, tot[f], mp, verdict, note
+		if (mp == "must pass" && (x + m)) bad = 1
+	}
+	exit bad
+}
+EOF
+awk -F'\t' -v MUST="$must" "$report_awk" "$out/cases.state" || bad=1
+# A must-pass fixture with no case at all (renamed upstream, or the list and
+# the run both failed) is a failure too.
+for f in "${MUST_PASS[@]}"; do
+	if ! awk -F'\t' -v f="$f" '$1 == f { found = 1 } END { exit !found }' "$out/cases.state"; then
+		printf '  %-26s %9s %-14s FAILED (no case of this fixture listed or run)\n' "$f" "0/0" "must pass"
+		bad=1
+	fi
+done
+
+if grep -q -P '\t(fail|missing)\t' "$out/cases.state"; then
+	echo
+	echo "conformance: failing cases (\"# iommufd.c:LINE:\" lines before each in $out/vm-check.log name the upstream check):"
+	awk -F'\t' -v MUST="$must" '$3 == "fail" || $3 == "missing" {
+		printf "  %-13s %s%s%s\n", (index(MUST, " " $1 " ") ? "[must pass]" : "[later]"), $2,
+			($3 == "missing" ? " (never reported)" : ""), ($4 != "" ? " # " $4 : "")
+	}' "$out/cases.state"
+fi
+if grep -q -P '\tskip\t' "$out/cases.state"; then
+	echo
+	echo "conformance: skipped cases:"
+	awk -F'\t' '$3 == "skip" { printf "  %s%s\n", $2, ($4 != "" ? " (" $4 ")" : "") }' "$out/cases.state"
+fi
+
+# The lane's own verdicts (boot, insmod, rmmod, kernel log): any failure
+# there fails the target, whichever fixture caused it.
+lane_failed=0
+mapfile -t lane_bad < <(grep -E '^  FAILED  ' "$out/lane.out" | grep -v -F "  FAILED  extra $out/iommufd" || true)
+# Upstream's runner forks a child per case, so only a case fails when its
+# child dies; the runner itself dying (a signal) or never finishing fails
+# the target.
+erc=$(grep -a -o '@@IOMMULAB@@ END extra 1-iommufd rc=[0-9]*' "$out/vm-check.log" 2>/dev/null | sed 's/.*rc=//' | head -n 1 || true)
+if [ -z "$erc" ]; then
+	lane_bad+=("  FAILED  upstream's iommufd did not finish (VM_TIMEOUT=${VM_TIMEOUT:-1500})")
+elif [ "$erc" -ge 128 ]; then
+	lane_bad+=("  FAILED  upstream's iommufd was killed by signal $((erc - 128)) (exit $erc)")
+fi
+if [ ${#lane_bad[@]} -gt 0 ]; then
+	echo
+	echo "conformance: the VM lane failed (see $out/vm-check.log):"
+	printf '%s\n' "${lane_bad[@]}"
+	lane_failed=1
+fi
+if [ ! -s "$tap" ]; then
+	echo "conformance: no TAP output from upstream's iommufd (lane exit $lane_rc)"
+	lane_failed=1
+fi
+
+echo
+read -r p f s < <(awk -F'\t' '{ c[$3]++ } END { print c["pass"] + 0, c["fail"] + c["missing"], c["skip"] + 0 }' "$out/cases.state")
+line="conformance: $(format_counts "$p" "$f" "$s")"
+echo "$line" >"$result"
+echo "$line (upstream cases; must pass: ${MUST_PASS[*]})"
+why=()
+[ "$bad" = 0 ] || why+=("a must-pass fixture has failing cases")
+[ "$lane_failed" = 0 ] || why+=("the VM lane failed")
+if [ ${#why[@]} -eq 0 ]; then
+	echo "conformance: PASSED: every must-pass fixture passed whole, the lane is clean"
+	exit 0
+fi
+echo "conformance: FAILED: $(IFS=,; echo "${why[*]}" | sed 's/,/, and /g')"
+exit 1
