@@ -43,9 +43,25 @@ cd "$IOMMULAB_ROOT"
 # tests belongs to a later issue and is reported only: dirty tracking
 # (iommufd_dirty_tracking), the VFIO compat container
 # (vfio_compat_mock_domain), vIOMMU (iommufd_viommu), PASID
-# (iommufd_device_pasid), IOAS_CHANGE_PROCESS (change_process). Add a
+# (iommufd_device_pasid). Add a
 # fixture here when its issue is done.
-MUST_PASS=(iommufd iommufd_ioas iommufd_mock_domain)
+MUST_PASS=(iommufd iommufd_ioas iommufd_mock_domain change_process)
+
+# Cases of the must-pass fixtures that test what a later issue builds, with
+# the reason; README ("Upstream's own selftest") lists the same. Such a case
+# failing is reported as "later" and does not fail the target; such a case
+# passing fails it, so that this list (and README) stays true: take it out
+# here and in README when its issue lands.
+declare -A LATER=(
+	[iommufd.simple_ioctls]="issue 12: the VFIO compat container (VFIO_GET_API_VERSION on /dev/iommu)"
+	[iommufd.unmap_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_UNMAP_DMA)"
+	[iommufd.map_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_MAP_DMA)"
+	[iommufd.info_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_GET_INFO)"
+	[iommufd.set_iommu_cmd]="issue 12: the VFIO compat container (VFIO_SET_IOMMU)"
+	[iommufd_ioas.mock_domain.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
+	[iommufd_ioas.two_mock_domain.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
+	[iommufd_ioas.mock_domain_limit.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
+)
 
 UP=${UPSTREAM_SELFTEST:-}
 out=$IOMMULAB_ROOT/build/conformance
@@ -157,6 +173,19 @@ awk -F'\t' -v CASES="$out/cases.txt" '
 	END { for (i = 1; i <= n; i++) { c = order[i]; f = c; sub(/\..*/, "", f); print f "\t" c "\t" st[c] "\t" why[c] } }
 ' "$tap" >"$out/cases.state"
 
+# Known-later cases of the must-pass fixtures (LATER above): a failure is
+# "later", a pass is "fixed" (and fails the target until LATER is updated).
+for c in "${!LATER[@]}"; do
+	printf '%s\t%s\n' "$c" "${LATER[$c]}"
+done >"$out/later.txt"
+awk -F'\t' -v LATERF="$out/later.txt" '
+	BEGIN { while ((getline l <LATERF) > 0) { split(l, a, "\t"); later[a[1]] = a[2] } }
+	($2 in later) && ($3 == "fail" || $3 == "missing") { $3 = "later"; $4 = later[$2] }
+	($2 in later) && $3 == "pass" { $3 = "fixed"; $4 = "passes now: take it out of LATER in selftests/conformance.sh and README" }
+	{ print }
+' OFS='\t' "$out/cases.state" >"$out/cases.state.new"
+mv "$out/cases.state.new" "$out/cases.state"
+
 echo
 echo "conformance: upstream's iommufd selftest against iommulab, per fixture (passed/cases)"
 bad=0
@@ -169,12 +198,16 @@ END {
 	for (i = 1; i <= n; i++) {
 		f = fx[i]; p = cnt[f, "pass"] + 0; x = cnt[f, "fail"] + 0
 		s = cnt[f, "skip"] + 0; m = cnt[f, "missing"] + 0
+		l = cnt[f, "later"] + 0; fixed = cnt[f, "fixed"] + 0
+		p += fixed; x += fixed
 		note = ""
-		if (x) note = note sprintf(", %d failed", x)
+		if (l) note = note sprintf(", %d for a later issue", l)
+		if (fixed) note = note sprintf(", %d listed as later but passing", fixed)
+		if (x - fixed) note = note sprintf(", %d failed", x - fixed)
 		if (m) note = note sprintf(", %d never reported", m)
 		if (s) note = note sprintf(", %d skipped", s)
 		mp = index(MUST, " " f " ") ? "must pass" : "reported only"
-		verdict = (x + m) ? "FAILED" : "ok"
+		verdict = (x + m) ? "FAILED" : (l ? "ok but for later issues" : "ok")
 		if (mp == "reported only" && (x + m)) verdict = "failing (not judged)"
 		printf "  %-26s %4d/%-4d %-14s %s%s\n", f, p, tot[f], mp, verdict, note
 		if (mp == "must pass" && (x + m)) bad = 1
@@ -192,10 +225,15 @@ for f in "${MUST_PASS[@]}"; do
 	fi
 done
 
-if grep -q -P '\t(fail|missing)\t' "$out/cases.state"; then
+if grep -q -P '\t(later)\t' "$out/cases.state"; then
+	echo
+	echo "conformance: cases of must-pass fixtures left for later issues (LATER in $0):"
+	awk -F'\t' '$3 == "later" { printf "  %s # %s\n", $2, $4 }' "$out/cases.state"
+fi
+if grep -q -P '\t(fail|missing|fixed)\t' "$out/cases.state"; then
 	echo
 	echo "conformance: failing cases (\"# iommufd.c:LINE:\" lines before each in $out/vm-check.log name the upstream check):"
-	awk -F'\t' -v MUST="$must" '$3 == "fail" || $3 == "missing" {
+	awk -F'\t' -v MUST="$must" '$3 == "fail" || $3 == "missing" || $3 == "fixed" {
 		printf "  %-13s %s%s%s\n", (index(MUST, " " $1 " ") ? "[must pass]" : "[later]"), $2,
 			($3 == "missing" ? " (never reported)" : ""), ($4 != "" ? " # " $4 : "")
 	}' "$out/cases.state"
@@ -231,7 +269,7 @@ if [ ! -s "$tap" ]; then
 fi
 
 echo
-read -r p f s < <(awk -F'\t' '{ c[$3]++ } END { print c["pass"] + 0, c["fail"] + c["missing"], c["skip"] + 0 }' "$out/cases.state")
+read -r p f s < <(awk -F'\t' '{ c[$3]++ } END { print c["pass"] + c["fixed"], c["fail"] + c["missing"] + c["later"], c["skip"] + 0 }' "$out/cases.state")
 line="conformance: $(format_counts "$p" "$f" "$s")"
 echo "$line" >"$result"
 echo "$line (upstream cases; must pass: ${MUST_PASS[*]})"
@@ -239,7 +277,7 @@ why=()
 [ "$bad" = 0 ] || why+=("a must-pass fixture has failing cases")
 [ "$lane_failed" = 0 ] || why+=("the VM lane failed")
 if [ ${#why[@]} -eq 0 ]; then
-	echo "conformance: PASSED: every must-pass fixture passed whole, the lane is clean"
+	echo "conformance: PASSED: every must-pass fixture passed whole (but for the ${#LATER[@]} cases listed for later issues), the lane is clean"
 	exit 0
 fi
 echo "conformance: FAILED: $(IFS=,; echo "${why[*]}" | sed 's/,/, and /g')"
