@@ -2,10 +2,10 @@
 /*
  * iommulab: devices, groups, binding to an fd, and attach/replace/detach.
  *
- * A pdev is a device plugged into the machine (today always a mock device),
+ * A busdev is a device plugged into the machine (today always a mock device),
  * known to every fd by its requester ID. Devices that the IOMMU cannot
  * isolate from one another form a group. Binding a device to an fd makes an
- * iolab_device object (upstream's idev); the first bind of a group checks
+ * iolab_idev object (upstream's idev); the first bind of a group checks
  * that the group is viable (no device of it has a kernel driver) and claims
  * the whole group for that fd, moving every device of it into the blocked
  * domain; the last unbind gives the group back to the kernel.
@@ -17,7 +17,7 @@
  *			domain (which waits for in-flight DMA), so that
  *			waiting stays inside one group.
  *   iolab_devices_lock	the RID registry, group ownership and counts,
- *			pdev.idev, pdev.creator and pdev.kernel_driver.
+ *			busdev.idev, busdev.creator and busdev.kernel_driver.
  *			Held only for short lookups and updates, never
  *			across a driver call, so one fd's bind or DMA never
  *			waits for another group's DMA.
@@ -33,7 +33,7 @@
  * struct iolab_group - devices that share their isolation
  * @kref: one reference per member
  * @lock: see the file comment
- * @pdevs: the members (iolab_pdev.group_item), under @lock
+ * @busdevs: the members (iolab_busdev.group_item), under @lock
  * @owner: the fd the group is claimed by, NULL while kernel-owned
  * @nr_bound: members bound to @owner
  * @hwpt: the HWPT the attached members use (under @owner's attach_lock)
@@ -42,7 +42,7 @@
 struct iolab_group {
 	struct kref kref;
 	struct mutex lock; /* see the file comment */
-	struct list_head pdevs;
+	struct list_head busdevs;
 	struct iolab_ctx *owner;
 	unsigned int nr_bound;
 	struct iolab_hwpt *hwpt;
@@ -50,7 +50,7 @@ struct iolab_group {
 };
 
 /**
- * struct iolab_pdev - a device plugged into the machine
+ * struct iolab_busdev - a device plugged into the machine
  * @kref: the plugging fd's stdev and a bound idev each hold one
  * @dev: the hardware, as the IOMMU driver knows it
  * @release: frees @dev when the last reference goes
@@ -60,28 +60,28 @@ struct iolab_group {
  * @kernel_driver: a (simulated) kernel driver is bound
  * @idev: the fd binding of the device, NULL when unbound
  */
-struct iolab_pdev {
+struct iolab_busdev {
 	struct kref kref;
-	struct iolab_dev *dev;
-	void (*release)(struct iolab_dev *dev);
+	struct iolab_hwdev *dev;
+	void (*release)(struct iolab_hwdev *dev);
 	struct iolab_group *group;
 	struct list_head group_item;
 	struct iolab_ctx *creator;
 	bool kernel_driver;
-	struct iolab_device *idev;
+	struct iolab_idev *idev;
 };
 
 static DEFINE_MUTEX(iolab_devices_lock);
 static DEFINE_XARRAY(iolab_devices);
 
-struct iolab_dev *iolab_pdev_dev(struct iolab_pdev *pdev)
+struct iolab_hwdev *iolab_busdev_hwdev(struct iolab_busdev *busdev)
 {
-	return pdev->dev;
+	return busdev->dev;
 }
 
-struct iolab_dev *iolab_device_dev(struct iolab_device *idev)
+struct iolab_hwdev *iolab_idev_hwdev(struct iolab_idev *idev)
 {
-	return idev->pdev->dev;
+	return idev->busdev->dev;
 }
 
 static void iolab_group_release(struct kref *kref)
@@ -94,107 +94,107 @@ static void iolab_group_release(struct kref *kref)
 
 /*
  * Called with iolab_devices_lock held by kref_put_mutex(); drops it. The
- * RID left the registry at unplug, so nothing can find the pdev any more.
+ * RID left the registry at unplug, so nothing can find the busdev any more.
  */
-static void iolab_pdev_release(struct kref *kref)
+static void iolab_busdev_release(struct kref *kref)
 {
-	struct iolab_pdev *pdev = container_of(kref, struct iolab_pdev, kref);
-	struct iolab_group *group = pdev->group;
+	struct iolab_busdev *busdev = container_of(kref, struct iolab_busdev, kref);
+	struct iolab_group *group = busdev->group;
 
 	mutex_unlock(&iolab_devices_lock);
 	mutex_lock(&group->lock);
-	list_del(&pdev->group_item);
+	list_del(&busdev->group_item);
 	mutex_unlock(&group->lock);
 	kref_put(&group->kref, iolab_group_release);
-	pdev->release(pdev->dev);
-	kfree(pdev);
+	busdev->release(busdev->dev);
+	kfree(busdev);
 }
 
-void iolab_pdev_put(struct iolab_pdev *pdev)
+void iolab_busdev_put(struct iolab_busdev *busdev)
 {
-	kref_put_mutex(&pdev->kref, iolab_pdev_release, &iolab_devices_lock);
+	kref_put_mutex(&busdev->kref, iolab_busdev_release, &iolab_devices_lock);
 }
 
 /**
- * iolab_pdev_plug() - plug a device in
+ * iolab_busdev_plug() - plug a device in
  * @dev: the hardware
  * @release: frees @dev after the last user is gone
  * @creator: the fd plugging it in
  * @sibling: a device whose group it joins, or NULL for a group of its own
  *
- * Return: the pdev with one reference (the creator's), or ERR_PTR.
+ * Return: the busdev with one reference (the creator's), or ERR_PTR.
  */
-struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
-				   void (*release)(struct iolab_dev *dev),
-				   struct iolab_ctx *creator,
-				   struct iolab_pdev *sibling)
+struct iolab_busdev *iolab_busdev_plug(struct iolab_hwdev *dev,
+				       void (*release)(struct iolab_hwdev *dev),
+				       struct iolab_ctx *creator,
+				       struct iolab_busdev *sibling)
 {
 	struct iolab_group *group = NULL;
-	struct iolab_pdev *pdev;
+	struct iolab_busdev *busdev;
 	int rc;
 
-	pdev = kzalloc(sizeof(*pdev), GFP_KERNEL_ACCOUNT);
-	if (!pdev)
+	busdev = kzalloc(sizeof(*busdev), GFP_KERNEL_ACCOUNT);
+	if (!busdev)
 		return ERR_PTR(-ENOMEM);
 	if (!sibling) {
 		group = kzalloc(sizeof(*group), GFP_KERNEL_ACCOUNT);
 		if (!group) {
-			kfree(pdev);
+			kfree(busdev);
 			return ERR_PTR(-ENOMEM);
 		}
 		kref_init(&group->kref);
 		mutex_init(&group->lock);
-		INIT_LIST_HEAD(&group->pdevs);
+		INIT_LIST_HEAD(&group->busdevs);
 	}
-	kref_init(&pdev->kref);
-	pdev->dev = dev;
-	pdev->release = release;
-	pdev->creator = creator;
+	kref_init(&busdev->kref);
+	busdev->dev = dev;
+	busdev->release = release;
+	busdev->creator = creator;
 
 	if (sibling) {
 		group = sibling->group;
 		kref_get(&group->kref);
 	}
-	pdev->group = group;
+	busdev->group = group;
 	/* A member before it has a RID: a bind of a sibling blocks it too. */
 	mutex_lock(&group->lock);
-	list_add_tail(&pdev->group_item, &group->pdevs);
+	list_add_tail(&busdev->group_item, &group->busdevs);
 	mutex_unlock(&group->lock);
 
 	mutex_lock(&iolab_devices_lock);
-	rc = xa_insert(&iolab_devices, dev->rid, pdev, GFP_KERNEL_ACCOUNT);
+	rc = xa_insert(&iolab_devices, dev->rid, busdev, GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&iolab_devices_lock);
 	if (rc) {
 		mutex_lock(&group->lock);
-		list_del(&pdev->group_item);
+		list_del(&busdev->group_item);
 		mutex_unlock(&group->lock);
 		kref_put(&group->kref, iolab_group_release);
-		kfree(pdev);
+		kfree(busdev);
 		return ERR_PTR(rc);
 	}
-	return pdev;
+	return busdev;
 }
 
 /* Unplug: the RID disappears; a binding keeps the device until unbound. */
-void iolab_pdev_unplug(struct iolab_pdev *pdev)
+void iolab_busdev_unplug(struct iolab_busdev *busdev)
 {
 	mutex_lock(&iolab_devices_lock);
-	xa_erase(&iolab_devices, pdev->dev->rid);
-	pdev->creator = NULL;
+	xa_erase(&iolab_devices, busdev->dev->rid);
+	busdev->creator = NULL;
 	mutex_unlock(&iolab_devices_lock);
-	iolab_pdev_put(pdev);
+	iolab_busdev_put(busdev);
 }
 
 /* A kernel driver binds to (or leaves) an unbound device. */
-int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound)
+int iolab_busdev_set_driver(struct iolab_busdev *busdev, bool bound)
 {
 	int rc = 0;
 
 	mutex_lock(&iolab_devices_lock);
-	if (pdev->group->owner)
+	if (busdev->group->owner)
 		rc = -EBUSY;
 	else
-		pdev->kernel_driver = bound;
+		busdev->kernel_driver = bound;
 	mutex_unlock(&iolab_devices_lock);
 	return rc;
 }
@@ -205,23 +205,23 @@ int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound)
  * the kernel's, and a group another fd owns is that fd's; see
  * IOMMULAB_MOCK_DMA). Returns it with a reference in *@pdevp.
  */
-struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
-				    struct iolab_pdev **pdevp)
+struct iolab_hwdev *iolab_hwdev_for_dma(struct iolab_ctx *ctx, u32 rid,
+					struct iolab_busdev **pdevp)
 {
-	struct iolab_pdev *pdev;
-	struct iolab_dev *dev;
+	struct iolab_busdev *busdev;
+	struct iolab_hwdev *dev;
 
 	mutex_lock(&iolab_devices_lock);
-	pdev = xa_load(&iolab_devices, rid);
-	if (!pdev ||
-	    (pdev->creator != ctx && (!pdev->idev || pdev->idev->ctx != ctx))) {
+	busdev = xa_load(&iolab_devices, rid);
+	if (!busdev ||
+	    (busdev->creator != ctx && (!busdev->idev || busdev->idev->ctx != ctx))) {
 		dev = ERR_PTR(-ENOENT);
-	} else if (pdev->group->owner != ctx) {
+	} else if (busdev->group->owner != ctx) {
 		dev = ERR_PTR(-EPERM);
 	} else {
-		kref_get(&pdev->kref);
-		*pdevp = pdev;
-		dev = pdev->dev;
+		kref_get(&busdev->kref);
+		*pdevp = busdev;
+		dev = busdev->dev;
 	}
 	mutex_unlock(&iolab_devices_lock);
 	return dev;
@@ -230,48 +230,48 @@ struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
 /* Every device of @group into the blocked domain. Holds group->lock. */
 static void iolab_group_block(struct iolab_group *group)
 {
-	struct iolab_pdev *pdev;
+	struct iolab_busdev *busdev;
 
 	lockdep_assert_held(&group->lock);
-	list_for_each_entry(pdev, &group->pdevs, group_item)
-		pdev->dev->ops->attach_dev(pdev->dev->ops->blocked_domain,
-					   pdev->dev);
+	list_for_each_entry(busdev, &group->busdevs, group_item)
+		busdev->dev->ops->attach_dev(busdev->dev->ops->blocked_domain,
+					   busdev->dev);
 }
 
 /**
- * iolab_device_bind() - bind @pdev to @ctx
+ * iolab_idev_bind() - bind @busdev to @ctx
  * @ctx: the fd
- * @pdev: the device
+ * @busdev: the device
  * @out: the new device object, not yet finalized
  *
  * Return: 0; EBUSY if the device is bound already, or its group is owned
  * by another fd or not viable; ENOMEM.
  */
-int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
-		      struct iolab_device **out)
+int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
+		    struct iolab_idev **out)
 {
-	struct iolab_group *group = pdev->group;
-	struct iolab_device *idev;
-	struct iolab_pdev *member;
+	struct iolab_group *group = busdev->group;
+	struct iolab_idev *idev;
+	struct iolab_busdev *member;
 	bool claim;
 	int rc = 0;
 
-	idev = (struct iolab_device *)iolab_object_alloc(ctx, sizeof(*idev),
+	idev = (struct iolab_idev *)iolab_object_alloc(ctx, sizeof(*idev),
 							 IOLAB_OBJ_DEVICE);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	idev->ctx = ctx;
-	idev->pdev = pdev;
+	idev->busdev = busdev;
 
 	mutex_lock(&group->lock);
 	mutex_lock(&iolab_devices_lock);
-	if (pdev->idev || (group->owner && group->owner != ctx)) {
+	if (busdev->idev || (group->owner && group->owner != ctx)) {
 		rc = -EBUSY;
 		goto err_unlock;
 	}
 	claim = !group->owner;
 	if (claim) {
-		list_for_each_entry(member, &group->pdevs, group_item) {
+		list_for_each_entry(member, &group->busdevs, group_item) {
 			if (member->kernel_driver) {
 				rc = -EBUSY;
 				goto err_unlock;
@@ -279,9 +279,9 @@ int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
 		}
 		group->owner = ctx;
 	}
-	kref_get(&pdev->kref);
+	kref_get(&busdev->kref);
 	group->nr_bound++;
-	pdev->idev = idev;
+	busdev->idev = idev;
 	mutex_unlock(&iolab_devices_lock);
 	/*
 	 * A kernel-owned group's devices already sit in the blocked domain;
@@ -302,19 +302,19 @@ err_unlock:
 }
 
 /* Give the binding back; the last one returns the group to the kernel. */
-static void iolab_device_unbind(struct iolab_device *idev)
+static void iolab_idev_unbind(struct iolab_idev *idev)
 {
-	struct iolab_pdev *pdev = idev->pdev;
-	struct iolab_group *group = pdev->group;
+	struct iolab_busdev *busdev = idev->busdev;
+	struct iolab_group *group = busdev->group;
 
 	mutex_lock(&group->lock);
 	mutex_lock(&iolab_devices_lock);
-	pdev->idev = NULL;
+	busdev->idev = NULL;
 	if (!--group->nr_bound)
 		group->owner = NULL;
 	mutex_unlock(&iolab_devices_lock);
 	mutex_unlock(&group->lock);
-	iolab_pdev_put(pdev);
+	iolab_busdev_put(busdev);
 }
 
 /*
@@ -344,11 +344,11 @@ static struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
  * Attach (or move) @idev's RID to @hwpt. Holds ctx->attach_lock. A replaced
  * automatic HWPT that had no other device is left in *@dead.
  */
-static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt,
+static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 			     struct iolab_hwpt **dead)
 {
-	struct iolab_group *group = idev->pdev->group;
-	struct iolab_dev *dev = idev->pdev->dev;
+	struct iolab_group *group = idev->busdev->group;
+	struct iolab_hwdev *dev = idev->busdev->dev;
 	struct iolab_hwpt *old = idev->hwpt;
 	int rc;
 
@@ -380,7 +380,7 @@ static int iolab_attach_hwpt(struct iolab_device *idev, struct iolab_hwpt *hwpt,
  * Attach to an IOAS: reuse an automatic HWPT of it that the device can
  * use, or make a new one.
  */
-static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
+static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
 			     u32 *hwpt_id, struct iolab_hwpt **dead)
 {
 	struct iolab_ctx *ctx = idev->ctx;
@@ -397,13 +397,12 @@ static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
 			return rc;
 	}
 
-	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->pdev->dev, 0, true);
+	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->busdev->dev, 0, true);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
 	rc = iolab_attach_hwpt(idev, hwpt, dead);
 	if (rc) {
-		iolab_hwpt_destroy(&hwpt->obj);
-		iolab_object_abort(ctx, &hwpt->obj);
+		iolab_object_abort_destroy(ctx, &hwpt->obj);
 		return rc;
 	}
 	list_add_tail(&hwpt->ioas_item, &ioas->hwpts);
@@ -413,7 +412,7 @@ static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
 }
 
 /**
- * iolab_device_attach() - attach or replace the domain of a device's RID
+ * iolab_idev_attach() - attach or replace the domain of a device's RID
  * @idev: the bound device
  * @pt_id: an IOAS or a HWPT of the same fd
  * @hwpt_id: the HWPT now used
@@ -422,7 +421,7 @@ static int iolab_attach_ioas(struct iolab_device *idev, struct iolab_ioas *ioas,
  * the HWPT or its group uses another one; ENOMEM. On failure the device
  * keeps its old attachment.
  */
-int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
+int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id)
 {
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *dead = NULL;
@@ -455,10 +454,10 @@ int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id)
 }
 
 /* Back to the blocked domain. EINVAL if not attached. */
-int iolab_device_detach(struct iolab_device *idev)
+int iolab_idev_detach(struct iolab_idev *idev)
 {
-	struct iolab_group *group = idev->pdev->group;
-	struct iolab_dev *dev = idev->pdev->dev;
+	struct iolab_group *group = idev->busdev->group;
+	struct iolab_hwdev *dev = idev->busdev->dev;
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *old, *dead;
 
@@ -480,84 +479,83 @@ int iolab_device_detach(struct iolab_device *idev)
 }
 
 /* Object destroy: detach, then unbind. */
-void iolab_device_destroy(struct iolab_object *obj)
+void iolab_idev_destroy(struct iolab_object *obj)
 {
-	struct iolab_device *idev = container_of(obj, struct iolab_device, obj);
+	struct iolab_idev *idev = container_of(obj, struct iolab_idev, obj);
 
-	iolab_device_detach(idev);
-	iolab_device_unbind(idev);
+	iolab_idev_detach(idev);
+	iolab_idev_unbind(idev);
 }
 
-struct iolab_device *iolab_get_device(struct iolab_ctx *ctx, u32 id)
+struct iolab_idev *iolab_get_idev(struct iolab_ctx *ctx, u32 id)
 {
 	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_DEVICE);
 
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
-	return container_of(obj, struct iolab_device, obj);
+	return container_of(obj, struct iolab_idev, obj);
 }
 
-int iolab_device_bind_ioctl(struct iolab_ucmd *ucmd)
+int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd)
 {
 	struct iommulab_device_bind *cmd = ucmd->cmd;
-	struct iolab_device *idev;
-	struct iolab_pdev *pdev;
+	struct iolab_idev *idev;
+	struct iolab_busdev *busdev;
 	int rc;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	mutex_lock(&iolab_devices_lock);
-	pdev = xa_load(&iolab_devices, cmd->rid);
-	if (pdev)
-		kref_get(&pdev->kref);
+	busdev = xa_load(&iolab_devices, cmd->rid);
+	if (busdev)
+		kref_get(&busdev->kref);
 	mutex_unlock(&iolab_devices_lock);
-	if (!pdev)
+	if (!busdev)
 		return -ENOENT;
 
-	rc = iolab_device_bind(ucmd->ctx, pdev, &idev);
+	rc = iolab_idev_bind(ucmd->ctx, busdev, &idev);
 	if (rc)
 		goto out_put;
 	cmd->out_dev_id = idev->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		iolab_device_unbind(idev);
-		iolab_object_abort(ucmd->ctx, &idev->obj);
+		iolab_object_abort_destroy(ucmd->ctx, &idev->obj);
 		goto out_put;
 	}
 	iolab_object_finalize(ucmd->ctx, &idev->obj);
 out_put:
-	iolab_pdev_put(pdev);
+	iolab_busdev_put(busdev);
 	return rc;
 }
 
-int iolab_device_attach_ioctl(struct iolab_ucmd *ucmd)
+int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd)
 {
 	struct iommulab_device_attach *cmd = ucmd->cmd;
-	struct iolab_device *idev;
+	struct iolab_idev *idev;
 	int rc;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
-	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	rc = iolab_device_attach(idev, cmd->pt_id, &cmd->out_hwpt_id);
+	rc = iolab_idev_attach(idev, cmd->pt_id, &cmd->out_hwpt_id);
 	if (!rc)
 		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	iolab_put_object(&idev->obj);
 	return rc;
 }
 
-int iolab_device_detach_ioctl(struct iolab_ucmd *ucmd)
+int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd)
 {
 	struct iommulab_device_detach *cmd = ucmd->cmd;
-	struct iolab_device *idev;
+	struct iolab_idev *idev;
 	int rc;
 
-	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	rc = iolab_device_detach(idev);
+	rc = iolab_idev_detach(idev);
 	iolab_put_object(&idev->obj);
 	return rc;
 }
@@ -566,8 +564,8 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd)
 {
 	struct iommu_hw_info *cmd = ucmd->cmd;
 	void __user *uptr = u64_to_user_ptr(cmd->data_uptr);
-	struct iolab_device *idev;
-	struct iolab_dev *dev;
+	struct iolab_idev *idev;
+	struct iolab_hwdev *dev;
 	u8 data[64] = {};
 	u32 len, type = 0;
 	int rc = 0;
@@ -579,10 +577,10 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd)
 	/* Without the flag the field is output only: its input means nothing. */
 	if (!(cmd->flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE))
 		cmd->in_data_type = IOMMU_HW_INFO_TYPE_DEFAULT;
-	idev = iolab_get_device(ucmd->ctx, cmd->dev_id);
+	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	dev = idev->pdev->dev;
+	dev = idev->busdev->dev;
 
 	/* Only what the driver wrote is copied out, whatever it returned. */
 	len = min_t(u32, dev->ops->hw_info(dev, data, sizeof(data), &type),

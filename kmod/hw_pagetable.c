@@ -29,7 +29,7 @@ static_assert(offsetof(struct iolab_hwpt, obj) == 0);
  */
 struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 					   struct iolab_ioas *ioas,
-					   struct iolab_dev *dev, u32 flags,
+					   struct iolab_hwdev *dev, u32 flags,
 					   bool auto_domain)
 {
 	u32 dflags = 0;
@@ -84,7 +84,7 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 
 static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 						  struct iolab_hwpt *parent,
-						  struct iolab_dev *dev,
+						  struct iolab_hwdev *dev,
 						  struct iommu_hwpt_alloc *cmd)
 {
 	struct iolab_hwpt *hwpt;
@@ -124,7 +124,7 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct iolab_ctx *ctx = ucmd->ctx;
 	struct iolab_hwpt *hwpt = NULL;
-	struct iolab_device *idev;
+	struct iolab_idev *idev;
 	struct iolab_object *pt;
 	int rc;
 
@@ -139,7 +139,7 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	if (!cmd->data_len != !cmd->data_type)
 		return -EINVAL;
 
-	idev = iolab_get_device(ctx, cmd->dev_id);
+	idev = iolab_get_idev(ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	/* As upstream: a pt_id that names nothing is EINVAL, not ENOENT. */
@@ -157,13 +157,13 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 		else
 			hwpt = iolab_hwpt_paging_alloc(ctx,
 						       container_of(pt, struct iolab_ioas, obj),
-						       iolab_device_dev(idev), cmd->flags,
+						       iolab_idev_hwdev(idev), cmd->flags,
 						       false);
 		break;
 	case IOLAB_OBJ_HWPT_PAGING:
 		hwpt = iolab_hwpt_nested_alloc(ctx,
 					       container_of(pt, struct iolab_hwpt, obj),
-					       iolab_device_dev(idev), cmd);
+					       iolab_idev_hwdev(idev), cmd);
 		break;
 	default:
 		hwpt = ERR_PTR(-EINVAL);
@@ -175,8 +175,7 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		iolab_hwpt_destroy(&hwpt->obj);
-		iolab_object_abort(ctx, &hwpt->obj);
+		iolab_object_abort_destroy(ctx, &hwpt->obj);
 		goto out_unlock;
 	}
 	iolab_object_finalize(ctx, &hwpt->obj);

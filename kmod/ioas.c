@@ -50,8 +50,7 @@ int iolab_ioas_alloc_ioctl(struct iolab_ucmd *ucmd)
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
-		iolab_ioas_destroy(&ioas->obj);
-		iolab_object_abort(ucmd->ctx, &ioas->obj);
+		iolab_object_abort_destroy(ucmd->ctx, &ioas->obj);
 		return rc;
 	}
 	iolab_object_finalize(ucmd->ctx, &ioas->obj);

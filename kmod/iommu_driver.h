@@ -13,7 +13,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 
-struct iolab_dev;
+struct iolab_hwdev;
 struct iolab_domain;
 
 /* Protection bits of a mapping */
@@ -100,26 +100,26 @@ struct iolab_domain_ops {
  * @max_pasid_log2: PASID width of @dev, 0 without PASID support
  */
 struct iolab_iommu_ops {
-	struct iolab_domain *(*domain_alloc_paging)(struct iolab_dev *dev,
+	struct iolab_domain *(*domain_alloc_paging)(struct iolab_hwdev *dev,
 						    u32 flags);
-	struct iolab_domain *(*domain_alloc_nested)(struct iolab_dev *dev,
+	struct iolab_domain *(*domain_alloc_nested)(struct iolab_hwdev *dev,
 						    struct iolab_domain *parent,
 						    u32 data_type,
 						    const void __user *data,
 						    u32 data_len);
 	struct iolab_domain *blocked_domain;
-	int (*attach_dev)(struct iolab_domain *domain, struct iolab_dev *dev);
-	bool (*capable)(struct iolab_dev *dev, enum iolab_iommu_cap cap);
-	u32 (*hw_info)(struct iolab_dev *dev, void *data, u32 len, u32 *type);
-	u8 (*max_pasid_log2)(struct iolab_dev *dev);
+	int (*attach_dev)(struct iolab_domain *domain, struct iolab_hwdev *dev);
+	bool (*capable)(struct iolab_hwdev *dev, enum iolab_iommu_cap cap);
+	u32 (*hw_info)(struct iolab_hwdev *dev, void *data, u32 len, u32 *type);
+	u8 (*max_pasid_log2)(struct iolab_hwdev *dev);
 };
 
 /**
- * struct iolab_dev - a device behind an IOMMU, as the core sees it
+ * struct iolab_hwdev - a device behind an IOMMU, as the core sees it
  * @ops: the IOMMU driver that translates this device's DMA
  * @rid: requester ID (bus/device/function) carried by its DMA requests
  */
-struct iolab_dev {
+struct iolab_hwdev {
 	const struct iolab_iommu_ops *ops;
 	u32 rid;
 };

@@ -17,14 +17,14 @@
  *
  *   iolab_group.lock (device.c: one group's binds and unbinds)
  *     -> iolab_devices_lock (device.c: RID registry, ownership; a leaf)
- *     -> mock_dev.ctx_rwsem (moving the group into the blocked domain)
+ *     -> mock_hwdev.ctx_rwsem (moving the group into the blocked domain)
  *
  *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc)
- *     -> mock_dev.ctx_rwsem (attach_dev)
+ *     -> mock_hwdev.ctx_rwsem (attach_dev)
  *     -> iolab_iopt.rwsem (a new HWPT filled from its IOAS)
  *     -> the fd's object table xa_lock (a leaf spinlock)
  *
- *   iolab_staccess.ioas_lock (selftest.c: a test access's IOAS)
+ *   iolab_staccess.ioas_lock (access.c: a test access's IOAS)
  *     -> iolab_ioas.access_lock -> iolab_staccess.lock
  *     -> iolab_iopt.rwsem
  *   (unmap drops iolab_iopt.rwsem before it notifies the accesses)
@@ -37,7 +37,7 @@
  *          caller's mm while a memfd is mapped into it to be pinned)
  *     -> mmap_read_lock (a fault in copy_to_user of IOVA_RANGES)
  *
- *   mock_dev.ctx_rwsem (a device's context: DMA holds it for read)
+ *   mock_hwdev.ctx_rwsem (a device's context: DMA holds it for read)
  *     -> mock_domain.lock (read: a DMA walks the table)
  *       -> mock_domain.iotlb_lock (a leaf spinlock)
  *   mock_nested.lock (a leaf spinlock)
@@ -108,7 +108,7 @@ enum iolab_account_mode {
  *	       the batching); read without locking, a torn value is harmless
  * @attach_lock: serialises attach/detach/replace of this fd's devices and
  *		 the creation and removal of HWPTs; protects every
- *		 iolab_device.hwpt, iolab_hwpt.nr_devices, iolab_hwpt.dying
+ *		 iolab_idev.hwpt, iolab_hwpt.nr_devices, iolab_hwpt.dying
  *		 and iolab_ioas.hwpts. See the lock order above.
  * @vfio_ioas: the compatibility IOAS of IOMMU_VFIO_IOAS, or NULL; no
  *	       reference is held: it is set and read under xa_lock, and
@@ -146,6 +146,8 @@ struct iolab_object *iolab_object_alloc(struct iolab_ctx *ctx, size_t size,
 					enum iolab_obj_type type);
 void iolab_object_finalize(struct iolab_ctx *ctx, struct iolab_object *obj);
 void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj);
+void iolab_object_abort_destroy(struct iolab_ctx *ctx,
+				struct iolab_object *obj);
 struct iolab_object *iolab_get_object(struct iolab_ctx *ctx, u32 id,
 				      enum iolab_obj_type type);
 bool iolab_object_exists(struct iolab_ctx *ctx, u32 id);
@@ -339,47 +341,68 @@ int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 /* The VFIO compatibility layer (vfio_compat.c) */
 int iolab_vfio_ioas(struct iolab_ucmd *ucmd);
 
-/* Devices and groups (device.c) */
+/*
+ * Devices and groups (device.c). One device has up to four structs, one
+ * per role, from the hardware up to the user:
+ *
+ *   struct iolab_hwdev	(iommu_driver.h) the hardware-side device as an
+ *			IOMMU driver sees it: its driver ops and requester
+ *			ID. The driver embeds it in its own device:
+ *   struct mock_hwdev	(mock_iommu.h) the mock IOMMU's device: its flags,
+ *			the domain its RID is attached to, its DMA lock.
+ *   struct iolab_busdev	(device.c) the device plugged into the machine:
+ *			its group, the fd that created it, whether a kernel
+ *			driver holds it, and its binding (all module-wide,
+ *			found by RID). Points to its iolab_hwdev.
+ *   struct iolab_idev	(below) the fd's bound device, upstream's idev: an
+ *			object of the fd that binds it (IOMMULAB_DEVICE_BIND,
+ *			MOCK_DOMAIN), with the HWPT it is attached to.
+ *			Points to its iolab_busdev.
+ *
+ * And the test command's handle: struct iolab_stdev (selftest.c), the
+ * object of the fd that plugged a mock device in (MOCK_DOMAIN, mock
+ * groups); destroying it unplugs the device.
+ */
 
-struct iolab_dev;
+struct iolab_hwdev;
 struct iolab_hwpt;
-struct iolab_pdev;
+struct iolab_busdev;
 
 /**
- * struct iolab_device - a device bound to an fd (upstream's idev)
+ * struct iolab_idev - a device bound to an fd (upstream's idev)
  * @obj: object header
  * @ctx: the fd it is bound to
- * @pdev: the device (a reference)
+ * @busdev: the device (a reference)
  * @hwpt: the HWPT its RID is attached to (a users reference), or NULL when
  *	  it sits in the blocked domain; under ctx->attach_lock
  */
-struct iolab_device {
+struct iolab_idev {
 	struct iolab_object obj;
 	struct iolab_ctx *ctx;
-	struct iolab_pdev *pdev;
+	struct iolab_busdev *busdev;
 	struct iolab_hwpt *hwpt;
 };
 
-struct iolab_dev *iolab_device_dev(struct iolab_device *idev);
-struct iolab_device *iolab_get_device(struct iolab_ctx *ctx, u32 id);
-int iolab_device_bind(struct iolab_ctx *ctx, struct iolab_pdev *pdev,
-		      struct iolab_device **out);
-void iolab_device_destroy(struct iolab_object *obj);
-int iolab_device_attach(struct iolab_device *idev, u32 pt_id, u32 *hwpt_id);
-int iolab_device_detach(struct iolab_device *idev);
-struct iolab_pdev *iolab_pdev_plug(struct iolab_dev *dev,
-				   void (*release)(struct iolab_dev *dev),
-				   struct iolab_ctx *creator,
-				   struct iolab_pdev *sibling);
-void iolab_pdev_unplug(struct iolab_pdev *pdev);
-struct iolab_dev *iolab_pdev_dev(struct iolab_pdev *pdev);
-int iolab_pdev_set_driver(struct iolab_pdev *pdev, bool bound);
-struct iolab_dev *iolab_dev_for_dma(struct iolab_ctx *ctx, u32 rid,
-				    struct iolab_pdev **pdev);
-void iolab_pdev_put(struct iolab_pdev *pdev);
-int iolab_device_bind_ioctl(struct iolab_ucmd *ucmd);
-int iolab_device_attach_ioctl(struct iolab_ucmd *ucmd);
-int iolab_device_detach_ioctl(struct iolab_ucmd *ucmd);
+struct iolab_hwdev *iolab_idev_hwdev(struct iolab_idev *idev);
+struct iolab_idev *iolab_get_idev(struct iolab_ctx *ctx, u32 id);
+int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
+		    struct iolab_idev **out);
+void iolab_idev_destroy(struct iolab_object *obj);
+int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id);
+int iolab_idev_detach(struct iolab_idev *idev);
+struct iolab_busdev *iolab_busdev_plug(struct iolab_hwdev *dev,
+				       void (*release)(struct iolab_hwdev *dev),
+				       struct iolab_ctx *creator,
+				       struct iolab_busdev *sibling);
+void iolab_busdev_unplug(struct iolab_busdev *busdev);
+struct iolab_hwdev *iolab_busdev_hwdev(struct iolab_busdev *busdev);
+int iolab_busdev_set_driver(struct iolab_busdev *busdev, bool bound);
+struct iolab_hwdev *iolab_hwdev_for_dma(struct iolab_ctx *ctx, u32 rid,
+					struct iolab_busdev **busdev);
+void iolab_busdev_put(struct iolab_busdev *busdev);
+int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd);
+int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd);
+int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_get_hw_info(struct iolab_ucmd *ucmd);
 
 /* Hardware page tables (hw_pagetable.c) */
@@ -411,13 +434,13 @@ struct iolab_hwpt {
 
 struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 					   struct iolab_ioas *ioas,
-					   struct iolab_dev *dev, u32 flags,
+					   struct iolab_hwdev *dev, u32 flags,
 					   bool auto_domain);
 void iolab_hwpt_destroy(struct iolab_object *obj);
 int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd);
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);
 
-/* In-kernel users of an IOAS by IOVA: the seeds' sw mdev (selftest.c) */
+/* In-kernel users of an IOAS by IOVA: the seeds' sw mdev (access.c) */
 
 /**
  * struct iolab_access_ops - what an access is told
@@ -441,12 +464,51 @@ struct iolab_access {
 	void *data;
 };
 
-/* The selftest command (selftest.c) */
+/* The selftest command (selftest.c) and its handles on mock devices */
+
+/**
+ * struct iolab_stdev - an fd's handle on a mock device it plugged in
+ * @obj: object header (IOLAB_OBJ_SELFTEST); destroying it unplugs
+ * @ctx: the fd
+ * @busdev: the device (a reference)
+ * @idev: MOCK_DOMAIN only: the binding it made (a users reference), which
+ *	  goes with it
+ */
+struct iolab_stdev {
+	struct iolab_object obj;
+	struct iolab_ctx *ctx;
+	struct iolab_busdev *busdev;
+	struct iolab_idev *idev;
+};
+
+static_assert(offsetof(struct iolab_stdev, obj) == 0);
+
+#define IOLAB_MOCK_DEV_FLAGS                                                \
+	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |          \
+	 MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K)
+
+struct iolab_stdev *iolab_stdev_alloc(struct iolab_ctx *ctx, u32 dev_flags,
+				      struct iolab_busdev *sibling);
+struct iolab_stdev *iolab_get_stdev(struct iolab_ctx *ctx, u32 id);
+void iolab_selftest_destroy(struct iolab_object *obj);
 int iolab_test_cmd(struct iolab_ucmd *ucmd);
 int iolab_bench_pin(struct iolab_ucmd *ucmd);
+
+/* Test accesses and their test ops (access.c) */
+struct iommu_test_cmd;
+int iolab_test_create_access(struct iolab_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd);
+int iolab_test_access_replace_ioas(struct iolab_ucmd *ucmd,
+				   struct iommu_test_cmd *cmd);
+int iolab_test_access_pages(struct iolab_ucmd *ucmd,
+			    struct iommu_test_cmd *cmd);
+int iolab_test_destroy_access_pages(struct iolab_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd);
+int iolab_test_access_rw(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd);
+
+/* The mock hardware's extension ioctls (mock_hw.c) */
 int iolab_mock_group_alloc(struct iolab_ucmd *ucmd);
 int iolab_mock_set_driver(struct iolab_ucmd *ucmd);
 int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd);
-void iolab_selftest_destroy(struct iolab_object *obj);
 
 #endif

@@ -54,7 +54,7 @@ struct iolab_object_ops {
 
 static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
 	[IOLAB_OBJ_IOAS] = { .destroy = iolab_ioas_destroy },
-	[IOLAB_OBJ_DEVICE] = { .destroy = iolab_device_destroy },
+	[IOLAB_OBJ_DEVICE] = { .destroy = iolab_idev_destroy },
 	[IOLAB_OBJ_HWPT_PAGING] = { .destroy = iolab_hwpt_destroy },
 	[IOLAB_OBJ_HWPT_NESTED] = { .destroy = iolab_hwpt_destroy },
 	[IOLAB_OBJ_SELFTEST] = { .destroy = iolab_selftest_destroy },
@@ -104,6 +104,18 @@ void iolab_object_abort(struct iolab_ctx *ctx, struct iolab_object *obj)
 {
 	xa_erase(&ctx->objects, obj->id);
 	iolab_object_free(obj);
+}
+
+/*
+ * Undo a new object that its creator filled in but could not finalize (a
+ * later step failed, or the answer to the user did not get through): its
+ * type's destroy undoes the filling, then the ID is released unused.
+ */
+void iolab_object_abort_destroy(struct iolab_ctx *ctx,
+				struct iolab_object *obj)
+{
+	iolab_object_ops[obj->type].destroy(obj);
+	iolab_object_abort(ctx, obj);
 }
 
 /*
@@ -444,11 +456,11 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		      struct iommulab_bench_pin, out_unpin_ns),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_GROUP_ALLOC, iolab_mock_group_alloc,
 		      struct iommulab_mock_group_alloc, devs_uptr),
-	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_BIND, iolab_device_bind_ioctl,
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_BIND, iolab_idev_bind_ioctl,
 		       struct iommulab_device_bind, cookie),
-	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_ATTACH, iolab_device_attach_ioctl,
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_ATTACH, iolab_idev_attach_ioctl,
 		       struct iommulab_device_attach, __reserved),
-	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_DETACH, iolab_device_detach_ioctl,
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_DETACH, iolab_idev_detach_ioctl,
 		       struct iommulab_device_detach, dev_id),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
 		      struct iommulab_mock_set_driver, __reserved),

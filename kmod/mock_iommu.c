@@ -15,7 +15,7 @@
  *
  * Locks, in the order they nest (the whole module's order is in
  * iommulab_private.h):
- *   mock_dev.ctx_rwsem   the device context; DMA holds it for read for a
+ *   mock_hwdev.ctx_rwsem   the device context; DMA holds it for read for a
  *			  whole request, attach for write
  *   mock_domain.lock	  the page table's shape: map/unmap take it for
  *			  write, DMA walks for read
@@ -95,9 +95,9 @@ static struct iolab_domain mock_blocked_domain = {
 
 static DEFINE_IDA(mock_rid_ida);
 
-static struct mock_dev *to_mock_dev(struct iolab_dev *dev)
+static struct mock_hwdev *to_mock_hwdev(struct iolab_hwdev *dev)
 {
-	return container_of(dev, struct mock_dev, dev);
+	return container_of(dev, struct mock_hwdev, dev);
 }
 
 static struct mock_domain *to_mock_domain(struct iolab_domain *domain)
@@ -163,10 +163,10 @@ static u32 mock_flavour_of(u32 dev_flags)
 	return dev_flags & (IOMMULAB_MOCK_DEV_4K | MOCK_FLAGS_DEVICE_HUGE_IOVA);
 }
 
-static struct iolab_domain *mock_domain_alloc_paging(struct iolab_dev *dev,
+static struct iolab_domain *mock_domain_alloc_paging(struct iolab_hwdev *dev,
 						     u32 flags)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_hwdev *mdev = to_mock_hwdev(dev);
 	struct iolab_pt_cfg cfg;
 	struct mock_domain *mock;
 	int rc;
@@ -302,7 +302,7 @@ static int mock_copy_user_data(void *dst, size_t size, size_t min,
  * stand-in for a guest page table that tests can reason about.
  */
 static struct iolab_domain *
-mock_domain_alloc_nested(struct iolab_dev *dev, struct iolab_domain *parent,
+mock_domain_alloc_nested(struct iolab_hwdev *dev, struct iolab_domain *parent,
 			 u32 data_type, const void __user *data, u32 data_len)
 {
 	struct iommulab_hwpt_mock_s1 s1 = {};
@@ -424,7 +424,7 @@ int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val)
 }
 
 /* Whether @domain may translate for @mdev: same table format, dirty ok. */
-static int mock_check_compat(struct iolab_domain *domain, struct mock_dev *mdev)
+static int mock_check_compat(struct iolab_domain *domain, struct mock_hwdev *mdev)
 {
 	struct mock_domain *mock;
 
@@ -442,9 +442,9 @@ static int mock_check_compat(struct iolab_domain *domain, struct mock_dev *mdev)
 	return 0;
 }
 
-static int mock_attach_dev(struct iolab_domain *domain, struct iolab_dev *dev)
+static int mock_attach_dev(struct iolab_domain *domain, struct iolab_hwdev *dev)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_hwdev *mdev = to_mock_hwdev(dev);
 	int rc;
 
 	rc = mock_check_compat(domain, mdev);
@@ -456,9 +456,9 @@ static int mock_attach_dev(struct iolab_domain *domain, struct iolab_dev *dev)
 	return 0;
 }
 
-static bool mock_capable(struct iolab_dev *dev, enum iolab_iommu_cap cap)
+static bool mock_capable(struct iolab_hwdev *dev, enum iolab_iommu_cap cap)
 {
-	struct mock_dev *mdev = to_mock_dev(dev);
+	struct mock_hwdev *mdev = to_mock_hwdev(dev);
 
 	switch (cap) {
 	case IOLAB_CAP_DIRTY_TRACKING:
@@ -467,7 +467,7 @@ static bool mock_capable(struct iolab_dev *dev, enum iolab_iommu_cap cap)
 	return false;
 }
 
-static u32 mock_hw_info(struct iolab_dev *dev, void *data, u32 len, u32 *type)
+static u32 mock_hw_info(struct iolab_hwdev *dev, void *data, u32 len, u32 *type)
 {
 	struct iommu_test_hw_info info = {
 		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
@@ -479,9 +479,9 @@ static u32 mock_hw_info(struct iolab_dev *dev, void *data, u32 len, u32 *type)
 	return len;
 }
 
-static u8 mock_max_pasid_log2(struct iolab_dev *dev)
+static u8 mock_max_pasid_log2(struct iolab_hwdev *dev)
 {
-	return to_mock_dev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ?
+	return to_mock_hwdev(dev)->flags & MOCK_FLAGS_DEVICE_PASID ?
 		       MOCK_PASID_WIDTH : 0;
 }
 
@@ -496,14 +496,14 @@ static const struct iolab_iommu_ops mock_iommu_ops = {
 };
 
 /**
- * iolab_mock_dev_create() - a new mock device, with a fresh RID
+ * iolab_mock_hwdev_create() - a new mock device, with a fresh RID
  * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
  *
  * The device starts with every request blocked.
  */
-struct mock_dev *iolab_mock_dev_create(u32 flags)
+struct mock_hwdev *iolab_mock_hwdev_create(u32 flags)
 {
-	struct mock_dev *mdev;
+	struct mock_hwdev *mdev;
 	int rid;
 
 	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL_ACCOUNT);
@@ -522,7 +522,7 @@ struct mock_dev *iolab_mock_dev_create(u32 flags)
 	return mdev;
 }
 
-void iolab_mock_dev_destroy(struct mock_dev *mdev)
+void iolab_mock_hwdev_destroy(struct mock_hwdev *mdev)
 {
 	ida_free(&mock_rid_ida, mdev->dev.rid);
 	kfree(mdev);
@@ -629,7 +629,7 @@ static void mock_dma_copy(u64 pa, void *buf, size_t n, bool write)
  * Moves bytes IOPTE by IOPTE and stops before the first byte whose
  * translation faults: a faulting access never touches memory.
  */
-void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
+void iolab_mock_dma(struct mock_hwdev *mdev, u32 pasid, u64 iova, void *buf,
 		    u64 len, bool write, struct iolab_dma_result *res)
 {
 	struct iolab_domain *domain;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * iommulab: the mock IOMMU's devices, as the test ops (selftest.c) and the
- * device code (device.c) create and drive them. The core reaches the IOMMU
- * itself only through iommu_driver.h.
+ * iommulab: the mock IOMMU's devices, as the test ops (selftest.c,
+ * mock_hw.c) and the device code (device.c) create and drive them. The
+ * core reaches the IOMMU itself only through iommu_driver.h.
  */
 #ifndef _IOMMULAB_MOCK_IOMMU_H
 #define _IOMMULAB_MOCK_IOMMU_H
@@ -12,7 +12,7 @@
 #include "iommu_driver.h"
 
 /**
- * struct mock_dev - a mock PCI-like device and its IOMMU context
+ * struct mock_hwdev - a mock PCI-like device and its IOMMU context
  * @dev: what the core sees
  * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
  * @ctx_rwsem: protects @rid_domain (see mock_iommu.c)
@@ -20,8 +20,8 @@
  *
  * No PASID can be attached yet: a request with a PASID faults.
  */
-struct mock_dev {
-	struct iolab_dev dev;
+struct mock_hwdev {
+	struct iolab_hwdev dev;
 	u32 flags;
 	struct rw_semaphore ctx_rwsem;
 	struct iolab_domain *rid_domain;
@@ -41,9 +41,9 @@ struct iolab_dma_result {
 	u64 max_iopte;
 };
 
-struct mock_dev *iolab_mock_dev_create(u32 flags);
-void iolab_mock_dev_destroy(struct mock_dev *mdev);
-void iolab_mock_dma(struct mock_dev *mdev, u32 pasid, u64 iova, void *buf,
+struct mock_hwdev *iolab_mock_hwdev_create(u32 flags);
+void iolab_mock_hwdev_destroy(struct mock_hwdev *mdev);
+void iolab_mock_dma(struct mock_hwdev *mdev, u32 pasid, u64 iova, void *buf,
 		    u64 len, bool write, struct iolab_dma_result *res);
 int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val);
 

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: the mock hardware's extension ioctls: plugging in groups of
+ * mock devices (IOMMULAB_MOCK_GROUP_ALLOC), binding and unbinding a
+ * simulated kernel driver (IOMMULAB_MOCK_SET_DRIVER), and making a device
+ * issue DMA through its IOMMU (IOMMULAB_MOCK_DMA, the DMA engine of
+ * mock_iommu.c). Part of the test interface (the test_ops parameter).
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include <iommulab/iommufd_test.h>
+
+#include "iommu_driver.h"
+#include "iommulab_private.h"
+#include "mock_iommu.h"
+
+#define IOLAB_MAX_GROUP_DEVICES 8
+
+/* IOMMULAB_MOCK_GROUP_ALLOC: plug in a group of mock devices. */
+int iolab_mock_group_alloc(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_group_alloc *cmd = ucmd->cmd;
+	struct iommulab_mock_dev_info info[IOLAB_MAX_GROUP_DEVICES] = {};
+	struct iolab_stdev *stdevs[IOLAB_MAX_GROUP_DEVICES] = {};
+	struct iolab_ctx *ctx = ucmd->ctx;
+	u32 i, n = 0;
+	int rc = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (!cmd->nr_devices || cmd->nr_devices > IOLAB_MAX_GROUP_DEVICES ||
+	    cmd->dev_flags & ~IOLAB_MOCK_DEV_FLAGS)
+		return -EINVAL;
+
+	for (n = 0; n != cmd->nr_devices; n++) {
+		stdevs[n] = iolab_stdev_alloc(ctx, cmd->dev_flags,
+					      n ? stdevs[0]->busdev : NULL);
+		if (IS_ERR(stdevs[n])) {
+			rc = PTR_ERR(stdevs[n]);
+			goto err_undo;
+		}
+		info[n].stdev_id = stdevs[n]->obj.id;
+		info[n].rid = iolab_busdev_hwdev(stdevs[n]->busdev)->rid;
+	}
+	if (copy_to_user(u64_to_user_ptr(cmd->devs_uptr), info,
+			 sizeof(info[0]) * n)) {
+		rc = -EFAULT;
+		goto err_undo;
+	}
+	for (i = 0; i != n; i++)
+		iolab_object_finalize(ctx, &stdevs[i]->obj);
+	return 0;
+
+err_undo:
+	while (n--)
+		iolab_object_abort_destroy(ctx, &stdevs[n]->obj);
+	return rc;
+}
+
+int iolab_mock_set_driver(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_set_driver *cmd = ucmd->cmd;
+	struct iolab_stdev *stdev;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (cmd->bound > 1)
+		return -EINVAL;
+	stdev = iolab_get_stdev(ucmd->ctx, cmd->stdev_id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	rc = iolab_busdev_set_driver(stdev->busdev, cmd->bound);
+	iolab_put_object(&stdev->obj);
+	return rc;
+}
+
+/* The RID of a device object (bound device or stdev) of @ctx. */
+static int iolab_rid_of_id(struct iolab_ctx *ctx, u32 id, u32 *rid)
+{
+	struct iolab_object *obj = iolab_get_object(ctx, id, IOLAB_OBJ_ANY);
+	int rc = 0;
+
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	if (obj->type == IOLAB_OBJ_DEVICE)
+		*rid = iolab_idev_hwdev(container_of(obj, struct iolab_idev,
+						     obj))->rid;
+	else if (obj->type == IOLAB_OBJ_SELFTEST)
+		*rid = iolab_busdev_hwdev(container_of(obj, struct iolab_stdev,
+						       obj)->busdev)->rid;
+	else
+		rc = -ENOENT;
+	iolab_put_object(obj);
+	return rc;
+}
+
+#define IOLAB_DMA_MAX SZ_64M
+#define IOLAB_DMA_CHUNK SZ_1M
+
+/* IOMMULAB_MOCK_DMA: a mock device reads or writes memory by IOVA. */
+int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_dma *cmd = ucmd->cmd;
+	bool write = cmd->flags & IOMMULAB_DMA_WRITE;
+	u8 __user *uptr = u64_to_user_ptr(cmd->uptr);
+	struct iolab_dma_result res = {};
+	struct iolab_busdev *busdev;
+	struct iolab_hwdev *dev;
+	u32 pasid = IOMMULAB_NO_PASID;
+	u32 rid = cmd->rid;
+	u64 done = 0, max_iopte = 0, end;
+	void *buf;
+	int rc = 0;
+
+	if (cmd->flags & ~(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID |
+			   IOMMULAB_DMA_DEV_ID) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->length || cmd->length > IOLAB_DMA_MAX)
+		return -EINVAL;
+	if (cmd->flags & IOMMULAB_DMA_PASID) {
+		if (cmd->pasid == IOMMULAB_NO_PASID)
+			return -EINVAL;
+		pasid = cmd->pasid;
+	}
+	if (check_add_overflow(cmd->uptr, cmd->length, &end) ||
+	    check_add_overflow(cmd->iova, cmd->length - 1, &end))
+		return -EOVERFLOW;
+
+	if (cmd->flags & IOMMULAB_DMA_DEV_ID) {
+		rc = iolab_rid_of_id(ucmd->ctx, cmd->rid, &rid);
+		if (rc)
+			return rc;
+	}
+	dev = iolab_hwdev_for_dma(ucmd->ctx, rid, &busdev);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	buf = kvmalloc(min_t(u64, cmd->length, IOLAB_DMA_CHUNK),
+		       GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	while (done < cmd->length) {
+		u64 n = min_t(u64, cmd->length - done, IOLAB_DMA_CHUNK);
+
+		if (write && copy_from_user(buf, uptr + done, n)) {
+			rc = -EFAULT;
+			break;
+		}
+		iolab_mock_dma(container_of(dev, struct mock_hwdev, dev), pasid,
+			       cmd->iova + done, buf, n, write, &res);
+		if (!write && copy_to_user(uptr + done, buf, res.done)) {
+			rc = -EFAULT;
+			break;
+		}
+		done += res.done;
+		max_iopte = max(max_iopte, res.max_iopte);
+		if (res.fault_reason)
+			break;
+		cond_resched();
+	}
+	kvfree(buf);
+	if (rc)
+		goto out_put;
+	cmd->out_done = done;
+	cmd->out_fault_iova = res.fault_reason ? res.fault_iova : 0;
+	cmd->out_fault_reason = res.fault_reason;
+	cmd->out_max_iopte = max_iopte;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	iolab_busdev_put(busdev);
+	return rc;
+}
