@@ -608,12 +608,6 @@ int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 		}
 		cond_resched();
 	}
-	first = !iolab_iopt_has_domains(iopt);
-	if (first) {
-		rc = iolab_iopt_pin_areas(iopt);
-		if (rc)
-			goto out_unlock;
-	}
 	if (domain->aperture_start) {
 		rc = iolab_iopt_reserve_locked(iopt, 0,
 					       domain->aperture_start - 1,
@@ -624,6 +618,13 @@ int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 	if (domain->aperture_end != ULONG_MAX) {
 		rc = iolab_iopt_reserve_locked(iopt, domain->aperture_end + 1,
 					       ULONG_MAX, domain);
+		if (rc)
+			goto err_unreserve;
+	}
+	/* As upstream: the aperture is checked before anything is pinned. */
+	first = !iolab_iopt_has_domains(iopt);
+	if (first) {
+		rc = iolab_iopt_pin_areas(iopt);
 		if (rc)
 			goto err_unreserve;
 	}
@@ -654,10 +655,10 @@ err_unfill:
 			cond_resched();
 		}
 	}
-err_unreserve:
-	iolab_iopt_unreserve_owner(iopt, domain);
 	if (first)
 		iolab_iopt_unpin_areas(iopt);
+err_unreserve:
+	iolab_iopt_unreserve_owner(iopt, domain);
 out_unlock:
 	up_write(&iopt->rwsem);
 	return rc;

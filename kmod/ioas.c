@@ -231,6 +231,55 @@ int iolab_ioas_map_file(struct iolab_ucmd *ucmd)
 }
 
 /*
+ * Every IOAS of @ctx, each with a users reference, in a kvmalloc'ed array
+ * of *@nr. Counted, then taken under the table's lock; if more have come
+ * in between, taken again, so that none is missed. (One made afterwards
+ * shares no source with these: a COPY out of them waits for their locks.)
+ */
+static struct iolab_ioas **iolab_ctx_get_ioases(struct iolab_ctx *ctx,
+						unsigned int *nr)
+{
+	struct iolab_object *obj;
+	unsigned long id;
+
+	for (;;) {
+		struct iolab_ioas **ioases;
+		unsigned int max = 0, n = 0;
+		bool more = false;
+
+		xa_lock(&ctx->objects);
+		xa_for_each(&ctx->objects, id, obj)
+			max += !xa_is_zero(obj) && obj->type == IOLAB_OBJ_IOAS;
+		xa_unlock(&ctx->objects);
+		ioases = kvcalloc(max ?: 1, sizeof(*ioases),
+				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!ioases)
+			return ERR_PTR(-ENOMEM);
+		xa_lock(&ctx->objects);
+		xa_for_each(&ctx->objects, id, obj) {
+			if (xa_is_zero(obj) || obj->type != IOLAB_OBJ_IOAS)
+				continue;
+			if (n == max) {
+				more = true;
+				break;
+			}
+			if (refcount_inc_not_zero(&obj->users))
+				ioases[n++] = container_of(obj, struct iolab_ioas,
+							   obj);
+		}
+		xa_unlock(&ctx->objects);
+		if (!more) {
+			*nr = n;
+			return ioases;
+		}
+		while (n--)
+			iolab_put_ioas(ioases[n]);
+		kvfree(ioases);
+		cond_resched();
+	}
+}
+
+/*
  * IOMMU_IOAS_CHANGE_PROCESS: the calling process takes over the pinned
  * memory of every mapping of every IOAS of the fd: its charge now, and
  * every later pin. Only IOAS_MAP_FILE mappings can move (a user address
@@ -244,34 +293,23 @@ int iolab_ioas_change_process(struct iolab_ucmd *ucmd)
 	struct iolab_ctx *ctx = ucmd->ctx;
 	struct iolab_pages *pages, *undo, *next;
 	struct iolab_ioas **ioases;
-	struct iolab_object *obj;
-	unsigned int n = 0, max = 0, i;
+	unsigned int n = 0, i;
 	LIST_HEAD(sources);
-	unsigned long id;
 	int rc = 0;
 
 	if (cmd->__reserved)
 		return -EOPNOTSUPP;
 
 	mutex_lock(&ctx->attach_lock);
-	xa_for_each(&ctx->objects, id, obj)
-		max++;
-	ioases = kcalloc(max, sizeof(*ioases), GFP_KERNEL_ACCOUNT);
-	if (max && !ioases) {
-		rc = -ENOMEM;
+	ioases = iolab_ctx_get_ioases(ctx, &n);
+	if (IS_ERR(ioases)) {
+		rc = PTR_ERR(ioases);
 		goto out_unlock;
 	}
-	xa_for_each(&ctx->objects, id, obj) {
-		struct iolab_ioas *ioas;
-
-		if (n == max)
-			break;
-		ioas = iolab_get_ioas(ctx, id);
-		if (IS_ERR(ioas))
-			continue;
-		ioases[n++] = ioas;
-		/* Many rwsems of one class: lockdep takes attach_lock's word. */
-		down_write_nest_lock(&ioas->iopt.rwsem, &ctx->attach_lock);
+	/* Many rwsems of one class: lockdep takes attach_lock's word. */
+	for (i = 0; i != n; i++) {
+		down_write_nest_lock(&ioases[i]->iopt.rwsem, &ctx->attach_lock);
+		cond_resched();
 	}
 
 	for (i = 0; i != n && !rc; i++)
@@ -289,8 +327,10 @@ int iolab_ioas_change_process(struct iolab_ucmd *ucmd)
 			goto out_release;
 		}
 	}
-	list_for_each_entry(pages, &sources, move_item)
+	list_for_each_entry(pages, &sources, move_item) {
 		iolab_pages_move_to_current(pages);
+		cond_resched();
+	}
 
 out_release:
 	list_for_each_entry_safe(pages, next, &sources, move_item)
@@ -298,8 +338,9 @@ out_release:
 	for (i = 0; i != n; i++) {
 		up_write(&ioases[i]->iopt.rwsem);
 		iolab_put_ioas(ioases[i]);
+		cond_resched();
 	}
-	kfree(ioases);
+	kvfree(ioases);
 out_unlock:
 	mutex_unlock(&ctx->attach_lock);
 	return rc;

@@ -19,8 +19,12 @@
  *     -> iolab_devices_lock (device.c: RID registry, ownership; a leaf)
  *     -> mock_hwdev.ctx_rwsem (moving the group into the blocked domain)
  *
- *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc)
+ *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc,
+ *			    IOAS_CHANGE_PROCESS)
  *     -> mock_hwdev.ctx_rwsem (attach_dev)
+ *     -> every IOAS's iolab_iopt.rwsem at once (IOAS_CHANGE_PROCESS, as
+ *        down_write_nest_lock() under attach_lock)
+ *     -> mmap_read_lock (a fault in copy_to_user of the reply)
  *     -> iolab_iopt.rwsem (a new HWPT filled from its IOAS)
  *     -> the fd's object table xa_lock (a leaf spinlock)
  *
@@ -159,7 +163,8 @@ void iolab_object_destroy_wait(struct iolab_object *obj);
 
 /**
  * struct iolab_pages - one source range, shared by all its mappings
- * @kref: one reference per IOAS area using the source
+ * @kref: one reference per IOAS area using the source, and one per call
+ *	  that is making an area from it
  * @mutex: protects @pin_users and @pages. Lock order: after
  *	   iolab_iopt.rwsem, before the mmap locks (pinning, accounting)
  * @pin_users: domains' and accesses' holds on the pins; the pages are

@@ -17,15 +17,23 @@
  * Pinning a user range of another process (the mapper forked, or handed
  * the fd over) uses that process's mm while it lives; once it is gone the
  * pages cannot be pinned any more and a pin fails with EFAULT, as upstream
- * does. The charge always goes to the mapper (its user or its mm, as the
- * fd's IOMMU_OPTION_RLIMIT_MODE said at MAP time), against the mapper's
+ * does. The charge goes to the owner (the mapper, or the process that took
+ * a memfd mapping over with IOAS_CHANGE_PROCESS: its user or its mm, as
+ * the fd's IOMMU_OPTION_RLIMIT_MODE said at MAP time), against the owner's
  * RLIMIT_MEMLOCK, at the moment of the pin.
+ *
+ * A pin covers the whole source, all its pages at once, even when the
+ * area that needs it (a COPY of part of a mapping, an access pinning one
+ * page) uses only part of it; upstream pins per area. A memfd is pinned
+ * through a temporary shared mapping in the pinning process, which that
+ * process's address-space limits (RLIMIT_AS, mlockall) apply to.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -96,7 +104,7 @@ static void iolab_owner_uncharge(const struct iolab_owner *o,
 		break;
 	case IOLAB_ACCOUNT_MM:
 		mmap_write_lock(o->mm);
-		__account_locked_vm(o->mm, npages, false, NULL, false);
+		__account_locked_vm(o->mm, npages, false, o->task, false);
 		mmap_write_unlock(o->mm);
 		break;
 	}
@@ -160,8 +168,14 @@ static unsigned int iolab_vma_pin_flags(struct vm_area_struct *vma,
 					unsigned long *max_pages)
 {
 	*max_pages = (vma->vm_end - at) >> PAGE_SHIFT;
+	/*
+	 * Only where 6.1 does not unshare by itself (not anonymous memory),
+	 * where FOLL_FORCE can write (not hugetlb), and never past the
+	 * VMA's protection: memory the process cannot read stays refused.
+	 */
 	if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == FOLL_LONGTERM &&
-	    is_cow_mapping(vma->vm_flags))
+	    is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_READ) &&
+	    !vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma))
 		gup_flags |= FOLL_WRITE | FOLL_FORCE;
 	return gup_flags;
 }
@@ -251,10 +265,16 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	u64 start = ALIGN_DOWN(first, align);
 	u64 end = ALIGN(first + (u64)n * PAGE_SIZE, align);
 	unsigned long addr;
-	int prot = PROT_READ | (pages->writable ? PROT_WRITE : 0);
+	int prot = PROT_READ | (gup_flags & FOLL_WRITE ? PROT_WRITE : 0);
 	int rc;
 
-	if (!current->mm)
+	/*
+	 * Pages past the end of the file (truncated since MAP_FILE) are gone:
+	 * EFAULT, checked here because mapping a hugetlbfs file writeable
+	 * past its end would grow it.
+	 */
+	if (!current->mm ||
+	    first + (u64)n * PAGE_SIZE > i_size_read(file_inode(pages->file)))
 		return -EFAULT;
 	addr = vm_mmap(pages->file, 0, end - start, prot, MAP_SHARED, start);
 	if (IS_ERR_VALUE(addr))
@@ -602,6 +622,14 @@ int iolab_pages_rw(struct iolab_pages *pages, u64 byte, void *buf, u64 length,
  * RLIMIT_MEMLOCK. Undone by iolab_pages_uncharge_current(), completed by
  * iolab_pages_move_to_current(). Return: 0 or ENOMEM.
  */
+/* Whether the calling process already pays for @pages, as a move would. */
+static bool iolab_pages_owned_by_current(struct iolab_pages *pages)
+{
+	return pages->mm == current->mm &&
+	       pages->task == current->group_leader &&
+	       pages->user == current_user();
+}
+
 int iolab_pages_charge_current(struct iolab_pages *pages)
 {
 	struct iolab_owner o = {
@@ -610,7 +638,7 @@ int iolab_pages_charge_current(struct iolab_pages *pages)
 	int rc = 0;
 
 	mutex_lock(&pages->mutex);
-	if (pages->pin_users)
+	if (pages->pin_users && !iolab_pages_owned_by_current(pages))
 		rc = iolab_owner_charge(&o, pages->account_mode,
 					pages->npages);
 	mutex_unlock(&pages->mutex);
@@ -625,7 +653,7 @@ void iolab_pages_uncharge_current(struct iolab_pages *pages)
 	};
 
 	mutex_lock(&pages->mutex);
-	if (pages->pin_users)
+	if (pages->pin_users && !iolab_pages_owned_by_current(pages))
 		iolab_owner_uncharge(&o, pages->account_mode, pages->npages);
 	mutex_unlock(&pages->mutex);
 }
@@ -641,6 +669,10 @@ void iolab_pages_move_to_current(struct iolab_pages *pages)
 	struct iolab_owner old;
 
 	mutex_lock(&pages->mutex);
+	if (iolab_pages_owned_by_current(pages)) {
+		mutex_unlock(&pages->mutex);
+		return;
+	}
 	if (pages->pin_users)
 		iolab_pages_uncharge(pages, pages->npages);
 	old = iolab_pages_owner(pages);
