@@ -16,8 +16,9 @@
 //     effect must be there, as after any success;
 // and after every run, once the fds are closed: the module's object count
 // (IOMMULAB_GET_INFO out_nr_objects_all) is back to its baseline, no page
-// of the test memory is still pinned, VmPin/VmLck and the number of open
-// fds are back to theirs.
+// of the test memory or of the memfd (failnth.hpp) is still pinned,
+// VmPin/VmLck, the number of open fds and of mappings of the memfds (the
+// module maps a memfd into the caller while it pins it) are back to theirs.
 //
 // Fault injection (debugfs), set up and then read back (a setting that did
 // not take fails the run):
@@ -100,6 +101,10 @@ std::string strf(const char *fmt, ...)
 
 Ctx::~Ctx()
 {
+	if (fmap)
+		munmap(fmap, fmap_len);
+	if (memfd >= 0)
+		::close(memfd);
 	if (access >= 0)
 		::close(access);
 	if (new_fd >= 0)
@@ -137,6 +142,40 @@ int map_raw(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
 	int err = c.fd->raw(IOMMU_IOAS_MAP, &cmd);
 	*iova = cmd.iova;
 	return err;
+}
+
+int map_file_raw(Ctx &c, uint32_t ioas, int memfd, uint64_t start, uint64_t len,
+		 uint64_t *iova, uint32_t flags)
+{
+	iommu_ioas_map_file cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = ioas;
+	cmd.fd = memfd;
+	cmd.start = start;
+	cmd.length = len;
+	cmd.iova = *iova;
+	int err = c.fd->raw(IOMMU_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return err;
+}
+
+void ctx_memfd(Ctx &c, uint64_t len)
+{
+	c.memfd = memfd_create((std::string(MEMFD_NAME) + "-ctx").c_str(), MFD_CLOEXEC);
+	FN_CHECK(c.memfd >= 0, "memfd_create: %s", strerror(errno));
+	FN_CHECK(ftruncate(c.memfd, static_cast<off_t>(len)) == 0, "ftruncate: %s",
+		 strerror(errno));
+	c.fmap_len = len;
+}
+
+void map_ctx_memfd(Ctx &c)
+{
+	void *p = mmap(nullptr, c.fmap_len, PROT_READ | PROT_WRITE, MAP_SHARED, c.memfd, 0);
+
+	FN_CHECK(p != MAP_FAILED, "mmap of the run's memfd: %s", strerror(errno));
+	c.fmap = static_cast<uint8_t *>(p);
 }
 
 void map_fixed(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
@@ -317,6 +356,35 @@ std::vector<iommu_iova_range> iova_ranges(Ctx &c, uint32_t ioas)
 	c.fd->call("IOMMU_IOAS_IOVA_RANGES", IOMMU_IOAS_IOVA_RANGES, &cmd);
 	r.resize(cmd.num_iovas);
 	return r;
+}
+
+namespace {
+long proc_status(const char *key);
+} // namespace
+
+long vm_pin_kb()
+{
+	return proc_status("VmPin");
+}
+
+long vm_lck_kb()
+{
+	return proc_status("VmLck");
+}
+
+int memfd_mappings()
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	const std::string key = std::string("/memfd:") + MEMFD_NAME;
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, key.c_str()) != nullptr;
+	fclose(f);
+	return n;
 }
 
 namespace {
@@ -570,6 +638,10 @@ State snapshot(Ctx &c)
 	s["pins.A"] = pins(mem.A(), MAP_LEN);
 	s["pins.B"] = pins(mem.B(), MAP_LEN);
 	s["pins.rest"] = pins(mem.buf + 2 * MAP_LEN, MEM_LEN - 2 * MAP_LEN);
+	s["pins.file.0"] = pins(mem.file, MAP_LEN);
+	s["pins.file.1"] = pins(mem.file + MAP_LEN, FILE_LEN - MAP_LEN);
+	s["file.checksum"] = strf("%016llx", (unsigned long long)checksum(mem.file, FILE_LEN));
+	s["proc.memfd_mappings"] = std::to_string(memfd_mappings());
 	s["proc.VmPin"] = std::to_string(proc_status("VmPin"));
 	s["proc.VmLck"] = std::to_string(proc_status("VmLck"));
 	s["proc.fds"] = std::to_string(count_fds());
@@ -602,13 +674,14 @@ struct Baseline {
 	uint64_t objects_all;
 	long vm_pin, vm_lck;
 	int fds;
+	int memfd_maps;
 };
 Baseline baseline;
 
 Baseline measure()
 {
 	return {observer->info().nr_objects_all, proc_status("VmPin"),
-		proc_status("VmLck"), count_fds()};
+		proc_status("VmLck"), count_fds(), memfd_mappings()};
 }
 
 // After a run's fds are closed: everything is back to the baseline.
@@ -622,6 +695,11 @@ void leak_check(const char *when)
 		 (unsigned long long)baseline.objects_all);
 	int r = refs(mem.buf, MEM_LEN);
 	FN_CHECK(r == 0, "%s: test memory still pinned after close (refs %d)", when, r);
+	r = refs(mem.file, FILE_LEN);
+	FN_CHECK(r == 0, "%s: the memfd still pinned after close (refs %d)", when, r);
+	FN_CHECK(now.memfd_maps == baseline.memfd_maps,
+		 "%s: %d mappings of the memfds after close, baseline %d (a temporary "
+		 "mapping of a pin left behind?)", when, now.memfd_maps, baseline.memfd_maps);
 	FN_CHECK(now.vm_pin == baseline.vm_pin && now.vm_lck == baseline.vm_lck,
 		 "%s: VmPin/VmLck %ld/%ld kB after close, baseline %ld/%ld",
 		 when, now.vm_pin, now.vm_lck, baseline.vm_pin, baseline.vm_lck);
@@ -656,6 +734,8 @@ bool run_once(const Scenario &s, FailNth *nth, unsigned n, Outcome &o)
 	{
 		Ctx c;
 		s.setup(c);
+		c.vm_pin0 = proc_status("VmPin");
+		c.vm_lck0 = proc_status("VmLck");
 		State before = snapshot(c);
 		int rc;
 		bool fired = false;
@@ -818,6 +898,20 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < MEM_LEN; i++)
 		mem.buf[i] = static_cast<uint8_t>(i * 7 + 3);
 	memset(mem.rwbuf, 0, RWBUF_LEN);
+	mem.file_fd = memfd_create(MEMFD_NAME, MFD_CLOEXEC);
+	if (mem.file_fd < 0 || ftruncate(mem.file_fd, FILE_LEN)) {
+		perror("failnth: memfd_create");
+		return 1;
+	}
+	void *fp = mmap(nullptr, FILE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			mem.file_fd, 0);
+	if (fp == MAP_FAILED) {
+		perror("failnth: mmap of the memfd");
+		return 1;
+	}
+	mem.file = static_cast<uint8_t *>(fp);
+	for (uint64_t i = 0; i < FILE_LEN; i++)
+		mem.file[i] = static_cast<uint8_t>(i * 11 + 5);
 	touch_stack();
 
 	try {
