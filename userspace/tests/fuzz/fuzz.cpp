@@ -27,6 +27,9 @@
 //   - a hang: the child does not finish within T + 120 s;
 //   - a leak: after the child exits (closing every fd), IOMMULAB_GET_INFO
 //     out_nr_objects_all is not back to the value before the run.
+//   - a mapping of a memfd left in the child when its threads are done
+//     (pinning a MAP_FILE range maps the memfd into the caller for the
+//     moment of the pin).
 // The report prints the seed, the command line to replay, and for every
 // thread its last R calls (argument values and result), written to shared
 // memory before each call so that even a crash leaves them.
@@ -1499,6 +1502,25 @@ int child()
 	}
 	for (auto &x : th)
 		x.join();
+	// Pinning a MAP_FILE range maps the memfd into this process for the
+	// moment of the pin: none of those mappings may stay behind, only the
+	// fuzzer's own mapping of the shm memfd.
+	if (FILE *f = fopen("/proc/self/maps", "re")) {
+		char line[512];
+		std::string extra;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "/memfd:iommulab-fuzz") &&
+			    strtoull(line, nullptr, 16) != reinterpret_cast<uintptr_t>(files.shm_map)) {
+				line[strcspn(line, "\n")] = 0;
+				extra += strf("\n  %s", line);
+			}
+		fclose(f);
+		int expect = 0;
+		if (!extra.empty() && sh->failed.compare_exchange_strong(expect, 1))
+			snprintf(sh->failure, sizeof(sh->failure),
+				 "mappings of the memfds left in the process (a pin's temporary "
+				 "mapping?):%s", extra.c_str());
+	}
 	// Everything is released by the exit: objects, accesses, fds.
 	return sh->failed.load() ? 3 : 0;
 }
