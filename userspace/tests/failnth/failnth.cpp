@@ -7,8 +7,13 @@
 // test with /proc/self/task/<tid>/fail-nth = N (the N-th fault-injection
 // check in this task during the call fails: failslab and fail_page_alloc).
 // Reading fail-nth back tells whether the N-th failure was really injected
-// (the counter reached 0); the sweep ends at the first N whose call ran
-// without reaching it, and that call must succeed.
+// (the counter reached 0); a call that ran without reaching it must
+// succeed. The number of checks a call makes is not quite fixed (a slab
+// cache that needs a new page, memcg's and kmemleak's bookkeeping add
+// some now and then), so the last check of one run can be N+1 in the
+// next: an N not reached is run again (UNREACHED_TRIES times, more for a
+// page_alloc row that has had no page failure yet), and the sweep ends
+// only when none of those runs reaches it.
 //   - injected, call failed: the errno must be one the row allows, the
 //     state must equal the snapshot, and the row's probes must pass;
 //   - injected, call succeeded (the failure hit an allocation that is
@@ -16,8 +21,11 @@
 //     effect must be there, as after any success;
 // and after every run, once the fds are closed: the module's object count
 // (IOMMULAB_GET_INFO out_nr_objects_all) is back to its baseline, no page
-// of the test memory is still pinned, VmPin/VmLck and the number of open
-// fds are back to theirs.
+// of the test memory or of the memfd (failnth.hpp) is still pinned,
+// VmPin/VmLck, the number of open fds and of mappings of the memfds (the
+// module maps a memfd into the caller while it pins it) are back to theirs.
+// After a row that failed, the baseline is measured again: what it left
+// behind fails that row, not every row after it.
 //
 // Fault injection (debugfs), set up and then read back (a setting that did
 // not take fails the run):
@@ -52,7 +60,10 @@
 // and the program exits 77: skipped.
 //
 // Usage: iommulab-failnth [--only SUBSTRING] [--max-nth N] [--list]
-//                         [--no-inject] [-v]
+//                         [--no-inject] [-v] [--trace]
+// --trace leaves failslab and fail_page_alloc verbose (2: a stack dump in
+// the kernel log for every injected failure), to find which allocation an
+// N hits; the VM lane's kernel-log check may then count those dumps.
 // Exit: 0 all rows passed, 1 a row failed, 77 skipped (no fail-nth).
 #include <cerrno>
 #include <cstdarg>
@@ -83,6 +94,7 @@ namespace {
 
 std::unique_ptr<Iommufd> observer;  // for module-wide counts and page pins
 bool verbose;
+bool trace;  // --trace
 int kmsg_fd = -1;
 
 } // namespace
@@ -100,6 +112,10 @@ std::string strf(const char *fmt, ...)
 
 Ctx::~Ctx()
 {
+	if (fmap)
+		munmap(fmap, fmap_len);
+	if (memfd >= 0)
+		::close(memfd);
 	if (access >= 0)
 		::close(access);
 	if (new_fd >= 0)
@@ -137,6 +153,40 @@ int map_raw(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
 	int err = c.fd->raw(IOMMU_IOAS_MAP, &cmd);
 	*iova = cmd.iova;
 	return err;
+}
+
+int map_file_raw(Ctx &c, uint32_t ioas, int memfd, uint64_t start, uint64_t len,
+		 uint64_t *iova, uint32_t flags)
+{
+	iommu_ioas_map_file cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.ioas_id = ioas;
+	cmd.fd = memfd;
+	cmd.start = start;
+	cmd.length = len;
+	cmd.iova = *iova;
+	int err = c.fd->raw(IOMMU_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return err;
+}
+
+void ctx_memfd(Ctx &c, uint64_t len)
+{
+	c.memfd = memfd_create((std::string(MEMFD_NAME) + "-ctx").c_str(), MFD_CLOEXEC);
+	FN_CHECK(c.memfd >= 0, "memfd_create: %s", strerror(errno));
+	FN_CHECK(ftruncate(c.memfd, static_cast<off_t>(len)) == 0, "ftruncate: %s",
+		 strerror(errno));
+	c.fmap_len = len;
+}
+
+void map_ctx_memfd(Ctx &c)
+{
+	void *p = mmap(nullptr, c.fmap_len, PROT_READ | PROT_WRITE, MAP_SHARED, c.memfd, 0);
+
+	FN_CHECK(p != MAP_FAILED, "mmap of the run's memfd: %s", strerror(errno));
+	c.fmap = static_cast<uint8_t *>(p);
 }
 
 void map_fixed(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
@@ -320,6 +370,48 @@ std::vector<iommu_iova_range> iova_ranges(Ctx &c, uint32_t ioas)
 }
 
 namespace {
+long proc_status(const char *key);
+} // namespace
+
+long vm_pin_kb()
+{
+	return proc_status("VmPin");
+}
+
+long vm_lck_kb()
+{
+	return proc_status("VmLck");
+}
+
+namespace {
+
+// The lines of /proc/self/maps that map a memfd named MEMFD_NAME...
+std::vector<std::string> memfd_maps_lines()
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	const std::string key = std::string("/memfd:") + MEMFD_NAME;
+	std::vector<std::string> v;
+
+	if (!f)
+		return {"(no /proc/self/maps)"};
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key.c_str())) {
+			line[strcspn(line, "\n")] = 0;
+			v.push_back(line);
+		}
+	fclose(f);
+	return v;
+}
+
+} // namespace
+
+int memfd_mappings()
+{
+	return static_cast<int>(memfd_maps_lines().size());
+}
+
+namespace {
 
 // ------------------------------------------------------------ fail-nth ---
 
@@ -406,6 +498,13 @@ std::string read_file(const std::string &path)
 }
 
 const std::string dbg = "/sys/kernel/debug";
+// How often an N that a call did not reach is run again before the sweep
+// of a row ends (see the top); for a page_alloc row that has had no page
+// allocation failure yet (its IOPTE table allocation is then usually the
+// call's last check, the one a shorter run misses).
+constexpr unsigned UNREACHED_TRIES = 3;
+constexpr unsigned UNREACHED_TRIES_PAGE = 20;
+
 // What `times` starts at: far more failures than a sweep injects.
 constexpr long FAULT_TIMES = 1000000000L;
 
@@ -442,8 +541,8 @@ bool setup_fault_injection(std::string &why)
 		{"fail_page_alloc/min-order", "0"},
 		{"failslab/times", times.c_str()},
 		{"fail_page_alloc/times", times.c_str()},
-		{"failslab/verbose", "0"},
-		{"fail_page_alloc/verbose", "0"},
+		{"failslab/verbose", trace ? "2" : "0"},
+		{"fail_page_alloc/verbose", trace ? "2" : "0"},
 	};
 	for (auto &st : settings) {
 		write_file(dbg + "/" + st.file, st.val);
@@ -463,7 +562,9 @@ bool setup_fault_injection(std::string &why)
 	if (DIR *d = opendir(dbg.c_str())) {
 		while (struct dirent *e = readdir(d))
 			if (!strncmp(e->d_name, "fail", 4))
-				write_file(dbg + "/" + e->d_name + "/verbose", "0");
+				if (!trace || (strcmp(e->d_name, "failslab") &&
+					       strcmp(e->d_name, "fail_page_alloc")))
+					write_file(dbg + "/" + e->d_name + "/verbose", "0");
 		closedir(d);
 	}
 	return true;
@@ -570,6 +671,10 @@ State snapshot(Ctx &c)
 	s["pins.A"] = pins(mem.A(), MAP_LEN);
 	s["pins.B"] = pins(mem.B(), MAP_LEN);
 	s["pins.rest"] = pins(mem.buf + 2 * MAP_LEN, MEM_LEN - 2 * MAP_LEN);
+	s["pins.file.0"] = pins(mem.file, MAP_LEN);
+	s["pins.file.1"] = pins(mem.file + MAP_LEN, FILE_LEN - MAP_LEN);
+	s["file.checksum"] = strf("%016llx", (unsigned long long)checksum(mem.file, FILE_LEN));
+	s["proc.memfd_mappings"] = std::to_string(memfd_mappings());
 	s["proc.VmPin"] = std::to_string(proc_status("VmPin"));
 	s["proc.VmLck"] = std::to_string(proc_status("VmLck"));
 	s["proc.fds"] = std::to_string(count_fds());
@@ -602,13 +707,14 @@ struct Baseline {
 	uint64_t objects_all;
 	long vm_pin, vm_lck;
 	int fds;
+	int memfd_maps;
 };
 Baseline baseline;
 
 Baseline measure()
 {
 	return {observer->info().nr_objects_all, proc_status("VmPin"),
-		proc_status("VmLck"), count_fds()};
+		proc_status("VmLck"), count_fds(), memfd_mappings()};
 }
 
 // After a run's fds are closed: everything is back to the baseline.
@@ -622,6 +728,16 @@ void leak_check(const char *when)
 		 (unsigned long long)baseline.objects_all);
 	int r = refs(mem.buf, MEM_LEN);
 	FN_CHECK(r == 0, "%s: test memory still pinned after close (refs %d)", when, r);
+	r = refs(mem.file, FILE_LEN);
+	FN_CHECK(r == 0, "%s: the memfd still pinned after close (refs %d)", when, r);
+	if (now.memfd_maps != baseline.memfd_maps) {
+		std::string lines;
+		for (auto &l : memfd_maps_lines())
+			lines += "\n      " + l;
+		throw Failure(strf("%s: %d mappings of the memfds after close, baseline %d (a "
+				   "temporary mapping of a pin left behind?); now:%s", when,
+				   now.memfd_maps, baseline.memfd_maps, lines.c_str()));
+	}
 	FN_CHECK(now.vm_pin == baseline.vm_pin && now.vm_lck == baseline.vm_lck,
 		 "%s: VmPin/VmLck %ld/%ld kB after close, baseline %ld/%ld",
 		 when, now.vm_pin, now.vm_lck, baseline.vm_pin, baseline.vm_lck);
@@ -656,6 +772,8 @@ bool run_once(const Scenario &s, FailNth *nth, unsigned n, Outcome &o)
 	{
 		Ctx c;
 		s.setup(c);
+		c.vm_pin0 = proc_status("VmPin");
+		c.vm_lck0 = proc_status("VmLck");
 		State before = snapshot(c);
 		int rc;
 		bool fired = false;
@@ -730,7 +848,16 @@ Outcome sweep(const Scenario &s, FailNth *nth, unsigned max_nth)
 		for (unsigned n = 1;; n++) {
 			FN_CHECK(n <= max_nth,
 				 "still injecting after %u failures (raise --max-nth?)", max_nth);
-			if (run_once(s, nth, n, o))
+			if (!run_once(s, nth, n, o))
+				continue;
+			// Not reached: again, in case this run made fewer
+			// checks than another would (see the top).
+			bool reached = false;
+			unsigned tries = s.page_alloc && o.page == 0 ? UNREACHED_TRIES_PAGE :
+								      UNREACHED_TRIES;
+			for (unsigned k = 0; k < tries && !reached; k++)
+				reached = !run_once(s, nth, n, o);
+			if (!reached)
 				break;
 		}
 		kmsg("IOMMULAB-FAULT-INJECTION end " + std::string(s.name));
@@ -770,7 +897,7 @@ void *map_memory(size_t len)
 int usage()
 {
 	fprintf(stderr, "usage: iommulab-failnth [--only SUBSTRING] [--max-nth N] "
-			"[--list] [--no-inject] [-v]\n");
+			"[--list] [--no-inject] [-v] [--trace]\n");
 	return 2;
 }
 
@@ -795,6 +922,8 @@ int main(int argc, char **argv)
 			list = true;
 		else if (a == "--no-inject")
 			no_inject = true;
+		else if (a == "--trace")
+			trace = true;
 		else if (a == "-v")
 			verbose = true;
 		else
@@ -818,6 +947,20 @@ int main(int argc, char **argv)
 	for (uint64_t i = 0; i < MEM_LEN; i++)
 		mem.buf[i] = static_cast<uint8_t>(i * 7 + 3);
 	memset(mem.rwbuf, 0, RWBUF_LEN);
+	mem.file_fd = memfd_create(MEMFD_NAME, MFD_CLOEXEC);
+	if (mem.file_fd < 0 || ftruncate(mem.file_fd, FILE_LEN)) {
+		perror("failnth: memfd_create");
+		return 1;
+	}
+	void *fp = mmap(nullptr, FILE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			mem.file_fd, 0);
+	if (fp == MAP_FAILED) {
+		perror("failnth: mmap of the memfd");
+		return 1;
+	}
+	mem.file = static_cast<uint8_t *>(fp);
+	for (uint64_t i = 0; i < FILE_LEN; i++)
+		mem.file[i] = static_cast<uint8_t>(i * 11 + 5);
 	touch_stack();
 
 	try {
@@ -866,6 +1009,12 @@ int main(int argc, char **argv)
 		if (only && !strstr(s.name, only))
 			continue;
 		Outcome o = sweep(s, nth.get(), max_nth);
+		// A row that failed may have left something behind (that is
+		// what it reports): measure again, so that the next rows are
+		// judged against what is there now, not failed for the same
+		// leftover.
+		if (!o.ok)
+			baseline = measure();
 		total_injected += o.injected;
 		total_slab += o.slab;
 		total_page += o.page;

@@ -33,10 +33,21 @@ constexpr uint64_t MAP_LEN = 256ULL << 10;
 // rows keep working once mock domains are attached to the IOAS.
 constexpr uint64_t IOVA_A = 1ULL << 24;
 constexpr uint64_t IOVA_B = IOVA_A + (32ULL << 20);
+// The memfd (shmem) that IOMMU_IOAS_MAP_FILE rows map: FILE_LEN bytes,
+// written with a pattern (so its pages exist), and mapped shared into the
+// program at mem.file: MD_CHECK_REFS and MD_CHECK_MAP take a user address,
+// and this mapping reaches the file's pages. Its pins, its checksum and
+// the number of mappings of every memfd named MEMFD_NAME... are part of
+// the snapshot and of the leak check (the module maps a memfd into the
+// caller for the time of a pin: that mapping must be gone afterwards).
+constexpr uint64_t FILE_LEN = 2 * MAP_LEN;
+constexpr const char *MEMFD_NAME = "iommulab-failnth";
 
 struct Memory {
 	uint8_t *buf = nullptr;    // MEM_LEN bytes
 	uint8_t *rwbuf = nullptr;  // RWBUF_LEN bytes
+	int file_fd = -1;          // the memfd
+	uint8_t *file = nullptr;   // its FILE_LEN bytes, mapped shared
 	uint8_t *A() const { return buf; }
 	uint8_t *B() const { return buf + MAP_LEN; }
 };
@@ -61,6 +72,7 @@ union Arg {
 	iommu_destroy destroy;
 	iommu_ioas_alloc ioas_alloc;
 	iommu_ioas_map map;
+	iommu_ioas_map_file map_file;
 	iommu_ioas_unmap unmap;
 	iommu_ioas_copy copy;
 	iommu_ioas_iova_ranges iova_ranges;
@@ -96,6 +108,12 @@ struct Ctx {
 	Arg arg{};
 	iommu_iova_range ranges[16]{};
 	alignas(8) uint8_t data[256]{};  // driver data, device arrays
+	int memfd = -1;                // a memfd of this run only (see ctx_memfd)
+	uint8_t *fmap = nullptr;       // @memfd mapped shared (map_ctx_memfd)
+	uint64_t fmap_len = 0;
+	// VmPin/VmLck (kB) right after setup, set by the engine: what a
+	// successful call charged is the difference.
+	long vm_pin0 = -1, vm_lck0 = -1;
 
 	Ctx() = default;
 	Ctx(const Ctx &) = delete;
@@ -138,6 +156,14 @@ void map_fixed(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
 	       uint64_t iova, uint32_t flags = RW);
 int map_raw(Ctx &c, uint32_t ioas, const void *p, uint64_t len,
 	    uint64_t *iova, uint32_t flags);
+// IOMMU_IOAS_MAP_FILE of [start, start + len) of @memfd.
+int map_file_raw(Ctx &c, uint32_t ioas, int memfd, uint64_t start, uint64_t len,
+		 uint64_t *iova, uint32_t flags);
+// A memfd of @len bytes for this run only (c.memfd), named MEMFD_NAME-ctx,
+// whose pages do not exist yet (ftruncate only): pinning it faults them in.
+void ctx_memfd(Ctx &c, uint64_t len);
+// Maps c.memfd shared at c.fmap (faulting nothing in by itself).
+void map_ctx_memfd(Ctx &c);
 int unmap_raw(Ctx &c, uint32_t ioas, uint64_t iova, uint64_t len,
 	      uint64_t *unmapped = nullptr);
 int destroy_raw(Ctx &c, uint32_t id);
@@ -164,5 +190,11 @@ uint32_t dma_raw(Ctx &c, uint32_t dev_id, uint64_t iova, void *buf, uint64_t len
 // the pages disagree.
 int refs(const void *p, uint64_t len);
 std::vector<iommu_iova_range> iova_ranges(Ctx &c, uint32_t ioas);
+// VmPin / VmLck of this process in kB (-1 if unreadable): what pinning
+// charges with RLIMIT_MODE 0 (per user: pinned_vm) and 1 (per mm: locked_vm).
+long vm_pin_kb();
+long vm_lck_kb();
+// Mappings in this process of memfds whose name starts with MEMFD_NAME.
+int memfd_mappings();
 
 } // namespace failnth

@@ -7,16 +7,18 @@
 // K threads share F iommufds (and the objects made through them) and issue
 // random calls until N calls in all (N/K per thread) or T seconds, whichever
 // comes first. Every command of the module is in the table below, with the
-// IOMMU_TEST_CMD ops, unknown commands and ops, and three pseudo-calls
+// IOMMU_TEST_CMD ops, unknown commands and ops, and four pseudo-calls
 // (close an access fd, replace a shared iommufd by a new one with dup2()
-// while the others use it, unplug nothing else). Arguments start from a
+// while the others use it, truncate or punch a memfd that IOAS_MAP_FILE
+// maps, unplug nothing else). Arguments start from a
 // plausible call (real IDs of objects the threads created, mapped IOVAs,
 // valid memory) and are then corrupted at random: the size field (short,
 // zero or non-zero tail, huge), reserved fields and flags, huge and
 // top-of-address-space values, random and stale IDs, and user pointers that
 // are valid, NULL, unmapped (PROT_NONE), read-only, kernel addresses or
 // straddle a guard page. The argument struct itself is sometimes passed at
-// such a pointer too.
+// such a pointer too. IOAS_MAP_FILE gets memfds of the child (see Files),
+// files that are not memfds, and fds that are not open.
 //
 // Unexpected outcomes, each making the run fail (exit 1):
 //   - an errno outside the set documented for that command (kErr* below);
@@ -25,6 +27,9 @@
 //   - a hang: the child does not finish within T + 120 s;
 //   - a leak: after the child exits (closing every fd), IOMMULAB_GET_INFO
 //     out_nr_objects_all is not back to the value before the run.
+//   - a mapping of a memfd left in the child when its threads are done
+//     (pinning a MAP_FILE range maps the memfd into the caller for the
+//     moment of the pin).
 // The report prints the seed, the command line to replay, and for every
 // thread its last R calls (argument values and result), written to shared
 // memory before each call so that even a crash leaves them.
@@ -183,6 +188,24 @@ struct Regions {
 	uint8_t *ro;        // 1 MiB read-only
 	uint8_t *none;      // 1 MiB PROT_NONE: "unmapped"
 } mem;
+
+// The files IOAS_MAP_FILE maps: memfds of the child, all opened O_RDWR
+// (pinning maps them into the caller for the moment, with PROT_WRITE for a
+// writeable mapping), and files of other kinds.
+struct Files {
+	int shm = -1;                // shmem, written: its pages exist
+	uint8_t *shm_map = nullptr;  // shm mapped shared (in_ptr() hands it out
+				     // for IOAS_MAP; MD_CHECK_MAP's uptr)
+	uint64_t shm_len = 4ULL << 20;
+	int sparse = -1;             // shmem, never written by the fuzzer; the
+				     // truncate pseudo-call shrinks and regrows it
+	uint64_t sparse_len = 2ULL << 20;
+	int huge = -1;               // hugetlbfs memfd, -1 if the guest has none
+				     // (pinning it fails ENOMEM without reserved
+				     // huge pages)
+	uint64_t huge_len = 4ULL << 20;
+	int pipe_rd = -1, devnull = -1;  // not memfds: EINVAL
+} files;
 
 struct Scratch {
 	uint8_t *base;  // page 0: the argument; page 1: in/out buffers;
@@ -419,10 +442,14 @@ struct Thread {
 	{
 		unsigned c = r.below(100);
 		uint8_t *p;
-		if (c < 60) {
+		if (c < 55) {
 			uint64_t room = mem.data_len > len ? mem.data_len - len : 0;
 			p = mem.data + (r.below(room / PS + 1) * PS) +
 			    (r.pct(85) ? 0 : r.below(PS));
+		} else if (c < 60) {
+			// The shared mapping of a memfd: IOAS_MAP of shmem pages.
+			uint64_t room = files.shm_len > len ? files.shm_len - len : 0;
+			p = files.shm_map + r.below(room / PS + 1) * PS;
 		} else if (c < 70) {
 			p = mem.ro + r.below(256) * PS;
 		} else if (c < 78) {
@@ -644,6 +671,59 @@ B(bench_pin)
 	c.flags = t.flags32(IOMMULAB_BENCH_PIN_WRITE);
 	c.length = t.length();
 	c.uptr = t.in_ptr(c.length < mem.data_len ? c.length : PS);
+}
+
+B(map_file)
+{
+	auto &c = t.a<iommu_ioas_map_file>();
+	c.flags = t.mapflags();
+	c.ioas_id = t.id(IOAS);
+	uint64_t flen = 0;
+	unsigned k = t.r.below(100);
+	if (k < 45) {
+		c.fd = files.shm;
+		flen = files.shm_len;
+	} else if (k < 62) {
+		c.fd = files.sparse;
+		flen = files.sparse_len;
+	} else if (k < 70 && files.huge >= 0) {
+		c.fd = files.huge;
+		flen = files.huge_len;
+	} else if (k < 80) {
+		const int other[] = {files.pipe_rd, files.devnull, t.f->fd, 0};
+		c.fd = other[t.r.below(4)];
+	} else if (k < 90) {
+		const int bad[] = {-1, -100, 1000 + static_cast<int>(t.r.below(100)), 0x7fffffff};
+		c.fd = bad[t.r.below(4)];
+	} else {
+		c.fd = static_cast<int>(t.r.below(64));  // whatever is open there
+	}
+	unsigned rk = t.r.below(100);
+	if (flen && rk < 70) {
+		// Inside the file (as long as it has not been truncated), now
+		// and then at an unaligned start, which may end past EOF.
+		c.length = t.r.pct(60) ? (1 + t.r.below(16)) * PS : (1 + t.r.below(flen / PS)) * PS;
+		c.length = std::min<uint64_t>(c.length, flen);
+		c.start = t.r.below((flen - c.length) / PS + 1) * PS +
+			  (t.r.pct(85) ? 0 : t.r.below(PS));
+	} else if (flen && rk < 85) {
+		// Across or past the end of the file: EINVAL.
+		c.start = flen - t.r.below(4) * PS + (t.r.pct(50) ? 0 : t.r.below(2 * PS));
+		c.length = (1 + t.r.below(8)) * PS;
+	} else {
+		c.start = t.r.pct(50) ? t.interesting64() : t.r.below(1 << 12) * PS;
+		c.length = t.length();
+	}
+	c.iova = t.iova();
+}
+D(map_file)
+{
+	auto &c = t.a<iommu_ioas_map_file>();
+	uint64_t uva = 0;
+	if (c.fd == files.shm && c.start < files.shm_len && c.length <= files.shm_len - c.start)
+		uva = reinterpret_cast<uintptr_t>(files.shm_map + c.start);
+	std::lock_guard<std::mutex> g(t.f->m);
+	push_capped(t.f->maps, Mapping{c.ioas_id, c.iova, c.length, uva}, 64, t.r);
 }
 
 // ---- IOMMU_TEST_CMD ops ----
@@ -1001,7 +1081,7 @@ void b_pseudo(Thread &) {}
 const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST,
 			     ENOSPC, EMFILE, EACCES});
 
-enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN };
+enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE };
 
 // The table. kErr* sets: the base set above plus what each handler
 // documents (uAPI headers) or returns (see the kmod sources):
@@ -1026,6 +1106,12 @@ const std::vector<Cmd> &table()
 	 errs({EMSGSIZE}), b_iova_ranges, nullptr, 0},
 	{"IOAS_MAP", IOMMU_IOAS_MAP, sizeof(iommu_ioas_map), 12,
 	 errs({EEXIST, ENOSPC, EPERM, EBUSY}), b_map, d_map, 0},
+	// As IOAS_MAP, plus EBADF (fd not open); a file that is not a memfd
+	// and a range past its end are EINVAL. Pinning errors (into an IOAS
+	// with a domain) are EFAULT (a truncated memfd) and ENOMEM (no huge
+	// pages for the hugetlbfs one).
+	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 6,
+	 errs({EEXIST, ENOSPC, EBADF}), b_map_file, d_map_file, 0},
 	{"IOAS_UNMAP", IOMMU_IOAS_UNMAP, sizeof(iommu_ioas_unmap), 8, errs({EBUSY}), b_unmap, d_unmap, 0},
 	{"OPTION", IOMMU_OPTION, sizeof(iommu_option), 3, errs({EPERM, EBUSY, EADDRINUSE}),
 	 b_option, nullptr, 0},
@@ -1102,6 +1188,7 @@ const std::vector<Cmd> &table()
 	{"unknown-ioctl", 0, 64, 2, Errs().set(ENOTTY), b_unknown_ioctl, nullptr, P_UNKNOWN},
 	{"close-access-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_CLOSE_ACCESS},
 	{"replace-shared-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_REPLACE_FD},
+	{"truncate-memfd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_TRUNCATE},
 	};
 	return t;
 }
@@ -1110,7 +1197,8 @@ unsigned long unknown_number(Rng &r)
 {
 	static const unsigned long known[] = {IOMMU_DESTROY, IOMMU_IOAS_ALLOC,
 		IOMMU_IOAS_ALLOW_IOVAS, IOMMU_IOAS_COPY, IOMMU_IOAS_IOVA_RANGES,
-		IOMMU_IOAS_MAP, IOMMU_IOAS_UNMAP, IOMMU_OPTION, IOMMU_HWPT_ALLOC,
+		IOMMU_IOAS_MAP, IOMMU_IOAS_MAP_FILE, IOMMU_IOAS_UNMAP, IOMMU_OPTION,
+		IOMMU_HWPT_ALLOC,
 		IOMMU_GET_HW_INFO, IOMMU_HWPT_INVALIDATE, IOMMU_TEST_CMD,
 		IOMMU_VFIO_IOAS, IOMMU_HWPT_SET_DIRTY_TRACKING,
 		IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_FAULT_QUEUE_ALLOC,
@@ -1235,6 +1323,28 @@ void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 			t.f->maps.clear();
 		}
 		close(nfd);
+		return;
+	}
+
+	if (!c.nr && c.op == P_TRUNCATE) {
+		// Pages pinned before stay pinned (and reachable by devices);
+		// pinning after a shrink fails (EFAULT) where the file ends.
+		int rc;
+		if (t.r.pct(75)) {
+			const uint64_t to[] = {0, PS * (1 + t.r.below(64)), files.sparse_len};
+			uint64_t len = to[t.r.below(3)];
+			rc = ftruncate(files.sparse, static_cast<off_t>(len)) ? errno : 0;
+			snprintf(log, kRec, "#%llu ftruncate(sparse memfd, %#llx) -> %s",
+				 (unsigned long long)n, (unsigned long long)len, ename(rc));
+		} else {
+			uint64_t off = t.r.below(files.shm_len / PS) * PS;
+			uint64_t len = (1 + t.r.below(16)) * PS;
+			rc = fallocate(files.shm, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				       static_cast<off_t>(off), static_cast<off_t>(len)) ? errno : 0;
+			snprintf(log, kRec, "#%llu punch(shm memfd, %#llx, %#llx) -> %s",
+				 (unsigned long long)n, (unsigned long long)off,
+				 (unsigned long long)len, ename(rc));
+		}
 		return;
 	}
 
@@ -1388,6 +1498,39 @@ int child()
 	memset(mem.ro, 0x11, 1 << 20);
 	mprotect(mem.ro, 1 << 20, PROT_READ);
 
+	files.shm = memfd_create("iommulab-fuzz-shm", MFD_CLOEXEC);
+	files.sparse = memfd_create("iommulab-fuzz-sparse", MFD_CLOEXEC);
+	if (files.shm < 0 || files.sparse < 0 ||
+	    ftruncate(files.shm, static_cast<off_t>(files.shm_len)) ||
+	    ftruncate(files.sparse, static_cast<off_t>(files.sparse_len))) {
+		perror("fuzz: memfd");
+		return 2;
+	}
+	// Followed by a PROT_NONE guard page, as the data region: a pin that
+	// runs off its end stops there.
+	void *fm = xmmap(files.shm_len + PS, PROT_NONE);
+	fm = mmap(fm, files.shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, files.shm, 0);
+	if (fm == MAP_FAILED) {
+		perror("fuzz: mmap memfd");
+		return 2;
+	}
+	files.shm_map = static_cast<uint8_t *>(fm);
+	for (size_t i = 0; i < files.shm_len; i += 64)
+		files.shm_map[i] = static_cast<uint8_t>(i >> 6);
+	files.huge = memfd_create("iommulab-fuzz-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	if (files.huge >= 0 && ftruncate(files.huge, static_cast<off_t>(files.huge_len))) {
+		close(files.huge);
+		files.huge = -1;
+	}
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) == 0)
+		files.pipe_rd = pp[0];  // the write end stays open too
+	files.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	printf("fuzz: IOAS_MAP_FILE maps shmem memfds of %llu and %llu KiB%s\n",
+	       (unsigned long long)(files.shm_len >> 10),
+	       (unsigned long long)(files.sparse_len >> 10),
+	       files.huge >= 0 ? " and a hugetlbfs one" : " (no hugetlbfs memfd)");
+
 	for (unsigned i = 0; i < opt.fds; i++) {
 		fds[i].fd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 		if (fds[i].fd < 0) {
@@ -1405,6 +1548,25 @@ int child()
 	}
 	for (auto &x : th)
 		x.join();
+	// Pinning a MAP_FILE range maps the memfd into this process for the
+	// moment of the pin: none of those mappings may stay behind, only the
+	// fuzzer's own mapping of the shm memfd.
+	if (FILE *f = fopen("/proc/self/maps", "re")) {
+		char line[512];
+		std::string extra;
+		while (fgets(line, sizeof(line), f))
+			if (strstr(line, "/memfd:iommulab-fuzz") &&
+			    strtoull(line, nullptr, 16) != reinterpret_cast<uintptr_t>(files.shm_map)) {
+				line[strcspn(line, "\n")] = 0;
+				extra += strf("\n  %s", line);
+			}
+		fclose(f);
+		int expect = 0;
+		if (!extra.empty() && sh->failed.compare_exchange_strong(expect, 1))
+			snprintf(sh->failure, sizeof(sh->failure),
+				 "mappings of the memfds left in the process (a pin's temporary "
+				 "mapping?):%s", extra.c_str());
+	}
 	// Everything is released by the exit: objects, accesses, fds.
 	return sh->failed.load() ? 3 : 0;
 }
