@@ -281,7 +281,15 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 		return (int)addr;
 	rc = iolab_pin_user_range(current->mm, addr + (first - start), n,
 				  gup_flags, pages->pin_batch, out);
-	vm_munmap(addr, end - start);
+	/*
+	 * The temporary mapping may have merged with a mapping of the same
+	 * file next to it, and unmapping it then splits a VMA, which can
+	 * fail to allocate: try again rather than leave it in the process
+	 * (only a dying process, whose mm goes anyway, gives up).
+	 */
+	while (vm_munmap(addr, end - start) == -ENOMEM &&
+	       !fatal_signal_pending(current))
+		cond_resched();
 	return rc;
 }
 
