@@ -282,10 +282,10 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	rc = iolab_pin_user_range(current->mm, addr + (first - start), n,
 				  gup_flags, pages->pin_batch, out);
 	/*
-	 * The temporary mapping may have merged with a mapping of the same
-	 * file next to it, and unmapping it then splits a VMA, which can
-	 * fail to allocate: try again rather than leave it in the process
-	 * (only a dying process, whose mm goes anyway, gives up).
+	 * Unmapping can fail to allocate (6.1's munmap allocates, and more
+	 * so when the mapping merged with a neighbour and must be split):
+	 * try again rather than leave it in the process (only a dying
+	 * process, whose mm goes anyway, gives up).
 	 */
 	while (vm_munmap(addr, end - start) == -ENOMEM &&
 	       !fatal_signal_pending(current))
@@ -393,7 +393,8 @@ static bool iolab_file_mappable(struct file *file)
  * @writable: pin for write, when pinned
  *
  * Return: the source with one reference, or ERR_PTR: EINVAL (@length 0,
- * a file of another kind, or a range past its end), EOVERFLOW, ENOMEM.
+ * a file of another kind, or a range past its end), EPERM (@writable and
+ * the file is not open for writing), EOVERFLOW, ENOMEM.
  * A file truncated later keeps what was pinned; pinning after the
  * truncation fails (EFAULT).
  */
@@ -411,6 +412,9 @@ struct iolab_pages *iolab_pages_alloc_file(struct iolab_ctx *ctx,
 	/* As upstream: a range past the end of the file is EINVAL, now. */
 	if (!iolab_file_mappable(file) || end > i_size_read(file_inode(file)))
 		return ERR_PTR(-EINVAL);
+	/* As upstream: a writeable mapping needs a file open for writing. */
+	if (writable && !(file->f_mode & FMODE_WRITE))
+		return ERR_PTR(-EPERM);
 	first = ALIGN_DOWN(start, PAGE_SIZE);
 	pages = iolab_pages_alloc(ctx, first,
 				  DIV_ROUND_UP(end - first, PAGE_SIZE),

@@ -358,6 +358,13 @@ TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
 		CHECK(map_file_raw(fd, ioas.id(), proc, 0, PS, RW | FIXED, &at) ==
 		      EINVAL);
 		close(proc);
+		// Writeable needs a file open for writing.
+		std::string path = "/proc/self/fd/" + std::to_string(mf.fd);
+		int ro = open(path.c_str(), O_RDONLY);
+		REQUIRE(ro >= 0);
+		CHECK(map_file_raw(fd, ioas.id(), ro, 0, PS, RW | FIXED, &at) ==
+		      EPERM);
+		close(ro);
 		// A file truncated to nothing has no range to map.
 		Memfd empty(4 * PS, 1);
 		REQUIRE(empty.ok());
