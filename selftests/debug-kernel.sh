@@ -1,45 +1,59 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build (once per machine) the debug kernel of the reliability lane from
-# Debian's linux-source-6.1, and print where it is.
+# Build (once per machine) the debug kernel of the reliability lane, and
+# print where it is. The default series, 6.12, is also the oracle kernel of
+# `make check-upstream`: the same build carries upstream's own iommufd and
+# its mock (IOMMUFD=m, IOMMUFD_TEST=y), so one kernel serves both lanes.
 #
 # Usage: selftests/debug-kernel.sh [--print-key]
 #
-# The kernel is x86_64_defconfig + kernel/configs/kvm_guest.config + the
-# fragment below (KASAN, lockdep, kmemleak, fault injection, UBSAN, ...),
-# built with `make bzImage modules modules_prepare` (modules only so that
+# The kernel is Debian's linux-source-$DEBUG_KERNEL_SERIES (6.12 by
+# default; 6.1, the series of the first debug lane, still builds) with
+# x86_64_defconfig + kernel/configs/kvm_guest.config + the fragment below
+# (KASAN, lockdep, kmemleak, fault injection, UBSAN, ...) + the series' own
+# lines, built with `make bzImage modules modules_prepare` (modules so that
 # Module.symvers is complete: an out-of-tree build against the tree then has
-# every exported symbol checked by modpost).
+# every exported symbol checked by modpost; and so that 6.12's iommufd.ko
+# is built).
 #
 # Cache: $DEBUG_KERNEL_CACHE (default /var/cache/iommulab/debug-kernel, or
 # ~/.cache/iommulab/debug-kernel when /var/cache is not writable), one
 # directory per <source-version>-<config-hash>:
-#   src/        the configured and built kernel tree (KDIR for M= builds)
+#   src/        the configured and built kernel tree (KDIR for M= builds;
+#               its .ko files are kept, its other objects are not)
 #   bzImage     copy of arch/x86/boot/bzImage (KIMAGE)
 #   release     `make kernelrelease` (KVER, the modules' vermagic)
 #   build.log   the build's output
 #   complete    stamp written last; a directory without it is rebuilt
-# <source-version> is the installed linux-source-6.1 package version (or the
-# tarball's size and mtime when dpkg does not know it); <config-hash> covers
-# the fragment, the base configs' names, this recipe's revision and the
-# compiler version. A second run with the same key reuses the tree. An flock
-# on $DEBUG_KERNEL_CACHE/.lock serialises builds: a run that finds another
-# one building waits for it and then reuses its result.
+# <source-version> is the installed linux-source-<series> package version
+# (or the tarball's size and mtime when dpkg does not know it);
+# <config-hash> covers the fragments, the base configs' names, this recipe's
+# revision and the compiler version. A second run with the same key reuses
+# the tree. An flock on $DEBUG_KERNEL_CACHE/.lock serialises builds: a run
+# that finds another one building waits for it and then reuses its result.
 #
 # Output on stdout (for eval), everything else on stderr:
 #   DEBUG_KVER=<release> DEBUG_KDIR=<tree> DEBUG_KIMAGE=<bzImage>
-# Environment: DEBUG_KERNEL_CACHE, DEBUG_KERNEL_SRC (tarball, default
-# /usr/src/linux-source-6.1.tar.xz), JOBS (default nproc).
+#   DEBUG_SERIES=<series>
+# Environment: DEBUG_KERNEL_SERIES (6.12 or 6.1), DEBUG_KERNEL_CACHE,
+# DEBUG_KERNEL_SRC (tarball, default /usr/src/linux-source-<series>.tar.xz),
+# JOBS (default nproc).
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SRC_TAR=${DEBUG_KERNEL_SRC:-/usr/src/linux-source-6.1.tar.xz}
-SRC_PKG=linux-source-6.1
+SERIES=${DEBUG_KERNEL_SERIES:-6.12}
+case $SERIES in
+6.1 | 6.12) ;;
+*) die "DEBUG_KERNEL_SERIES=$SERIES: the recipe knows 6.1 and 6.12" ;;
+esac
+SRC_PKG=linux-source-$SERIES
+DEFAULT_TAR=/usr/src/linux-source-$SERIES.tar.xz
+SRC_TAR=${DEBUG_KERNEL_SRC:-$DEFAULT_TAR}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Bump when the build recipe below changes in a way the fragment does not show.
-RECIPE=2
+RECIPE=3
 
 # Options on top of x86_64_defconfig + kvm_guest.config. Every "=y" line must
 # survive olddefconfig (checked below); "is not set" lines must stay unset.
@@ -101,15 +115,47 @@ CONFIG_PREEMPT_COUNT=y
 # CONFIG_KASAN_OUTLINE is not set
 EOF
 
+# The series' own lines.
+# 6.12: upstream's iommufd as a module (the oracle of `make check-upstream`;
+# the other lanes never load it, so their /dev/iommu is iommulab's), with
+# its selftest mock (IOMMUFD_TEST needs DEBUG_KERNEL, FAULT_INJECTION and
+# RUNTIME_TESTING_MENU). Subsystems that a guest with only a serial console
+# and an initramfs never uses are left out: under KASAN's inline
+# instrumentation they are most of defconfig's build time.
+SERIES_FRAGMENT=
+if [ "$SERIES" = 6.12 ]; then
+	read -r -d '' SERIES_FRAGMENT <<'EOF' || true
+CONFIG_DEBUG_KERNEL=y
+CONFIG_RUNTIME_TESTING_MENU=y
+CONFIG_IOMMUFD=m
+CONFIG_IOMMUFD_TEST=y
+CONFIG_IOMMU_API=y
+# CONFIG_DRM is not set
+# CONFIG_SOUND is not set
+# CONFIG_USB_SUPPORT is not set
+# CONFIG_WLAN is not set
+# CONFIG_WIRELESS is not set
+# CONFIG_CFG80211 is not set
+# CONFIG_ETHERNET is not set
+# CONFIG_HID is not set
+# CONFIG_SCSI is not set
+# CONFIG_ATA is not set
+# CONFIG_MD is not set
+# CONFIG_FB is not set
+# CONFIG_AGP is not set
+# CONFIG_NFS_FS is not set
+EOF
+fi
+
 # ------------------------------------------------------------------ key ---
 [ -r "$SRC_TAR" ] || die "$SRC_TAR not found (apt-get install $SRC_PKG, or make deps)"
 src_ver=$(dpkg-query -W -f='${Version}' "$SRC_PKG" 2>/dev/null || true)
-if [ -z "$src_ver" ] || [ "$SRC_TAR" != /usr/src/linux-source-6.1.tar.xz ]; then
+if [ -z "$src_ver" ] || [ "$SRC_TAR" != "$DEFAULT_TAR" ]; then
 	src_ver=tar-$(stat -c '%s-%Y' "$SRC_TAR")
 fi
 cc_ver=$(gcc --version 2>/dev/null | head -n 1 || echo unknown)
 cfg_hash=$(printf '%s\n' "recipe=$RECIPE" "base=x86_64_defconfig kvm_guest.config" \
-	"cc=$cc_ver" "$FRAGMENT" | sha256sum | cut -c1-12)
+	"cc=$cc_ver" "$FRAGMENT" "$SERIES_FRAGMENT" | sha256sum | cut -c1-12)
 key=$src_ver-$cfg_hash
 if [ "${1:-}" = --print-key ]; then
 	echo "$key"
@@ -126,8 +172,8 @@ mkdir -p "$DEBUG_KERNEL_CACHE"
 dir=$DEBUG_KERNEL_CACHE/$key
 
 report() {
-	printf 'DEBUG_KVER=%s\nDEBUG_KDIR=%s\nDEBUG_KIMAGE=%s\n' \
-		"$(cat "$dir/release")" "$dir/src" "$dir/bzImage"
+	printf 'DEBUG_KVER=%s\nDEBUG_KDIR=%s\nDEBUG_KIMAGE=%s\nDEBUG_SERIES=%s\n' \
+		"$(cat "$dir/release")" "$dir/src" "$dir/bzImage" "$SERIES"
 }
 
 # Fast path: built before, no lock needed (the stamp is written last).
@@ -157,7 +203,7 @@ done
 [ -f /usr/include/openssl/ssl.h ] || die "libssl-dev not installed (make deps)"
 
 start=$(date +%s)
-log "debug-kernel: building $key in $dir (about 17 min on 2 cores; log: $dir/build.log)"
+log "debug-kernel: building the $SERIES kernel $key in $dir (about 30 min on 2 cores; log: $dir/build.log)"
 rm -rf "$dir"
 mkdir -p "$dir"
 blog=$dir/build.log
@@ -180,7 +226,7 @@ rmdir "$dir/unpack"
 cd "$dir/src"
 
 step "configuring"
-printf '%s\n' "$FRAGMENT" >iommulab-debug.config
+printf '%s\n' "$FRAGMENT" "$SERIES_FRAGMENT" >iommulab-debug.config
 {
 	make x86_64_defconfig &&
 	scripts/kconfig/merge_config.sh -m .config kernel/configs/kvm_guest.config \
@@ -204,7 +250,7 @@ while IFS= read -r l; do
 		grep -qxF "$l" .config || bad+=("$l (got: $(grep "^${l%%=*}=" .config || echo unset))")
 		;;
 	esac
-done <<<"$FRAGMENT"
+done < <(printf '%s\n' "$FRAGMENT" "$SERIES_FRAGMENT")
 for o in CONFIG_MMU CONFIG_SLUB CONFIG_KASAN_GENERIC CONFIG_LOCKDEP CONFIG_PROVE_RCU \
 	 CONFIG_FAULT_INJECTION_DEBUG_FS CONFIG_STACKTRACE; do
 	grep -qx "$o=y" .config || bad+=("$o=y (needed, not set)")

@@ -7,15 +7,20 @@
 # needs, e.g. libcap-dev for `make conformance`).
 set -euo pipefail
 
-# The kernel image and its headers: always installed together, in one apt
-# call, so that the two meta packages resolve to the same kernel version.
+# The kernel images and their headers: each pair always installed
+# together, in one apt call, so that the two meta packages resolve to the
+# same kernel version. Debian 12's own 6.1 (the default lane) and the 6.12
+# of its security suite (`make check KVER=6.12`).
 KERNEL_PKGS=(linux-image-amd64 linux-headers-amd64)
+KERNEL612_PKGS=(linux-image-6.12-amd64 linux-headers-6.12-amd64)
 # Everything else. pkg-config is what CMake uses to find libnl.
 TOOL_PKGS=(qemu-system-x86 busybox-static cpio libnl-genl-3-dev libnl-3-dev
 	   doctest-dev libcli11-dev cmake g++ make pkg-config sparse xz-utils
 	   kmod gzip bc bison flex libelf-dev libssl-dev perl "$@")
-# Kernel source tarball: checkpatch.pl (and the debug kernel lane) come from it.
-SOURCE_PKGS=(linux-source-6.1)
+# Kernel source tarballs: checkpatch.pl comes from 6.1's; the debug and
+# oracle kernel (selftests/debug-kernel.sh) and upstream's 6.12 selftest
+# (make check-upstream) from 6.12's.
+SOURCE_PKGS=(linux-source-6.1 linux-source-6.12)
 
 missing() {
 	local p st
@@ -26,17 +31,19 @@ missing() {
 }
 
 mapfile -t miss_kernel < <(missing "${KERNEL_PKGS[@]}")
+mapfile -t miss_kernel612 < <(missing "${KERNEL612_PKGS[@]}")
 mapfile -t miss_tools < <(missing "${TOOL_PKGS[@]}")
 mapfile -t miss_source < <(missing "${SOURCE_PKGS[@]}")
 
-if [ ${#miss_kernel[@]} -eq 0 ] && [ ${#miss_tools[@]} -eq 0 ] &&
-   [ ${#miss_source[@]} -eq 0 ]; then
+if [ ${#miss_kernel[@]} -eq 0 ] && [ ${#miss_kernel612[@]} -eq 0 ] &&
+   [ ${#miss_tools[@]} -eq 0 ] && [ ${#miss_source[@]} -eq 0 ]; then
 	exit 0
 fi
 
 # What to install: both kernel packages if either is missing.
 want=()
 [ ${#miss_kernel[@]} -eq 0 ] || want+=("${KERNEL_PKGS[@]}")
+[ ${#miss_kernel612[@]} -eq 0 ] || want+=("${KERNEL612_PKGS[@]}")
 want+=("${miss_tools[@]}" "${miss_source[@]}")
 echo "deps: missing: ${want[*]}"
 if [ "$(id -u)" -ne 0 ]; then
@@ -55,6 +62,9 @@ APT=(apt-get -y -q -o DPkg::Lock::Timeout=900 -o Dpkg::Use-Pty=0
 if [ ${#miss_kernel[@]} -gt 0 ]; then
 	"${APT[@]}" install --no-install-recommends "${KERNEL_PKGS[@]}"
 fi
+if [ ${#miss_kernel612[@]} -gt 0 ]; then
+	"${APT[@]}" install --no-install-recommends "${KERNEL612_PKGS[@]}"
+fi
 if [ ${#miss_tools[@]} -gt 0 ]; then
 	"${APT[@]}" install --no-install-recommends "${miss_tools[@]}"
 fi
@@ -62,7 +72,7 @@ if [ ${#miss_source[@]} -gt 0 ]; then
 	"${APT[@]}" install --no-install-recommends "${miss_source[@]}"
 fi
 
-mapfile -t still < <(missing "${KERNEL_PKGS[@]}" "${TOOL_PKGS[@]}" "${SOURCE_PKGS[@]}")
+mapfile -t still < <(missing "${KERNEL_PKGS[@]}" "${KERNEL612_PKGS[@]}" "${TOOL_PKGS[@]}" "${SOURCE_PKGS[@]}")
 if [ ${#still[@]} -gt 0 ]; then
 	echo "error: still not installed after apt-get: ${still[*]}" >&2
 	exit 1
