@@ -24,9 +24,11 @@
  *
  * A pin covers the whole source, all its pages at once, even when the
  * area that needs it (a COPY of part of a mapping, an access pinning one
- * page) uses only part of it; upstream pins per area. A memfd is pinned
- * through a temporary shared mapping in the pinning process, which that
- * process's address-space limits (RLIMIT_AS, mlockall) apply to.
+ * page) uses only part of it; upstream pins per area. A memfd's folios
+ * are pinned directly where the kernel can (memfd_pin_folios(), 6.11 and
+ * later); on older kernels through a temporary shared mapping in the
+ * pinning process, which that process's address-space limits (RLIMIT_AS,
+ * mlockall) apply to (see compat.h).
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -44,6 +46,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "iommulab_private.h"
 
 /* The page array stays a kvmalloc of at most INT_MAX bytes: 1 TiB pinned. */
@@ -158,10 +161,11 @@ static void iolab_unpin_array(struct page **array, unsigned long npages,
  * anonymous memory shared with a fork) must hold the page the process
  * sees after its next write, or the write moves the process to a new page
  * and the device keeps reading the old one. Newer kernels' GUP unshares
- * such pages itself for FOLL_LONGTERM; 6.1's does it only for anonymous
- * pages. So a read-only pin of a COW mapping breaks the COW now, as a
- * debugger's write would (FOLL_WRITE | FOLL_FORCE): the page pinned is
- * the process's own. The device still gets a read-only mapping.
+ * such pages itself for FOLL_LONGTERM (IOLAB_HAVE_GUP_COW_UNSHARE); 6.1's
+ * does it only for anonymous pages. So there a read-only pin of a COW
+ * mapping breaks the COW now, as a debugger's write would (FOLL_WRITE |
+ * FOLL_FORCE): the page pinned is the process's own. The device still
+ * gets a read-only mapping.
  */
 static unsigned int iolab_vma_pin_flags(struct vm_area_struct *vma,
 					unsigned long at, unsigned int gup_flags,
@@ -169,11 +173,12 @@ static unsigned int iolab_vma_pin_flags(struct vm_area_struct *vma,
 {
 	*max_pages = (vma->vm_end - at) >> PAGE_SHIFT;
 	/*
-	 * Only where 6.1 does not unshare by itself (not anonymous memory),
-	 * where FOLL_FORCE can write (not hugetlb), and never past the
-	 * VMA's protection: memory the process cannot read stays refused.
+	 * Only where GUP does not unshare by itself (6.1, not anonymous
+	 * memory), where FOLL_FORCE can write (not hugetlb), and never past
+	 * the VMA's protection: memory the process cannot read stays refused.
 	 */
-	if ((gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == FOLL_LONGTERM &&
+	if (!IOLAB_HAVE_GUP_COW_UNSHARE &&
+	    (gup_flags & (FOLL_LONGTERM | FOLL_WRITE)) == FOLL_LONGTERM &&
 	    is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_READ) &&
 	    !vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma))
 		gup_flags |= FOLL_WRITE | FOLL_FORCE;
@@ -196,8 +201,8 @@ static long iolab_pin_locked(struct mm_struct *mm, unsigned long at,
 		return -EFAULT;
 	}
 	gup_flags = iolab_vma_pin_flags(vma, at, gup_flags, &max_pages);
-	got = pin_user_pages_remote(mm, at, min(todo, max_pages), gup_flags,
-				    out, NULL, NULL);
+	got = iolab_pin_user_pages_remote(mm, at, min(todo, max_pages),
+					  gup_flags, out);
 	mmap_read_unlock(mm);
 	return got;
 }
@@ -250,8 +255,49 @@ static int iolab_pin_user_range(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * Pin @n pages of a shmem or hugetlbfs file from page @index of @pages:
- * the file is mapped shared into the caller's address space for the
+ * Pin @n pages of a shmem or hugetlbfs file from byte @first of it with
+ * memfd_pin_folios() (IOLAB_HAVE_MEMFD_PIN_FOLIOS), one page per call: a
+ * call pins each folio it returns once, and every page of the array holds
+ * a pin of its own (the unpin is per page), so a large folio is asked for
+ * once per page of it that is pinned. Missing pages are allocated into
+ * the file, as a fault through a mapping would. On error nothing stays
+ * pinned.
+ */
+static int iolab_pin_file_folios(struct file *file, u64 first, unsigned long n,
+				 struct page **out)
+{
+	unsigned long done;
+	int rc = 0;
+
+	for (done = 0; done < n; done++) {
+		loff_t pos = first + (u64)done * PAGE_SIZE;
+		struct folio *folio;
+		pgoff_t offset;
+		long got;
+
+		got = memfd_pin_folios(file, pos, pos + PAGE_SIZE - 1, &folio, 1,
+				       &offset);
+		if (got != 1) {
+			rc = got < 0 ? got : -EFAULT;
+			break;
+		}
+		out[done] = folio_page(folio, offset >> PAGE_SHIFT);
+		if (fatal_signal_pending(current)) {
+			done++;
+			rc = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (rc)
+		iolab_unpin_array(out, done, false);
+	return rc;
+}
+
+/*
+ * Pin @n pages of a shmem or hugetlbfs file from page @index of @pages.
+ * Without memfd_pin_folios() (6.1), the file is mapped shared into the
+ * caller's address space for the
  * length of the pin (aligned to the file's page size, which hugetlbfs
  * requires), pinned there like user memory, and unmapped again; the pins
  * keep the file's pages.
@@ -273,8 +319,11 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	 * EFAULT, checked here because mapping a hugetlbfs file writeable
 	 * past its end would grow it.
 	 */
-	if (!current->mm ||
-	    first + (u64)n * PAGE_SIZE > i_size_read(file_inode(pages->file)))
+	if (first + (u64)n * PAGE_SIZE > i_size_read(file_inode(pages->file)))
+		return -EFAULT;
+	if (IOLAB_HAVE_MEMFD_PIN_FOLIOS)
+		return iolab_pin_file_folios(pages->file, first, n, out);
+	if (!current->mm)
 		return -EFAULT;
 	addr = vm_mmap(pages->file, 0, end - start, prot, MAP_SHARED, start);
 	if (IS_ERR_VALUE(addr))

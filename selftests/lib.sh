@@ -3,9 +3,12 @@
 # Shared helpers for the iommulab selftest scripts. Source it, don't run it.
 #
 # select_kernel sets and exports KVER, KDIR and KIMAGE:
-#   KVER   newest installed Debian linux-image-<ver>-amd64 package that also
-#          has /usr/src/linux-headers-<ver> (never `uname -r`: that is the
-#          host's kernel, which has no headers here)
+#   KVER   an installed Debian linux-image-<ver>-amd64 package that also has
+#          /usr/src/linux-headers-<ver> (never `uname -r`: that is the
+#          host's kernel, which has no headers here): by default the one
+#          Debian 12's linux-image-amd64 depends on (its own 6.1), else the
+#          newest; KVER=<major>.<minor> (e.g. 6.12, 6.1) picks the newest
+#          installed of that series; a full version is taken as it is
 #   KDIR   headers (or kernel build tree) the module is built against;
 #          default /usr/src/linux-headers-$KVER
 #   KIMAGE kernel booted by the VM lane; default /boot/vmlinuz-$KVER
@@ -25,12 +28,31 @@ installed_kernel_versions() {
 		sort -V
 }
 
-select_kernel() {
-	local v quiet=${1:-}
+# The installed kernel versions with headers, oldest first.
+kernels_with_headers() {
+	local v
+	for v in $(installed_kernel_versions); do
+		[ -d "/usr/src/linux-headers-$v" ] && echo "$v"
+	done
+}
 
+select_kernel() {
+	local v quiet=${1:-} series='' def
+
+	if [[ ${KVER:-} =~ ^[0-9]+\.[0-9]+$ ]]; then
+		series=$KVER
+		KVER=
+		for v in $(kernels_with_headers); do
+			[[ $v == "$series".* || $v == "$series"-* ]] && KVER=$v
+		done
+		[ -n "$KVER" ] || die "KVER=$series: no installed linux-image-$series.*-amd64 with its headers; run 'make deps' as root"
+	fi
 	if [ -z "${KVER:-}" ]; then
-		for v in $(installed_kernel_versions); do
-			[ -d "/usr/src/linux-headers-$v" ] && KVER=$v
+		def=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+			sed -n 's/^linux-image-\([0-9][^ ,]*-amd64\).*/\1/p')
+		for v in $(kernels_with_headers); do
+			KVER=$v
+			[ "$v" = "$def" ] && break
 		done
 	fi
 	if [ -z "${KVER:-}" ]; then

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make lint`: the kernel's own static checks on the module and uAPI.
-#   1. sparse: the module is built with `make C=2 CHECK=sparse` against KDIR;
-#      any sparse/compiler warning or error on kmod/ or uapi/ files fails.
+#   1. sparse: the module is built with `make C=2 CHECK=sparse` against the
+#      headers of each kernel in LINT_KVERS (default "6.1 6.12", as KVER
+#      takes them, see lib.sh), in a scratch copy of kmod/ and uapi/; any
+#      sparse/compiler warning or error on kmod/ or uapi/ files fails.
 #   2. checkpatch.pl --strict on every kmod/**/*.[ch] and uapi/**/*.h; any
 #      ERROR, WARNING or CHECK fails. checkpatch.pl (with spelling.txt and
 #      const_structs.checkpatch) is taken once from Debian's linux-source-6.1
@@ -20,7 +22,7 @@ KMOD_DIR=${KMOD_DIR:-$root/kmod}
 UAPI_DIR=${UAPI_DIR:-$root/uapi}
 SRC_TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 
-select_kernel
+LINT_KVERS=${LINT_KVERS:-6.1 6.12}
 passed=0 failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); printf 'lint: FAILED %s\n' "$1"; }
@@ -28,17 +30,31 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # ----------------------------------------------------------------- sparse ---
-echo "lint: sparse (make C=2) on $KMOD_DIR"
-if ! make -C "$KDIR" M="$KMOD_DIR" C=2 CHECK=sparse KCFLAGS=-Werror modules \
-	>"$tmp/sparse.out" 2>&1; then
-	cat "$tmp/sparse.out"
-	fail "sparse: module build failed"
-else
+# sparse_on KVER: one sparse build against that kernel's headers.
+sparse_on() {
+	local src=$tmp/sparse-src nbad
+	(
+		unset KDIR KIMAGE
+		KVER=$1
+		select_kernel quiet
+		echo "lint: sparse (make C=2) against $KDIR"
+		rm -rf "$src"
+		mkdir -p "$src"
+		cp -r "$KMOD_DIR" "$src/kmod"
+		cp -r "$UAPI_DIR" "$src/uapi"
+		find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \) -delete
+		make -C "$KDIR" M="$src/kmod" C=2 CHECK=sparse KCFLAGS=-Werror modules
+	) >"$tmp/sparse.out" 2>&1 || {
+		cat "$tmp/sparse.out"
+		fail "sparse ($1): module build failed"
+		return
+	}
+	head -n 1 "$tmp/sparse.out"
 	# Reports are "file:line:col: text"; ours are on files under kmod/ or
 	# uapi/ (also seen as kmod/../uapi/...). Detail lines (expected/got)
 	# carry the same prefix without "warning:".
 	grep -E '^[^ ]+:[0-9]+:[0-9]+: ' "$tmp/sparse.out" >"$tmp/sparse.all" || true
-	grep -F -e "$KMOD_DIR/" -e "$UAPI_DIR/" -e "kmod/" -e "uapi/" \
+	grep -F -e "$src/" -e "kmod/" -e "uapi/" \
 		"$tmp/sparse.all" >"$tmp/sparse.ours" || true
 	grep -v -F -x -f "$tmp/sparse.ours" "$tmp/sparse.all" >"$tmp/sparse.other" || true
 	if [ -s "$tmp/sparse.other" ]; then
@@ -48,12 +64,15 @@ else
 	nbad=$(grep -c -E ': (warning|error): ' "$tmp/sparse.ours" || true)
 	if [ -s "$tmp/sparse.ours" ]; then
 		sed 's/^/  /' "$tmp/sparse.ours"
-		fail "sparse: ${nbad} warning/error report(s)"
+		fail "sparse ($1): ${nbad} warning/error report(s)"
 	else
-		echo "lint: sparse: clean"
+		echo "lint: sparse ($1): clean"
 		pass
 	fi
-fi
+}
+for v in $LINT_KVERS; do
+	sparse_on "$v"
+done
 
 # ------------------------------------------------------------- checkpatch ---
 get_checkpatch() {
@@ -87,6 +106,11 @@ CHECKPATCH=$(get_checkpatch)
 #                      that add files to the kernel tree; there is no
 #                      MAINTAINERS file here.
 IGNORE=FILE_PATH_CHANGES
+# kmod/compat.h is the one file whose purpose is to compare
+# LINUX_VERSION_CODE (the module is built for 6.1 and 6.12): there, and
+# only there, checkpatch's LINUX_VERSION_CODE and CONSTANT_COMPARISON
+# (it takes both sides for constants) do not apply.
+COMPAT_IGNORE=$IGNORE,LINUX_VERSION_CODE,CONSTANT_COMPARISON
 
 # checkpatch knows uAPI headers by their path (include/uapi/...): only there
 # does it accept what a uAPI header must use (__u32, __attribute__, 1 << n
@@ -105,9 +129,11 @@ fi
 echo "lint: checkpatch --strict on ${#kfiles[@]} kmod and ${#ufiles[@]} uapi files"
 for f in "${kfiles[@]}" "${ufiles[@]}"; do
 	shown=${f/#include\/uapi\//uapi/}
+	ign=$IGNORE
+	[ "$f" != kmod/compat.h ] || ign=$COMPAT_IGNORE
 	set +e
 	(cd "$tmp/tree" && perl "$CHECKPATCH" --strict --no-tree --quiet \
-		--show-types --color=never --ignore "$IGNORE" -f "$f") \
+		--show-types --color=never --ignore "$ign" -f "$f") \
 		>"$tmp/cp.out" 2>&1
 	rc=$?
 	set -e
