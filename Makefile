@@ -4,7 +4,9 @@
 #
 # The kernel module in kmod/ is built out of tree with Kbuild against the
 # headers of the Debian kernel that the VM lane boots (not the host's
-# `uname -r`); the userspace in userspace/ is a CMake project built in build/.
+# `uname -r`): Debian 12's own 6.1 by default, `KVER=6.12` for the 6.12 of
+# Debian's security suite; the userspace in userspace/ is a CMake project
+# built in build/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -50,11 +52,12 @@ check-lane: all
 
 # The debug kernel lane (selftests/check-debug.sh): the harness, the fail-nth
 # sweep and a bounded fuzzer run on a KASAN/lockdep/kmemleak/fault-injection
-# kernel built once per machine from linux-source-6.1 (cached in
-# /var/cache/iommulab/debug-kernel), with the module built for it in
-# build/debug/. Ends with "N passed, N failed".
+# kernel built once per machine from linux-source-6.12 (cached in
+# /var/cache/iommulab/debug-kernel; the same kernel is the oracle of
+# check-upstream; DEBUG_KERNEL_SERIES=6.1 builds a 6.1 one instead), with
+# the module built for it in build/debug/. Ends with "N passed, N failed".
 .PHONY: check-debug fuzz
-export FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_FDS FUZZ_KERNEL DEBUG_KERNEL_CACHE
+export FUZZ_SEED FUZZ_CALLS FUZZ_SECONDS FUZZ_THREADS FUZZ_FDS FUZZ_KERNEL DEBUG_KERNEL_CACHE DEBUG_KERNEL_SERIES
 check-debug: deps
 	@MAKE="$(MAKE)" selftests/check-debug.sh
 
@@ -109,14 +112,14 @@ help:
 	@echo '  conformance    UPSTREAM_SELFTEST=DIR: build upstream'"'"'s iommufd selftest from DIR,'
 	@echo '                 run it in the VM, pass/fail per fixture (see README)'
 	@echo '  check-debug    the VM lane on a debug kernel (KASAN, lockdep, kmemleak, fail-nth'
-	@echo '                 sweep, fuzzer); builds the kernel once per machine (~20 min)'
+	@echo '                 sweep, fuzzer) on 6.12; builds the kernel once per machine (~30 min)'
 	@echo '  fuzz           long fuzzer run in the VM: FUZZ_CALLS=100000 FUZZ_SEED= FUZZ_THREADS=4'
 	@echo '                 FUZZ_SECONDS=3600 FUZZ_KERNEL=debug|normal'
 	@echo '  lint           sparse + checkpatch --strict on kmod/ and uapi/'
 	@echo '  kernel         print the kernel version/headers/image that would be used'
 	@echo '  clean          remove module build artefacts and $(BUILD)/'
 	@echo 'Variables:'
-	@echo '  KVER=<ver>     kernel version (default: newest linux-image-*-amd64 with headers)'
+	@echo '  KVER=<ver>     kernel: 6.1 (the default, Debian 12'"'"'s own), 6.12, or a full version'
 	@echo '  KDIR=<dir>     kernel headers/build tree (default /usr/src/linux-headers-$$KVER)'
 	@echo '  KIMAGE=<file>  kernel booted by the VM lane (default /boot/vmlinuz-$$KVER)'
 	@echo '  VM_ACCEL=tcg   QEMU accelerator (kvm is opt-in; it hangs on nested setups)'
