@@ -14,8 +14,15 @@
  *                                  anonymous ones; 6.1 only anonymous ones.
  *   IOLAB_HAVE_MEMFD_PIN_FOLIOS    6.11: memfd_pin_folios() pins a shmem or
  *                                  hugetlbfs file's folios without mapping
- *                                  the file anywhere. On 6.1 a stub that
- *                                  fails, never called.
+ *                                  the file anywhere. Used for shmem only:
+ *                                  on 6.12 a hugetlbfs page it must
+ *                                  allocate (one never faulted in) is taken
+ *                                  without a reservation, a VM_BUG_ON in
+ *                                  alloc_hugetlb_folio_reserve() (the
+ *                                  iommulab fuzzer found it), and an
+ *                                  underflow of resv_huge_pages without
+ *                                  DEBUG_VM. On 6.1 a stub that fails,
+ *                                  never called.
  */
 #ifndef _IOMMULAB_COMPAT_H
 #define _IOMMULAB_COMPAT_H

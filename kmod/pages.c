@@ -25,10 +25,10 @@
  * A pin covers the whole source, all its pages at once, even when the
  * area that needs it (a COPY of part of a mapping, an access pinning one
  * page) uses only part of it; upstream pins per area. A memfd's folios
- * are pinned directly where the kernel can (memfd_pin_folios(), 6.11 and
- * later); on older kernels through a temporary shared mapping in the
- * pinning process, which that process's address-space limits (RLIMIT_AS,
- * mlockall) apply to (see compat.h).
+ * are pinned directly where the kernel can (a shmem file, with
+ * memfd_pin_folios(), 6.11 and later, see compat.h); otherwise through a
+ * temporary shared mapping in the pinning process, which that process's
+ * address-space limits (RLIMIT_AS, mlockall) apply to.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -255,7 +255,7 @@ static int iolab_pin_user_range(struct mm_struct *mm, unsigned long addr,
 }
 
 /*
- * Pin @n pages of a shmem or hugetlbfs file from byte @first of it with
+ * Pin @n pages of a shmem file from byte @first of it with
  * memfd_pin_folios() (IOLAB_HAVE_MEMFD_PIN_FOLIOS), one page per call: a
  * call pins each folio it returns once, and every page of the array holds
  * a pin of its own (the unpin is per page), so a large folio is asked for
@@ -296,8 +296,8 @@ static int iolab_pin_file_folios(struct file *file, u64 first, unsigned long n,
 
 /*
  * Pin @n pages of a shmem or hugetlbfs file from page @index of @pages.
- * Without memfd_pin_folios() (6.1), the file is mapped shared into the
- * caller's address space for the
+ * Without memfd_pin_folios() (6.1), and for hugetlbfs files everywhere,
+ * the file is mapped shared into the caller's address space for the
  * length of the pin (aligned to the file's page size, which hugetlbfs
  * requires), pinned there like user memory, and unmapped again; the pins
  * keep the file's pages.
@@ -321,7 +321,8 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	 */
 	if (first + (u64)n * PAGE_SIZE > i_size_read(file_inode(pages->file)))
 		return -EFAULT;
-	if (IOLAB_HAVE_MEMFD_PIN_FOLIOS)
+	if (IOLAB_HAVE_MEMFD_PIN_FOLIOS &&
+	    file_inode(pages->file)->i_sb->s_magic == TMPFS_MAGIC)
 		return iolab_pin_file_folios(pages->file, first, n, out);
 	if (!current->mm)
 		return -EFAULT;

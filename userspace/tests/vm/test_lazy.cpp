@@ -7,6 +7,9 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <memory>
@@ -14,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include "harness.hpp"
 
@@ -515,4 +519,60 @@ TEST_CASE("IOAS_CHANGE_PROCESS moves the charge of memfd mappings to the caller"
 		});
 		CHECK(rc == 0);
 	}
+}
+
+// The number after @field in /proc/meminfo ("HugePages_Free:"), -1 if none.
+static long meminfo(const char *field)
+{
+	FILE *f = std::fopen("/proc/meminfo", "r");
+	char line[256];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (std::fgets(line, sizeof(line), f))
+		if (!std::strncmp(line, field, std::strlen(field)))
+			v = std::strtol(line + std::strlen(field), nullptr, 10);
+	std::fclose(f);
+	return v;
+}
+
+// On 6.12, memfd_pin_folios() takes a hugetlbfs page it must allocate (one
+// never faulted in) without a reservation: a VM_BUG_ON on a debug kernel
+// (the fuzzer hit it), an underflow of the reservation count otherwise. The
+// module pins hugetlbfs memfds through a shared mapping instead, which
+// reserves; this is the case that crashed.
+TEST_CASE("IOAS_MAP_FILE of a hugetlbfs memfd never faulted in: the pin allocates it, and every huge page comes back")
+{
+	constexpr size_t HP = 2 << 20;
+	const long free0 = meminfo("HugePages_Free:");
+	const long rsvd0 = meminfo("HugePages_Rsvd:");
+	int mfd = memfd_create("iommulab-test", MFD_CLOEXEC | MFD_HUGETLB);
+	if (mfd < 0 || free0 < 2 || ftruncate(mfd, 2 * HP)) {
+		if (mfd >= 0)
+			close(mfd);
+		IOMMULAB_SKIP("no two free 2 MiB hugetlb pages in this guest");
+	}
+	{
+		Iommufd fd;
+		Ioas ioas(fd);
+		MockDomain md(fd, ioas.id());
+		uint64_t iova = 0;
+		// With a domain there, MAP pins: both huge pages are allocated.
+		REQUIRE(map_file_raw(fd, ioas.id(), mfd, 0, 2 * HP, RW, &iova) ==
+			0);
+		CHECK(meminfo("HugePages_Free:") == free0 - 2);
+		const std::vector<uint8_t> zero(2 * PS, 0);
+		CHECK(dma_reads(fd, md.idev_id(), iova + HP - PS, zero.data(),
+				zero.size()));
+		uint8_t x = 0x3d, got = 0;
+		REQUIRE(dma(fd, md.idev_id(), iova + HP + 5, &x, 1, true).ok());
+		REQUIRE(pread(mfd, &got, 1, HP + 5) == 1);
+		CHECK(got == 0x3d);
+	}
+	// The pins are gone with the fd; the pages stay the file's until it
+	// goes too. Nothing is reserved or allocated any more after that.
+	close(mfd);
+	CHECK(meminfo("HugePages_Free:") == free0);
+	CHECK(meminfo("HugePages_Rsvd:") == rsvd0);
 }
