@@ -643,9 +643,13 @@ TEST_CASE("COPY shares the pinned pages instead of pinning them again")
 		cmd.length = 8 * PS;
 		cmd.src_iova = 1ULL << 45; // nothing mapped there
 		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
-		cmd.src_iova = ia;
+		// Running off the end of a mapping into nothing (ia2 may have
+		// been put right after ia: upstream accepts a range over
+		// adjacent mappings, so run off the one with nothing after it).
+		cmd.src_iova = ia + 8 * PS == ia2 ? ia2 : ia;
 		cmd.length = 9 * PS;
 		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == ENOENT);
+		cmd.src_iova = ia;
 		cmd.length = 0;
 		CHECK(send(fd, IOMMU_IOAS_COPY, cmd) == EINVAL);
 		cmd.length = 8 * PS;
@@ -856,7 +860,8 @@ TEST_CASE("an access fd that is not one of this iommufd's accesses is EBADFD")
 	int closed = dup(devnull);
 	REQUIRE(closed >= 0);
 	close(closed);
-	for (int bad : {closed, fd.fd(), devnull, theirs.fd(), -1}) {
+	// (Another iommufd's access: iommulab's own EBADFD, the next test.)
+	for (int bad : {closed, fd.fd(), devnull, -1}) {
 		CAPTURE(bad);
 		uint8_t x[8];
 		auto rw = test_cmd(IOMMU_TEST_OP_ACCESS_RW, bad);
@@ -880,6 +885,37 @@ TEST_CASE("an access fd that is not one of this iommufd's accesses is EBADFD")
 	// the other fd's access pinned nothing (its IOAS maps nothing).
 	mine.unpin(item);
 	CHECK(ioas.unmap(at, buf.len) == buf.len);
+}
+
+// iommulab's choice: an access of another iommufd is not this fd's to drive
+// (upstream looks the access up by its fd alone and uses it).
+TEST_CASE("another iommufd's access fd is EBADFD" * IOMMULAB_ONLY)
+{
+	Iommufd fd, other;
+	Ioas ioas(fd), theirs_ioas(other);
+	Buffer buf(2 * PS, 0x33), theirs_buf(2 * PS, 0x44);
+	const uint64_t at = 1ULL << 30;
+	ioas.map(buf.p, buf.len, RW | FIXED, at);
+	theirs_ioas.map(theirs_buf.p, theirs_buf.len, RW | FIXED, at);
+	Access theirs(theirs_ioas, NEEDS_PIN);
+	uint8_t x[8] = {};
+	auto rw = test_cmd(IOMMU_TEST_OP_ACCESS_RW, theirs.fd());
+	rw.access_rw.iova = at;
+	rw.access_rw.length = sizeof(x);
+	rw.access_rw.uptr = reinterpret_cast<uintptr_t>(x);
+	CHECK(send(fd, IOMMU_TEST_CMD, rw) == EBADFD);
+	CHECK(x[0] == 0);
+	auto pin = test_cmd(IOMMU_TEST_OP_ACCESS_PAGES, theirs.fd());
+	pin.access_pages.iova = at;
+	pin.access_pages.length = PS;
+	CHECK(send(fd, IOMMU_TEST_CMD, pin) == EBADFD);
+	CHECK(check_refs(fd, theirs_buf.p, theirs_buf.len, 0) == 0);
+	auto rep = test_cmd(IOMMU_TEST_OP_ACCESS_REPLACE_IOAS, theirs.fd());
+	rep.access_replace_ioas.ioas_id = ioas.id();
+	CHECK(send(fd, IOMMU_TEST_CMD, rep) == EBADFD);
+	// Still on its own IOAS: it reads the other fd's buffer.
+	theirs.read(at, x, sizeof(x));
+	CHECK(x[0] == theirs_buf.p[0]);
 }
 
 TEST_CASE("ACCESS_REPLACE_IOAS to the IOAS it is on is a no-op that keeps its pins")
@@ -1093,7 +1129,9 @@ TEST_CASE("closing the fd unpins every page and returns every charge")
 			uint64_t ia = a.map(buf.p, 64 * PS, RW);
 			uint64_t ib = b.copy_from(a, ia, 64 * PS, RW);
 			Access acc(b, NEEDS_PIN);
-			acc.pin(ib, PS, nullptr, false);
+			// All of it: iommulab pins a mapping's whole source
+			// at once, upstream only the range asked for.
+			acc.pin(ib, 64 * PS, nullptr, false);
 			a.release();
 			b.release();
 			if (status_kib("VmPin") != base + 256)
