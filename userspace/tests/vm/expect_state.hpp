@@ -188,4 +188,27 @@ inline void expect_domain_maps(const Iommufd &fd, uint32_t hwpt_id,
 	CHECK(fd.raw(IOMMU_TEST_CMD, &cmd) == 0);
 }
 
+// The domain of HWPT @hwpt_id does not map any IO page of [iova, iova + len)
+// onto the matching page of @mem (MD_CHECK_MAP refuses each 2 KiB page:
+// upstream's own terms for "that memory is not reachable there"; a
+// mapping of other memory at those IOVAs is not ruled out, so a test
+// names the memory it must not find).
+inline void expect_domain_lacks(const Iommufd &fd, uint32_t hwpt_id,
+				uint64_t iova, const void *mem, uint64_t len)
+{
+	constexpr uint64_t IO_PAGE = 2048;
+	const auto *m = static_cast<const uint8_t *>(mem);
+
+	INFO("MD_CHECK_MAP of HWPT " << hwpt_id << " at " << hex(iova) << " + "
+				     << hex(len) << " must find nothing of that memory");
+	for (uint64_t off = 0; off < len; off += IO_PAGE) {
+		auto cmd = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP, hwpt_id);
+		cmd.check_map.iova = iova + off;
+		cmd.check_map.length = IO_PAGE;
+		cmd.check_map.uptr = reinterpret_cast<uintptr_t>(m + off);
+		CAPTURE(hex(iova + off));
+		CHECK(fd.raw(IOMMU_TEST_CMD, &cmd) == EINVAL);
+	}
+}
+
 } // namespace harness

@@ -29,7 +29,27 @@ namespace harness {
 
 using namespace iommulab;
 
-// Objects this fd owns right now.
+// The test suite of every test case that needs what only iommulab has
+// (its extension header uapi/iommulab/iommulab.h: the DMA engine, mock
+// groups and bound devices, IOMMULAB_GET_INFO, the 4 KiB mock flavour,
+// HOLD_PINS accesses, BENCH_PIN; its module parameters; its own errno
+// choices for what upstream lacks). The differential lane runs the
+// harness with --test-suite-exclude=iommulab-only against upstream's
+// iommufd, and everything against iommulab.
+#define IOMMULAB_ONLY doctest::test_suite("iommulab-only")
+
+// Whether @fd's module answers IOMMULAB_GET_INFO (iommulab does; upstream's
+// iommufd has no such number: ENOTTY). Only the object counts below depend
+// on it.
+inline bool has_object_counts(const Iommufd &fd)
+{
+	iommulab_info cmd{};
+
+	cmd.size = sizeof(cmd);
+	return fd.raw(IOMMULAB_GET_INFO, &cmd) != ENOTTY;
+}
+
+// Objects this fd owns right now (IOMMULAB_GET_INFO).
 inline uint32_t nr_objects(const Iommufd &fd)
 {
 	return fd.info().nr_objects;
@@ -40,6 +60,28 @@ inline uint64_t nr_objects_all(const Iommufd &fd)
 {
 	return fd.info().nr_objects_all;
 }
+
+// "The fd owns @n objects", asserted where the count can be read: a shared
+// test (one that also runs on upstream's iommufd, which cannot count its
+// objects) states it with CHECK_OBJECTS and proves the rest of what it
+// names by behaviour; on iommulab the count is checked too. A test whose
+// point is the count is iommulab-only instead. OBJECTS_NOW(fd) is the count
+// to compare with later (0 where there is none).
+inline uint32_t objects_now(const Iommufd &fd)
+{
+	return has_object_counts(fd) ? nr_objects(fd) : 0;
+}
+#define OBJECTS_NOW(fd) ::harness::objects_now(fd)
+#define CHECK_OBJECTS(fd, n)                                                   \
+	do {                                                                   \
+		if (::harness::has_object_counts(fd))                          \
+			CHECK(::harness::nr_objects(fd) == (n));               \
+	} while (0)
+#define REQUIRE_OBJECTS(fd, n)                                                 \
+	do {                                                                   \
+		if (::harness::has_object_counts(fd))                          \
+			REQUIRE(::harness::nr_objects(fd) == (n));             \
+	} while (0)
 
 // Sends @cmd with a buffer of @buffer_len bytes that starts with the
 // structure @payload, and whose size field says @size. Bytes of the

@@ -58,7 +58,8 @@ template <class T> T struct_of(const std::vector<uint8_t> &b)
 	return v;
 }
 
-std::vector<CommandCase> command_cases()
+// Upstream's commands (@extensions false) or iommulab's own (true).
+std::vector<CommandCase> command_cases(bool extensions)
 {
 	std::vector<CommandCase> cases;
 
@@ -101,7 +102,7 @@ std::vector<CommandCase> command_cases()
 				 iommu_option get = option_cmd(IOMMU_OPTION_HUGE_PAGES,
 							       IOMMU_OPTION_OP_GET, 1);
 				 CHECK(fd.raw(IOMMU_OPTION, &get) == ENOENT);
-				 CHECK(nr_objects(fd) == 0);
+				 CHECK_OBJECTS(fd, 0);
 			 }});
 	// A SET, so that a refused call that went through would show.
 	cases.push_back({"IOMMU_OPTION", IOMMU_OPTION, 24, 24,
@@ -188,6 +189,9 @@ std::vector<CommandCase> command_cases()
 				 expect_only(ioas, {{ROW_IOVA, row_memory().len}});
 				 ioas.release();
 			 }});
+	if (!extensions)
+		return cases;
+	cases.clear();
 	cases.push_back({"IOMMULAB_GET_INFO", IOMMULAB_GET_INFO, 32, 32,
 			 [](const Iommufd &, std::vector<uint8_t> &buf) {
 				 iommulab_info c{};
@@ -220,20 +224,20 @@ int send_buf(const Iommufd &fd, unsigned long cmd, std::vector<uint8_t> valid,
 
 } // namespace
 
-TEST_CASE("every command applies the size rules before doing anything")
+static void check_command_cases(const std::vector<CommandCase> &cases)
 {
-	for (const CommandCase &c : command_cases()) {
+	for (const CommandCase &c : cases) {
 		SUBCASE(c.name) {
 			Iommufd fd;
 			std::vector<uint8_t> valid, out;
 
 			c.prepare(fd, valid);
-			const uint32_t before = nr_objects(fd);
+			const uint32_t before = OBJECTS_NOW(fd);
 
 			SUBCASE("size 0 is EINVAL and changes nothing") {
 				CHECK(send_buf(fd, c.cmd, valid, 0, valid.size(), 0,
 					       nullptr) == EINVAL);
-				CHECK(nr_objects(fd) == before);
+				CHECK_OBJECTS(fd, before);
 				c.untouched(fd, valid);
 			}
 			SUBCASE("a size ending inside the mandatory part is EINVAL") {
@@ -243,7 +247,7 @@ TEST_CASE("every command applies the size rules before doing anything")
 						       nullptr) == EINVAL);
 				CHECK(send_buf(fd, c.cmd, valid, c.min_size - 1,
 					       valid.size(), 0, nullptr) == EINVAL);
-				CHECK(nr_objects(fd) == before);
+				CHECK_OBJECTS(fd, before);
 				c.untouched(fd, valid);
 			}
 			SUBCASE("a non-zero byte past the known struct is E2BIG") {
@@ -258,7 +262,7 @@ TEST_CASE("every command applies the size rules before doing anything")
 				big.back() = 1;
 				CHECK(send_buf(fd, c.cmd, big, big.size(), big.size(), 0,
 					       nullptr) == E2BIG);
-				CHECK(nr_objects(fd) == before);
+				CHECK_OBJECTS(fd, before);
 				c.untouched(fd, valid);
 			}
 			SUBCASE("a zero tail is accepted and left untouched") {
@@ -281,18 +285,29 @@ TEST_CASE("every command applies the size rules before doing anything")
 				REQUIRE(hole != MAP_FAILED);
 				CHECK(fd.raw(c.cmd, hole) == EFAULT);
 				munmap(hole, 4096);
-				CHECK(nr_objects(fd) == before);
+				CHECK_OBJECTS(fd, before);
 				c.untouched(fd, valid);
 			}
 		}
 	}
 }
 
+TEST_CASE("every command applies the size rules before doing anything")
+{
+	check_command_cases(command_cases(false));
+}
+
+TEST_CASE("iommulab's extension commands apply the size rules before doing anything" *
+	  IOMMULAB_ONLY)
+{
+	check_command_cases(command_cases(true));
+}
+
 TEST_CASE("unknown ioctl numbers are ENOTTY")
 {
 	Iommufd fd;
 	uint8_t buf[256] = {};
-	const uint32_t before = nr_objects(fd);
+	const uint32_t before = OBJECTS_NOW(fd);
 
 	*reinterpret_cast<uint32_t *>(buf) = sizeof(buf);
 	// Gaps of the table, just past upstream's last number (0x94), and the
@@ -312,13 +327,13 @@ TEST_CASE("unknown ioctl numbers are ENOTTY")
 			  iommu_hwpt_set_dirty_tracking),
 		     buf) == ENOTTY);
 	CHECK(fd.raw(_IO('x', IOMMUFD_CMD_VFIO_IOAS), buf) == ENOTTY);
-	CHECK(nr_objects(fd) == before);
+	CHECK_OBJECTS(fd, before);
 }
 
 TEST_CASE("IOAS_ALLOC rejects every unknown flag and creates nothing")
 {
 	Iommufd fd;
-	const uint32_t before = nr_objects(fd);
+	const uint32_t before = OBJECTS_NOW(fd);
 
 	for (int bit = 0; bit < 32; bit++) {
 		iommu_ioas_alloc cmd{};
@@ -329,7 +344,7 @@ TEST_CASE("IOAS_ALLOC rejects every unknown flag and creates nothing")
 		CHECK(send(fd, IOMMU_IOAS_ALLOC, cmd) == EOPNOTSUPP);
 		CHECK(cmd.out_ioas_id == 0xdead);
 	}
-	CHECK(nr_objects(fd) == before);
+	CHECK_OBJECTS(fd, before);
 }
 
 TEST_CASE("object IDs are never 0 and never repeat while alive")
@@ -344,7 +359,7 @@ TEST_CASE("object IDs are never 0 and never repeat while alive")
 		ids.insert(all.back().id());
 	}
 	CHECK(ids.size() == all.size());
-	CHECK(nr_objects(fd) == all.size());
+	CHECK_OBJECTS(fd, all.size());
 }
 
 TEST_CASE("destroy removes exactly one object and refuses bad IDs")
@@ -353,34 +368,34 @@ TEST_CASE("destroy removes exactly one object and refuses bad IDs")
 	Ioas keep(fd);
 	uint32_t id = Ioas(fd).release();
 
-	REQUIRE(nr_objects(fd) == 2);
+	REQUIRE_OBJECTS(fd, 2);
 	iommu_destroy cmd{};
 	cmd.size = sizeof(cmd);
 
 	SUBCASE("ID 0 is ENOENT") {
 		cmd.id = 0;
 		CHECK(send(fd, IOMMU_DESTROY, cmd) == ENOENT);
-		CHECK(nr_objects(fd) == 2);
+		CHECK_OBJECTS(fd, 2);
 	}
 	SUBCASE("an ID that was never handed out is ENOENT") {
 		for (uint32_t bad : {id + 1000, 0x7fffffffu, 0x80000000u, 0xffffffffu}) {
 			cmd.id = bad;
 			CHECK(send(fd, IOMMU_DESTROY, cmd) == ENOENT);
 		}
-		CHECK(nr_objects(fd) == 2);
+		CHECK_OBJECTS(fd, 2);
 	}
 	SUBCASE("a stale ID is ENOENT the second time") {
 		cmd.id = id;
 		CHECK(send(fd, IOMMU_DESTROY, cmd) == 0);
-		CHECK(nr_objects(fd) == 1);
+		CHECK_OBJECTS(fd, 1);
 		CHECK(send(fd, IOMMU_DESTROY, cmd) == ENOENT);
-		CHECK(nr_objects(fd) == 1);
+		CHECK_OBJECTS(fd, 1);
 		// The survivor is untouched and still usable.
 		CHECK(keep.huge_pages());
 	}
 }
 
-TEST_CASE("closing the fd destroys every object it made")
+TEST_CASE("closing the fd destroys every object it made" * IOMMULAB_ONLY)
 {
 	Iommufd watcher;
 	const uint64_t base = nr_objects_all(watcher);
@@ -388,7 +403,7 @@ TEST_CASE("closing the fd destroys every object it made")
 		Iommufd fd;
 		for (int i = 0; i < 64; i++)
 			Ioas(fd).release();
-		CHECK(nr_objects(fd) == 64);
+		CHECK_OBJECTS(fd, 64);
 		CHECK(nr_objects_all(watcher) == base + 64);
 	}
 	CHECK(nr_objects_all(watcher) == base);
@@ -417,8 +432,8 @@ TEST_CASE("one fd cannot see or destroy another fd's objects")
 	CHECK(theirs.id() == mine.id());
 	CHECK(theirs.huge_pages());
 	CHECK_FALSE(mine.huge_pages());
-	CHECK(nr_objects(a) == 1);
-	CHECK(nr_objects(b) == 1);
+	CHECK_OBJECTS(a, 1);
+	CHECK_OBJECTS(b, 1);
 }
 
 TEST_CASE("RLIMIT_MODE is fd-wide, privileged, and fixed once objects exist")
@@ -537,7 +552,7 @@ TEST_CASE("OPTION rejects unknown option IDs and a non-zero reserved field")
 	CHECK(fd.option_get(IOMMU_OPTION_RLIMIT_MODE) == 0);
 }
 
-TEST_CASE("GET_INFO rejects unknown flags")
+TEST_CASE("GET_INFO rejects unknown flags" * IOMMULAB_ONLY)
 {
 	Iommufd fd;
 	iommulab_info cmd{};
@@ -631,6 +646,9 @@ const SizeRule upstream_rules[] = {
 	{"IOMMU_IOAS_CHANGE_PROCESS", 0x92, 8, 8, 0, [](uint8_t *) {}},
 	// op 0 is no op: the handler's EOPNOTSUPP, after the size rules.
 	{"IOMMU_TEST_CMD", 0xa0, 68, 72, EOPNOTSUPP, [](uint8_t *) {}},
+};
+
+const SizeRule extension_rules[] = {
 	{"IOMMULAB_GET_INFO", 0xc0, 32, 32, 0, [](uint8_t *) {}},
 	{"IOMMULAB_BENCH_PIN", 0xc1, 40, 40, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
@@ -752,7 +770,7 @@ void check_size_rules(const SizeRule &r)
 		CHECK(send_sized_arg(fd, r, size, r.full) == EINVAL);
 	}
 	CHECK(send_sized_arg(fd, r, r.min - 1, r.full) == EINVAL);
-	CHECK(nr_objects(fd) == 0);
+	CHECK_OBJECTS(fd, 0);
 	// Exactly the mandatory part (older userspace): reaches the handler.
 	CHECK(send_sized_arg(fd, r, r.min, r.min) == r.expect);
 	// Every size up to the full structure, and the full structure.
@@ -781,11 +799,18 @@ TEST_CASE("every command's size rules match upstream's numbers")
 		check_size_rules(r);
 }
 
+TEST_CASE("iommulab's extension commands follow upstream's size rules" * IOMMULAB_ONLY)
+{
+	for (const SizeRule &r : extension_rules)
+		check_size_rules(r);
+}
+
 // Upstream's iommufd.cmd_length, and more: every size below the mandatory
 // part is EINVAL, any non-zero tail E2BIG, and a call that passes the size
 // rules gets the same answer at every size from the mandatory part on
 // (EOPNOTSUPP, never ENOTTY). Before issue 9 these numbers were ENOTTY.
-TEST_CASE("upstream commands iommulab does not implement still apply the size rules")
+TEST_CASE("upstream commands iommulab does not implement still apply the size rules" *
+	  IOMMULAB_ONLY)
 {
 	for (const SizeRule &r : upstream_unimplemented)
 		check_size_rules(r);
@@ -795,11 +820,12 @@ TEST_CASE("upstream commands iommulab does not implement still apply the size ru
 // rules; what upstream's handlers refuse first (a non-zero reserved field,
 // an unknown flag) they refuse with EOPNOTSUPP too. A call with every
 // field set is still EOPNOTSUPP and creates nothing.
-TEST_CASE("an unimplemented upstream command is EOPNOTSUPP whatever its fields")
+TEST_CASE("an unimplemented upstream command is EOPNOTSUPP whatever its fields" *
+	  IOMMULAB_ONLY)
 {
 	Iommufd fd;
 	Ioas ioas(fd);
-	const uint32_t before = nr_objects(fd);
+	const uint32_t before = OBJECTS_NOW(fd);
 
 	for (const SizeRule &r : upstream_unimplemented) {
 		const std::string name = r.name;
@@ -815,7 +841,7 @@ TEST_CASE("an unimplemented upstream command is EOPNOTSUPP whatever its fields")
 		}
 		CHECK(fd.raw(_IO(IOMMUFD_TYPE, r.nr), buf.data()) == EOPNOTSUPP);
 	}
-	CHECK(nr_objects(fd) == before);
+	CHECK_OBJECTS(fd, before);
 	CHECK(ioas.iova_ranges().size() == 1);
 }
 
@@ -887,7 +913,7 @@ TEST_CASE("VFIO_IOAS sets, reports and clears the compatibility IOAS as upstream
 	CHECK(vfio(fd, IOMMU_VFIO_IOAS_GET, 0) == ENODEV);
 	CHECK(a.huge_pages()); // still a live IOAS
 	CHECK(vfio(fd, IOMMU_VFIO_IOAS_CLEAR, 0) == 0); // none: still fine
-	CHECK(nr_objects(fd) == 2); // a and c
+	CHECK_OBJECTS(fd, 2); // a and c
 }
 
 TEST_CASE("an ID of another object type is ENOENT")

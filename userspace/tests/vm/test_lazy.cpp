@@ -110,17 +110,13 @@ TEST_CASE("lazy pinning: MAP pins nothing; the first domain pins, the last unpin
 			CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
 		}
 		CHECK(check_refs(fd, buf.p, buf.len, 1) == 0);
-		// The device writes the pinned pages: the process sees it.
-		const char msg[] = "written by the device";
-		DmaResult r = dma(fd, md.idev_id(), iova + PS + 3,
-				  const_cast<char *>(msg), sizeof(msg), true);
-		REQUIRE(r.ok());
-		CHECK(std::memcmp(buf.p + PS + 3, msg, sizeof(msg)) == 0);
+		// The domain maps the pinned pages, which are the process's.
+		expect_domain_maps(fd, md.hwpt_id(), iova, buf.p, buf.len);
 		// MAP with a domain pins at once; UNMAP unpins.
 		Buffer more(2 * PS, 0x11);
 		const uint64_t m = ioas.map(more.p, more.len, RW);
 		CHECK(check_refs(fd, more.p, more.len, 1) == 0);
-		CHECK(dma_reads(fd, md.idev_id(), m, more.p, more.len));
+		expect_domain_maps(fd, md.hwpt_id(), m, more.p, more.len);
 		ioas.unmap(m, more.len);
 		CHECK(check_refs(fd, more.p, more.len, 0) == 0);
 	}
@@ -143,16 +139,16 @@ TEST_CASE("lazy pinning: memory that is not there fails at the first domain, not
 	ioas.map(hole.p, hole.len, RW | FIXED, AT + 4 * PS);
 	// The first domain pins every mapping: EFAULT, and nothing stays
 	// pinned, not even the good mapping, and no device is left.
-	const uint32_t objects = nr_objects(fd);
+	const uint32_t objects = OBJECTS_NOW(fd);
 	CHECK(mock_domain_raw(fd, ioas.id()) == EFAULT);
-	CHECK(nr_objects(fd) == objects);
+	CHECK_OBJECTS(fd, objects);
 	CHECK(check_refs(fd, good.p, good.len, 0) == 0);
-	// Once the memory is there, the same attach works and DMA reaches it.
+	// Once the memory is there, the same attach works and maps it.
 	REQUIRE(mprotect(hole.p, hole.len, PROT_READ | PROT_WRITE) == 0);
 	std::memset(hole.p, 0x77, hole.len);
 	MockDomain md(fd, ioas.id());
-	CHECK(dma_reads(fd, md.idev_id(), AT + 4 * PS, hole.p, hole.len));
-	CHECK(dma_reads(fd, md.idev_id(), AT, good.p, good.len));
+	expect_domain_maps(fd, md.hwpt_id(), AT + 4 * PS, hole.p, hole.len);
+	expect_domain_maps(fd, md.hwpt_id(), AT, good.p, good.len);
 
 	SUBCASE("with a domain there, MAP itself pins and refuses a hole") {
 		AnonMap hole2(2 * PS);
@@ -160,8 +156,9 @@ TEST_CASE("lazy pinning: memory that is not there fails at the first domain, not
 		uint64_t at = AT + 16 * PS;
 		CHECK(map_raw(fd, ioas.id(), hole2.p, hole2.len, RW | FIXED,
 			      &at) == EFAULT);
-		expect_unmapped(Via::device(fd, md.idev_id()), AT + 16 * PS,
-				2 * PS);
+		CHECK(mprotect(hole2.p, hole2.len, PROT_READ | PROT_WRITE) == 0);
+		expect_domain_lacks(fd, md.hwpt_id(), AT + 16 * PS, hole2.p,
+				    hole2.len);
 	}
 	SUBCASE("an access pins lazily, and only while it holds the pages") {
 		Ioas other(fd);
@@ -170,8 +167,9 @@ TEST_CASE("lazy pinning: memory that is not there fails at the first domain, not
 		const uint64_t i = other.map(b.p, b.len, RW);
 		CHECK(check_refs(fd, b.p, b.len, 0) == 0);
 		const uint32_t item = pin_acc.pin(i + PS, PS, b.p + PS, false);
-		// The whole mapping's pages are pinned once, for the access.
-		CHECK(check_refs(fd, b.p, b.len, 1) == 0);
+		// The page asked for is pinned once, for the access (iommulab
+		// pins the whole mapping's pages, upstream that range).
+		CHECK(check_refs(fd, b.p + PS, PS, 1) == 0);
 		pin_acc.unpin(item);
 		CHECK(check_refs(fd, b.p, b.len, 0) == 0);
 	}
@@ -204,8 +202,11 @@ TEST_CASE("lazy pinning: a mapping of a process that is gone cannot be pinned")
 		// A second domain is filled from the pins the child made: the
 		// child's bytes, not the parent's.
 		MockDomain md2(fd, ioas.id());
-		std::vector<uint8_t> want(buf.len, 0xc5);
-		CHECK(dma_reads(fd, md2.idev_id(), AT, want.data(), want.size()));
+		std::vector<uint8_t> want(buf.len, 0xc5), got(buf.len);
+		Access acc(ioas, 0);
+		acc.read(AT, got.data(), got.size());
+		CHECK(got == want);
+		expect_domain_lacks(fd, md2.hwpt_id(), AT, buf.p, buf.len);
 		CHECK(buf.p[0] == 0x42);
 		CHECK(buf.p[1] == uint8_t(0x42 + 7));
 	}
@@ -239,12 +240,17 @@ TEST_CASE("lazy pinning: a live process's mapping is pinned from its own mm")
 	CHECK(c == 'm');
 	{
 		// The parent attaches: the child's pages are pinned, from the
-		// child's mm, and the device reads and writes them.
+		// child's mm: not the parent's pages, and an access reads and
+		// writes the child's.
 		MockDomain md(fd, ioas.id());
-		std::vector<uint8_t> want(buf.len, 0xd7);
-		CHECK(dma_reads(fd, md.idev_id(), AT, want.data(), want.size()));
+		expect_domain_lacks(fd, md.hwpt_id(), AT, buf.p, buf.len);
+		CHECK(check_refs(fd, buf.p, buf.len, 0) == 0);
+		Access acc(ioas, 0);
+		std::vector<uint8_t> want(buf.len, 0xd7), got(buf.len);
+		acc.read(AT, got.data(), got.size());
+		CHECK(got == want);
 		uint8_t x = 0x3c;
-		CHECK(dma(fd, md.idev_id(), AT + 5, &x, 1, true).ok());
+		acc.write(AT + 5, &x, 1);
 		CHECK(std::memcmp(buf.p, before.data(), buf.len) == 0);
 	}
 	c = 'x';
@@ -302,7 +308,9 @@ TEST_CASE("lazy pinning: RLIMIT_MEMLOCK is charged at the first pin, returned at
 	}
 }
 
-TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
+// The domain's IOPTEs checked with MD_CHECK_MAP and the bytes moved by an
+// access (upstream's terms); with @by_dma by a device's DMA as well.
+static void map_file_memfd(bool by_dma)
 {
 	Iommufd fd;
 	Ioas ioas(fd);
@@ -313,17 +321,29 @@ TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
 	uint64_t iova = AT;
 	REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, 2 * PS, 8 * PS, RW | FIXED,
 			     &iova) == 0);
-	CHECK(dma_reads(fd, md.idev_id(), AT, mf.p + 2 * PS, 8 * PS));
+	expect_domain_maps(fd, md.hwpt_id(), AT, mf.p + 2 * PS, 8 * PS);
+	// Pages outside the mapped range are not in the domain.
+	expect_domain_lacks(fd, md.hwpt_id(), AT - PS, mf.p + PS, PS);
+	expect_domain_lacks(fd, md.hwpt_id(), AT + 8 * PS, mf.p + 10 * PS, PS);
+	Access acc(ioas, 0);
 	const char msg[] = "into the memfd";
-	REQUIRE(dma(fd, md.idev_id(), AT + PS + 9, const_cast<char *>(msg),
-		    sizeof(msg), true)
-			.ok());
+	acc.write(AT + PS + 9, msg, sizeof(msg));
 	char got[sizeof(msg)] = {};
 	REQUIRE(pread(mf.fd, got, sizeof(got), 3 * PS + 9) == sizeof(got));
 	CHECK(std::memcmp(got, msg, sizeof(msg)) == 0);
-	// Pages outside the mapped range stay out of the device's reach.
-	expect_unmapped(Via::device(fd, md.idev_id()), AT - PS, PS);
-	expect_unmapped(Via::device(fd, md.idev_id()), AT + 8 * PS, PS);
+	if (by_dma) {
+		CHECK(dma_reads(fd, md.idev_id(), AT, mf.p + 2 * PS, 8 * PS));
+		const char dmsg[] = "DMA into the memfd";
+		REQUIRE(dma(fd, md.idev_id(), AT + 2 * PS + 9,
+			    const_cast<char *>(dmsg), sizeof(dmsg), true)
+				.ok());
+		char dgot[sizeof(dmsg)] = {};
+		REQUIRE(pread(mf.fd, dgot, sizeof(dgot), 4 * PS + 9) ==
+			sizeof(dgot));
+		CHECK(std::memcmp(dgot, dmsg, sizeof(dmsg)) == 0);
+		expect_unmapped(Via::device(fd, md.idev_id()), AT - PS, PS);
+		expect_unmapped(Via::device(fd, md.idev_id()), AT + 8 * PS, PS);
+	}
 
 	SUBCASE("an offset that is not page aligned keeps its offset in the IOVA") {
 		uint64_t at = 0;
@@ -331,8 +351,11 @@ TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
 		REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, 5 * PS + PS / 2, PS,
 				     RW, &at) == 0);
 		CHECK(at % PS == PS / 2);
-		CHECK(dma_reads(fd, md.idev_id(), at, mf.p + 5 * PS + PS / 2,
-				PS));
+		expect_domain_maps(fd, md.hwpt_id(), at, mf.p + 5 * PS + PS / 2,
+				   PS);
+		if (by_dma)
+			CHECK(dma_reads(fd, md.idev_id(), at,
+					mf.p + 5 * PS + PS / 2, PS));
 	}
 	SUBCASE("bad input: its errno, and nothing is mapped") {
 		uint64_t at = AT + 32 * PS;
@@ -375,9 +398,23 @@ TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages")
 		REQUIRE(ftruncate(empty.fd, 0) == 0);
 		CHECK(map_file_raw(fd, ioas.id(), empty.fd, 0, PS, RW | FIXED,
 				   &at) == EINVAL);
-		expect_unmapped(Via::device(fd, md.idev_id()), AT + 32 * PS, PS);
+		expect_domain_lacks(fd, md.hwpt_id(), AT + 32 * PS, mf.p, PS);
+		if (by_dma)
+			expect_unmapped(Via::device(fd, md.idev_id()),
+					AT + 32 * PS, PS);
 		expect_only(ioas, {{AT, 8 * PS}});
 	}
+}
+
+TEST_CASE("IOAS_MAP_FILE maps a memfd: the domain maps the file's pages")
+{
+	map_file_memfd(false);
+}
+
+TEST_CASE("IOAS_MAP_FILE maps a memfd: the device reaches the file's pages" *
+	  IOMMULAB_ONLY)
+{
+	map_file_memfd(true);
 }
 
 TEST_CASE("IOAS_MAP_FILE of a memfd is pinned lazily and outlives the fd")
@@ -395,11 +432,10 @@ TEST_CASE("IOAS_MAP_FILE of a memfd is pinned lazily and outlives the fd")
 	// process's view of it changes nothing for the device.
 	mf.reset();
 	MockDomain md(fd, ioas.id());
-	CHECK(dma_reads(fd, md.idev_id(), AT, want.data(), want.size()));
 	Access acc(ioas, 0);
-	uint8_t x = 0;
-	acc.read(AT + 3, &x, 1);
-	CHECK(x == want[3]);
+	std::vector<uint8_t> got(want.size());
+	acc.read(AT, got.data(), got.size());
+	CHECK(got == want);
 }
 
 TEST_CASE("IOAS_MAP_FILE maps a hugetlbfs memfd")
@@ -416,9 +452,10 @@ TEST_CASE("IOAS_MAP_FILE maps a hugetlbfs memfd")
 	// A range that starts and ends inside the huge pages.
 	REQUIRE(map_file_raw(fd, ioas.id(), mf.fd, HP - 4 * PS, 8 * PS, RW,
 			     &iova) == 0);
-	CHECK(dma_reads(fd, md.idev_id(), iova, mf.p + HP - 4 * PS, 8 * PS));
+	expect_domain_maps(fd, md.hwpt_id(), iova, mf.p + HP - 4 * PS, 8 * PS);
+	Access acc(ioas, 0);
 	uint8_t x = 0xee;
-	REQUIRE(dma(fd, md.idev_id(), iova + 5 * PS, &x, 1, true).ok());
+	acc.write(iova + 5 * PS, &x, 1);
 	CHECK(mf.p[HP + PS] == 0xee);
 }
 
@@ -438,12 +475,19 @@ TEST_CASE("a read-only MAP of a private file mapping follows the process's write
 	Ioas ioas(fd);
 	MockDomain md(fd, ioas.id());
 	const uint64_t iova = ioas.map(p, PS, IOMMU_IOAS_MAP_READABLE);
-	CHECK(dma_reads(fd, md.idev_id(), iova, p, PS));
+	expect_domain_maps(fd, md.hwpt_id(), iova, p, PS);
 	std::memset(p, 0x5c, PS);
-	CHECK(dma_reads(fd, md.idev_id(), iova, p, PS));
-	// Still read-only for the device.
+	// The domain maps the page the process sees now.
+	expect_domain_maps(fd, md.hwpt_id(), iova, p, PS);
+	// Still read-only.
+	Access acc(ioas, 0);
 	uint8_t x = 1;
-	CHECK_FALSE(dma(fd, md.idev_id(), iova, &x, 1, true).ok());
+	auto w = test_cmd(IOMMU_TEST_OP_ACCESS_RW, acc.fd());
+	w.access_rw.iova = iova;
+	w.access_rw.length = 1;
+	w.access_rw.uptr = reinterpret_cast<uintptr_t>(&x);
+	w.access_rw.flags = MOCK_ACCESS_RW_WRITE;
+	CHECK(fd.raw(IOMMU_TEST_CMD, &w) == EPERM);
 	CHECK(p[0] == 0x5c);
 	ioas.unmap(iova, PS);
 	munmap(m, PS);
@@ -508,12 +552,14 @@ TEST_CASE("IOAS_CHANGE_PROCESS moves the charge of memfd mappings to the caller"
 					return 11;
 				if (mode && status_kib("VmLck") != l0 + 16)
 					return 12;
-				// The device still reads the file through the
-				// same pins.
-				return dma_reads(cfd, md.idev_id(), iova, mf.p,
-						 4 * PS) ?
-					       0 :
-					       13;
+				// The domain still maps the file's pages, through
+				// the same pins.
+				auto chk = test_cmd(IOMMU_TEST_OP_MD_CHECK_MAP,
+						    md.hwpt_id());
+				chk.check_map.iova = iova;
+				chk.check_map.length = 4 * PS;
+				chk.check_map.uptr = reinterpret_cast<uintptr_t>(mf.p);
+				return cfd.raw(IOMMU_TEST_CMD, &chk) ? 13 : 0;
 			});
 			return err;
 		});
