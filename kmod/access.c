@@ -300,7 +300,7 @@ static int iolab_check_same_pages(u64 uptr, struct page **pages,
 			return got < 0 ? got : -EFAULT;
 		put_page(page);
 		if (page != pages[i])
-			return -EINVAL;
+			return -EBADE;
 		cond_resched();
 	}
 	return 0;

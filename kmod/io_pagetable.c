@@ -585,8 +585,8 @@ out_unlock:
  * The IOVA outside the domain's aperture becomes reserved, every existing
  * mapping is copied into the domain, and MAP/UNMAP keep it in step from
  * then on. The first domain of an IOAS pins the pages of every mapping.
- * Return: 0; EINVAL when a mapping is not aligned to the domain's
- * smallest IOPTE; EADDRINUSE when a mapping or an allowed range lies
+ * Return: 0; EADDRINUSE when a mapping is not aligned to the domain's
+ * smallest IOPTE (as upstream), or when a mapping or an allowed range lies
  * outside the aperture; ENOMEM; what pinning returns (EFAULT when mapped
  * memory is gone, ENOMEM past RLIMIT_MEMLOCK). On failure nothing changed.
  */
@@ -603,7 +603,7 @@ int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain)
 	     node; node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		if ((node->start | (node->last + 1) |
 		     (area_of(node)->start_byte % PAGE_SIZE)) & (align - 1)) {
-			rc = -EINVAL;
+			rc = -EADDRINUSE;
 			goto out_unlock;
 		}
 		cond_resched();

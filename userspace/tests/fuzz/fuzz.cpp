@@ -1078,7 +1078,7 @@ void b_pseudo(Thread &) {}
 #undef B
 #undef D
 
-const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST,
+const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST, EBADE,
 			     ENOSPC, EMFILE, EACCES});
 
 enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE };
@@ -1092,7 +1092,8 @@ enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE };
 //   EADDRINUSE  reserved vs allowed/mapped ranges, HUGE_PAGES off over a
 //               misaligned mapping;  EBADFD/EMFILE access fds
 //   ENODEV  VFIO_IOAS GET with no compatibility IOAS
-//   EIO     MD_CHECK_* found a difference
+//   EIO     MD_CHECK_* found a difference;  EBADE ACCESS_PAGES: not the
+//           pages at uptr
 const std::vector<Cmd> &table()
 {
 	static const std::vector<Cmd> t = {

@@ -812,7 +812,7 @@ TEST_CASE("unmap asks accesses to let go, and fails EBUSY if one does not")
 		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EOPNOTSUPP);
 		cmd.access_pages.flags = 0;
 		cmd.access_pages.uptr = reinterpret_cast<uintptr_t>(buf.p + PS);
-		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EINVAL); // other pages
+		CHECK(send(fd, IOMMU_TEST_CMD, cmd) == EBADE); // other pages
 		CHECK(ioas.unmap(at, 8 * PS) == 8 * PS);
 	}
 }
@@ -999,7 +999,7 @@ TEST_CASE("ACCESS_RW and ACCESS_PAGES take upstream's syzkaller IOVAs")
 	pin.access_pages.length = PS;
 	pin.access_pages.uptr = reinterpret_cast<uintptr_t>(a.p);
 	pin.access_pages.flags = MOCK_FLAGS_ACCESS_SYZ;
-	CHECK(send(fd, IOMMU_TEST_CMD, pin) == EINVAL);
+	CHECK(send(fd, IOMMU_TEST_CMD, pin) == EBADE);
 	pin.access_pages.uptr = reinterpret_cast<uintptr_t>(b.p + PS);
 	REQUIRE(send(fd, IOMMU_TEST_CMD, pin) == 0);
 	acc.unpin(pin.access_pages.out_access_pages_id);

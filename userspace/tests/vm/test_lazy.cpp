@@ -588,7 +588,8 @@ static long meminfo(const char *field)
 // (the fuzzer hit it), an underflow of the reservation count otherwise. The
 // module pins hugetlbfs memfds through a shared mapping instead, which
 // reserves; this is the case that crashed.
-TEST_CASE("IOAS_MAP_FILE of a hugetlbfs memfd never faulted in: the pin allocates it, and every huge page comes back")
+TEST_CASE("IOAS_MAP_FILE of a hugetlbfs memfd never faulted in: the pin allocates it, and every huge page comes back" *
+	  IOMMULAB_ONLY)
 {
 	constexpr size_t HP = 2 << 20;
 	const long free0 = meminfo("HugePages_Free:");
