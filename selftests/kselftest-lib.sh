@@ -25,7 +25,7 @@ build_kselftest_prog() {
 # columns, "%-20s %-25s %s", a fixture's name on its first row only; its
 # cases are every variant times every test).
 kselftest_cases() {
-	"$1" -l 2>&1 | awk '
+	{ "$1" -l 2>&1 || true; } | awk '
 	function emit(   i, j) {
 		if (fx == "") return
 		if (nv == 0) for (j = 1; j <= nt; j++) print fx "." t[j]
