@@ -202,6 +202,7 @@ harness_verdicts iommulab
 # compare WHERE A B: joins two "name<TAB>verdict<TAB>why" lists into
 # "name<TAB>va<TAB>vb<TAB>judgement<TAB>reason", judgement one of agree,
 # both-skip, known (listed, still differs), DISAGREE, stale (listed, agrees),
+# no-verdict (neither side finished it),
 # upstream-fails (a selftest case upstream does not pass).
 compare() {
 	awk -F'\t' -v W="$1" -v KNOWN="$out/known.txt" -v ORACLE_MUST_PASS="${4:-0}" '
@@ -216,6 +217,7 @@ compare() {
 				c = order[i]; va = (c in a) ? a[c] : "none"; vb = (c in b) ? b[c] : "none"
 				why = ""
 				if (ORACLE_MUST_PASS && va != "pass" && va != "skip") j = "upstream-fails"
+				else if (va == "none" && vb == "none") j = "no-verdict"
 				else if (va == vb) {
 					j = (c in known) ? "stale" : (va == "skip" ? "both-skip" : "agree")
 					if (j == "stale") why = known[c]
@@ -232,7 +234,7 @@ tally_judged() {
 	local p f s
 	read -r p f s < <(awk -F'\t' '
 		$4 == "agree" { p++ } $4 == "both-skip" || $4 == "known" { s++ }
-		$4 == "DISAGREE" || $4 == "stale" || $4 == "upstream-fails" { f++ }
+		$4 == "DISAGREE" || $4 == "stale" || $4 == "upstream-fails" || $4 == "no-verdict" { f++ }
 		END { print p + 0, f + 0, s + 0 }' "$1")
 	tally_add "$p" "$f" "$s" "$2"
 }
