@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP VM_HUGEPAGES
+export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP VM_HUGEPAGES VM_MODULE_ARGS VM_PRE_MODULES VM_FILES
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
@@ -82,6 +82,17 @@ export UPSTREAM_SELFTEST
 conformance: deps
 	@MAKE="$(MAKE)" selftests/conformance.sh
 
+# The differential lane (selftests/check-upstream.sh): one boot of the 6.12
+# debug kernel with upstream's own iommufd.ko at /dev/iommu beside
+# iommulab.ko at /dev/iommulab; the harness and upstream 6.12's selftest
+# (built from Debian's linux-source-6.12 into build/upstream/) on both; every
+# difference fails unless README's "Known differences from upstream 6.12"
+# lists it. Ends with "N passed, N failed".
+.PHONY: check-upstream
+export CHECK_UPSTREAM_ARGS UPSTREAM_SRC
+check-upstream: deps
+	@MAKE="$(MAKE)" selftests/check-upstream.sh
+
 # Only the VM lane (check mode), on what is already built.
 vm:
 	@selftests/vm.sh check
@@ -115,6 +126,8 @@ help:
 	@echo '                 sweep, fuzzer) on 6.12; builds the kernel once per machine (~30 min)'
 	@echo '  fuzz           long fuzzer run in the VM: FUZZ_CALLS=100000 FUZZ_SEED= FUZZ_THREADS=4'
 	@echo '                 FUZZ_SECONDS=3600 FUZZ_KERNEL=debug|normal'
+	@echo '  check-upstream the harness and upstream 6.12'"'"'s selftest on upstream'"'"'s iommufd and on'
+	@echo '                 iommulab, one boot of the 6.12 debug kernel; differences not in README fail'
 	@echo '  lint           sparse + checkpatch --strict on kmod/ and uapi/'
 	@echo '  kernel         print the kernel version/headers/image that would be used'
 	@echo '  clean          remove module build artefacts and $(BUILD)/'

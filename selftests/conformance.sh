@@ -36,6 +36,7 @@
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/kselftest-lib.sh"
 cd "$IOMMULAB_ROOT"
 
 # The fixtures that must pass whole: every case of them passes (a skipped
@@ -100,14 +101,9 @@ rm -rf "$out"
 mkdir -p "$out/inc/linux"
 out=$(realpath "$out")
 cp "$uapi" "$out/inc/linux/iommufd.h"
-CFLAGS=(-static -O2 -Wno-unused-function -D_GNU_SOURCE -I"$out/inc")
 build_prog() {
-	echo "conformance: building $out/$1 from $st/iommu/$1.c"
-	(cd "$st/iommu" && gcc "${CFLAGS[@]}" "$1.c" -o "$out/$1" -lcap -lpthread) \
-		>"$out/$1.build.log" 2>&1 || {
-		sed 's/^/  | /' "$out/$1.build.log"
-		return 1
-	}
+	echo -n "conformance: "
+	build_kselftest_prog "$st/iommu" "$out/inc" "$out" "$1"
 }
 if ! build_prog iommufd; then
 	echo "conformance: 0 passed, 1 failed" | tee "$result"
@@ -122,30 +118,7 @@ fi
 # The cases the program has, from its own list (`-l`: a table of fixture,
 # variant and test columns, "%-20s %-25s %s", a fixture's name on its first
 # row only; its cases are every variant times every test).
-"$out/iommufd" -l >"$out/list.txt" 2>&1 || true
-awk '
-	function emit(   i, j) {
-		if (fx == "") return
-		if (nv == 0) for (j = 1; j <= nt; j++) print fx "." t[j]
-		for (i = 1; i <= nv; i++) for (j = 1; j <= nt; j++) print fx "." v[i] "." t[j]
-	}
-	/^# FIXTURE/ || /^---/ || !NF { next }
-	{
-		pos = 22
-		if (substr($0, 1, 1) != " ") {
-			emit(); fx = $1; nv = nt = 0
-			pos = (length(fx) > 20 ? length(fx) : 20) + 2
-		}
-		rest = substr($0, pos)
-		w = 25
-		if (substr(rest, 1, 1) != " ") {
-			split(rest, a, " "); v[++nv] = a[1]
-			if (length(a[1]) > w) w = length(a[1])
-		}
-		tn = substr(rest, w + 2); gsub(/^ +| +$/, "", tn)
-		if (tn != "") t[++nt] = tn
-	}
-	END { emit() }' "$out/list.txt" >"$out/cases.txt"
+kselftest_cases "$out/iommufd" >"$out/cases.txt"
 echo "conformance: upstream's iommufd lists $(wc -l <"$out/cases.txt") cases"
 
 # -------------------------------------------------------------------- run ---
@@ -164,14 +137,7 @@ tap=$out/vm-check/extra-1-iommufd.tap
 must=" ${MUST_PASS[*]} "
 # Per case: its state (pass, fail, skip; "missing" for a listed case with no
 # TAP line), fixture first.
-awk -F'\t' -v CASES="$out/cases.txt" '
-	BEGIN { while ((getline c <CASES) > 0) { order[++n] = c; st[c] = "missing" } }
-	$1 == "pass" || $1 == "fail" || $1 == "skip" {
-		if (!($2 in st)) order[++n] = $2
-		st[$2] = $1; why[$2] = $3
-	}
-	END { for (i = 1; i <= n; i++) { c = order[i]; f = c; sub(/\..*/, "", f); print f "\t" c "\t" st[c] "\t" why[c] } }
-' "$tap" >"$out/cases.state"
+case_states "$out/cases.txt" "$tap" >"$out/cases.state"
 
 # Known-later cases of the must-pass fixtures (LATER above): a failure is
 # "later", a pass is "fixed" (and fails the target until LATER is updated).

@@ -32,6 +32,17 @@
 #   VM_VERBOSE  1: show the whole console live (boot messages included)
 #   VM_APPEND   extra kernel command line arguments
 #   VM_MODULE   module to load (default kmod/iommulab.ko)
+#   VM_MODULE_ARGS  insmod arguments for that module, word-split, e.g.
+#               "devname=iommulab"; the device node the insmod check looks
+#               for is /dev/<devname> (/dev/iommu without a devname=)
+#   VM_PRE_MODULES  "a.ko b.ko": modules insmod'ed, in this order, before
+#               the module (e.g. upstream's iommufd.ko on the oracle kernel
+#               of selftests/check-upstream.sh); each counts as one test
+#               ("insmod NAME"); none by default. Nothing rmmods them.
+#   VM_FILES    "file1 file2": more files copied into the guest, each as
+#               /files/<its basename> (data or programs that an extra
+#               program uses; two with one basename are an error); none by
+#               default
 #   VM_SCENARIO scenario for demo mode (default selftests/demo.scn)
 #   BUILD_DIR   where the userspace was built (default build/)
 #   VM_HARNESS  0: check mode runs only the extras, not the doctest harness
@@ -45,7 +56,8 @@
 # Counted: every doctest test case of the harness (demo mode: the demo is
 # one test; a case that printed "iommulab-skip: <case>: <why>", the
 # harness's run-time skip, counts as skipped), the extra programs (below),
-# and one each for insmod (with /dev/iommu present), rmmod, and a clean
+# one per VM_PRE_MODULES entry (its insmod), and one each for insmod (with
+# its device node present: /dev/iommu by default), rmmod, and a clean
 # kernel log (no timeout, no BUG/WARNING/... line, no bad taint flag, no
 # kmemleak report). Anything that did not run counts as failed. Exit
 # status: 0 only when nothing failed.
@@ -119,6 +131,14 @@ VM_KMEMLEAK=${VM_KMEMLEAK:-0}
 VM_HARNESS=${VM_HARNESS:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build}
 KO=${VM_MODULE:-$root/kmod/iommulab.ko}
+VM_MODULE_ARGS=${VM_MODULE_ARGS:-}
+VM_PRE_MODULES=${VM_PRE_MODULES:-}
+VM_FILES=${VM_FILES:-}
+# The device node the module makes: /dev/<devname> (module parameter).
+devnode=/dev/iommu
+for a in $VM_MODULE_ARGS; do
+	case $a in devname=*) devnode=/dev/${a#devname=} ;; esac
+done
 HARNESS=$BUILD_DIR/iommulab-test
 CLI=$BUILD_DIR/iommulab
 SCN=${VM_SCENARIO:-$root/selftests/demo.scn}
@@ -191,6 +211,20 @@ for x in $VM_EXTRA; do
 	extras+=("$(realpath "$x")")
 	extra_args+=("$xargs_")
 done
+pre_modules=()
+for m in $VM_PRE_MODULES; do
+	[ -f "$m" ] || die "VM_PRE_MODULES: $m is not a file"
+	pre_modules+=("$(realpath "$m")")
+done
+files=()
+declare -A file_seen=()
+for f in $VM_FILES; do
+	[ -f "$f" ] || die "VM_FILES: $f is not a file"
+	b=$(basename "$f")
+	[ -z "${file_seen[$b]:-}" ] || die "VM_FILES: two files named $b"
+	file_seen[$b]=1
+	files+=("$(realpath "$f")")
+done
 vermagic=$(modinfo -F vermagic "$KO" 2>/dev/null | awk '{print $1}' || true)
 if [ -n "$vermagic" ] && [ "$KVER" != custom ] && [ "$vermagic" != "$KVER" ]; then
 	log "warning: $KO was built for $vermagic, booting $KVER"
@@ -245,6 +279,21 @@ if [ -n "${deps// /}" ]; then
 		echo "/lib/modules/${b%.*}.ko" >>"$rootfs/moddeps"
 	done
 fi
+
+# VM_PRE_MODULES, insmod'ed in order before the module (list in /premods).
+: >"$rootfs/premods"
+mkdir -p "$rootfs/lib/modules/pre"
+for m in "${pre_modules[@]}"; do
+	b=$(basename "$m")
+	objcopy --strip-debug "$m" "$rootfs/lib/modules/pre/$b" 2>/dev/null || cp "$m" "$rootfs/lib/modules/pre/$b"
+	echo "$b" >>"$rootfs/premods"
+done
+printf '%s\n' "$VM_MODULE_ARGS" >"$rootfs/vm_module_args"
+echo "$devnode" >"$rootfs/vm_devnode"
+mkdir -p "$rootfs/files"
+for f in "${files[@]}"; do
+	cp "$f" "$rootfs/files/"
+done
 
 [ -x "$HARNESS" ] && add_prog "$HARNESS" iommulab-test
 [ -x "$CLI" ] && add_prog "$CLI" iommulab
@@ -328,10 +377,14 @@ if [ -w $KMEMLEAK ]; then
 fi
 
 for m in $(cat /moddeps); do insmod "$m" || echo "$M NOTE insmod $m failed"; done
-insmod /iommulab.ko
+for m in $(cat /premods); do
+	insmod "/lib/modules/pre/$m"
+	echo "$M PREMOD $m rc=$?"
+done
+insmod /iommulab.ko $(cat /vm_module_args)
 rc=$?
 dev=missing
-[ -c /dev/iommu ] && dev=ok
+[ -c "$(cat /vm_devnode)" ] && dev=ok
 echo "$M INSMOD rc=$rc dev=$dev"
 
 cd /tmp
@@ -509,15 +562,25 @@ section() {
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 echo "vm: $mode: results"
+for m in "${pre_modules[@]}"; do
+	b=$(basename "$m")
+	prm=$(marker "PREMOD $b ")
+	if [ "$(field rc "$prm")" = 0 ]; then
+		pass "insmod $b (VM_PRE_MODULES)"
+	else
+		fail "insmod $b (VM_PRE_MODULES):${prm:- not reached}"
+	fi
+done
 ins=$(marker INSMOD)
+ko_label="insmod iommulab.ko${VM_MODULE_ARGS:+ $VM_MODULE_ARGS}"
 if ! has_marker BOOT; then
 	fail "boot (init never ran in $attempt attempt(s))"
 elif ! has_marker INSMOD; then
 	fail "insmod (no result)"
 elif [ "$(field rc "$ins")" = 0 ] && [ "$(field dev "$ins")" = ok ]; then
-	pass "insmod iommulab.ko, /dev/iommu present"
+	pass "$ko_label, $devnode present"
 else
-	fail "insmod iommulab.ko:$ins"
+	fail "$ko_label:$ins"
 fi
 
 hp=$(marker HUGETLB)
