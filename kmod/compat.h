@@ -30,27 +30,20 @@
 #include <linux/mm.h>
 #include <linux/version.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 static inline long iolab_pin_user_pages_remote(struct mm_struct *mm,
 					       unsigned long start,
 					       unsigned long nr_pages,
 					       unsigned int gup_flags,
 					       struct page **pages)
 {
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL);
-}
 #else
-static inline long iolab_pin_user_pages_remote(struct mm_struct *mm,
-					       unsigned long start,
-					       unsigned long nr_pages,
-					       unsigned int gup_flags,
-					       struct page **pages)
-{
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     NULL, NULL);
-}
 #endif
+}
 
 #define IOLAB_HAVE_GUP_COW_UNSHARE \
 	(LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0))
