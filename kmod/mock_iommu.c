@@ -11,7 +11,10 @@
  * Two page-table flavours: upstream's selftest one (2 KiB IOPTEs, plus
  * 1 MiB ones for MOCK_FLAGS_DEVICE_HUGE_IOVA devices, aperture
  * MOCK_APERTURE_START..LAST), and a "4 KiB" one (IOMMULAB_MOCK_DEV_4K:
- * 4 KiB, 2 MiB and 1 GiB IOPTEs over a 48-bit aperture).
+ * 4 KiB, 2 MiB and 1 GiB IOPTEs over a 48-bit aperture). HUGE_IOVA only
+ * widens the leaf sizes of a domain its device allocates; the format is
+ * the same, so (as upstream's mock) plain and HUGE_IOVA devices share
+ * each other's domains and walk whatever leaves they find.
  *
  * Locks, in the order they nest (the whole module's order is in
  * iommulab_private.h):
@@ -157,10 +160,10 @@ static void mock_flavour_cfg(u32 flags, struct iolab_pt_cfg *cfg,
 	}
 }
 
-/* Flags that make two devices need different page tables. */
+/* Flags that make two devices need different page-table formats. */
 static u32 mock_flavour_of(u32 dev_flags)
 {
-	return dev_flags & (IOMMULAB_MOCK_DEV_4K | MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	return dev_flags & IOMMULAB_MOCK_DEV_4K;
 }
 
 static struct iolab_domain *mock_domain_alloc_paging(struct iolab_hwdev *dev,

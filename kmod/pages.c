@@ -294,6 +294,12 @@ static int iolab_pin_file_folios(struct file *file, u64 first, unsigned long n,
 	return rc;
 }
 
+/* Whether @file lives on a filesystem of @magic (TMPFS_MAGIC, ...). */
+static bool iolab_file_has_magic(struct file *file, unsigned long magic)
+{
+	return file_inode(file)->i_sb->s_magic == magic;
+}
+
 /*
  * Pin @n pages of a shmem or hugetlbfs file from page @index of @pages.
  * Without memfd_pin_folios() (6.1), and for hugetlbfs files everywhere,
@@ -322,7 +328,7 @@ static int iolab_pin_file_range(struct iolab_pages *pages, unsigned long index,
 	if (first + (u64)n * PAGE_SIZE > i_size_read(file_inode(pages->file)))
 		return -EFAULT;
 	if (IOLAB_HAVE_MEMFD_PIN_FOLIOS &&
-	    file_inode(pages->file)->i_sb->s_magic == TMPFS_MAGIC)
+	    iolab_file_has_magic(pages->file, TMPFS_MAGIC))
 		return iolab_pin_file_folios(pages->file, first, n, out);
 	if (!current->mm)
 		return -EFAULT;
@@ -428,10 +434,9 @@ struct iolab_pages *iolab_pages_alloc_user(struct iolab_ctx *ctx, u64 uptr,
 /* The files IOAS_MAP_FILE takes: shmem (memfd) and hugetlbfs ones. */
 static bool iolab_file_mappable(struct file *file)
 {
-	unsigned long magic = file_inode(file)->i_sb->s_magic;
-
 	return S_ISREG(file_inode(file)->i_mode) &&
-	       (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC);
+	       (iolab_file_has_magic(file, TMPFS_MAGIC) ||
+		iolab_file_has_magic(file, HUGETLBFS_MAGIC));
 }
 
 /**

@@ -84,7 +84,7 @@ enum {
  * @size: sizeof(struct iommu_test_cmd)
  * @op: IOMMU_TEST_OP_*
  * @id: the object the op works on (an IOAS, HWPT, device or access)
- * @__reserved: must be 0
+ * @__reserved: ignored, as upstream's test command ignores it; pass 0
  * @last: end marker; everything up to it is mandatory
  *
  * One member of the union per op; the member names say which.

@@ -508,9 +508,11 @@ TEST_CASE("automatic HWPTs are shared when compatible and vanish with their last
 	auto d1 = std::make_unique<MockDomain>(fd, ioas.id());
 	MockDomain d2(fd, ioas.id());
 	CHECK(d1->hwpt_id() == d2.hwpt_id());
-	// Another page-table flavour needs its own domain.
+	// HUGE_IOVA widens the IOPTE sizes of a domain its device allocates,
+	// but the format is the same: it shares a plain device's domain, as in
+	// upstream's mock.
 	MockDomain huge(fd, ioas.id(), MOCK_FLAGS_DEVICE_HUGE_IOVA);
-	CHECK(huge.hwpt_id() != d1->hwpt_id());
+	CHECK(huge.hwpt_id() == d1->hwpt_id());
 
 	const uint32_t hwpt = d1->hwpt_id();
 	iommu_destroy d{};
@@ -522,10 +524,11 @@ TEST_CASE("automatic HWPTs are shared when compatible and vanish with their last
 
 	d1.reset();
 	d.id = hwpt;
-	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY); // d2 still uses it
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY); // d2 and huge still use it
 	d2.destroy();
-	CHECK(send(fd, IOMMU_DESTROY, d) == ENOENT); // gone with the last one
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY); // huge still uses it
 	huge.destroy();
+	CHECK(send(fd, IOMMU_DESTROY, d) == ENOENT); // gone with the last one
 	d.id = ioas.id();
 	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
 	ioas.release();
@@ -542,7 +545,16 @@ static void every_map_reaches_every_domain(bool by_dma)
 
 	ioas.map(early.p, early.len, RW | FIXED, e_iova);
 	MockDomain plain(fd, ioas.id());
+	// The HUGE_IOVA device would share plain's automatic domain: it is
+	// given one of its own, allocated explicitly after the first map.
 	MockDomain huge(fd, ioas.id(), MOCK_FLAGS_DEVICE_HUGE_IOVA);
+	iommu_hwpt_alloc alloc{};
+	alloc.size = sizeof(alloc);
+	alloc.dev_id = huge.idev_id();
+	alloc.pt_id = ioas.id();
+	REQUIRE(send(fd, IOMMU_HWPT_ALLOC, alloc) == 0);
+	REQUIRE(huge.replace(alloc.out_hwpt_id) == alloc.out_hwpt_id);
+	REQUIRE(huge.hwpt_id() != plain.hwpt_id());
 	ioas.map(late.p, late.len, RW | FIXED, l_iova);
 
 	for (MockDomain *md : {&plain, &huge}) {
