@@ -166,6 +166,7 @@ echo "check-upstream: $(wc -l <"$out/known.txt") known difference(s) listed in R
 harness_verdicts() {
 	local side=$1
 	section harness "$side" >"$out/harness-$side.out"
+	rm -f "$out/harness-$side.out.durations"
 	awk -v SKIPS="$out/harness-$side.out" '
 		function unesc(s) {
 			gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
@@ -185,6 +186,9 @@ harness_verdicts() {
 			order[++n] = name; v[name] = "none"; exc[name] = 0
 		}
 		name != "" && /<Exception/ { exc[name] = 1 }
+		name != "" && /duration="/ {
+			d = $0; sub(/.*duration="/, "", d); sub(/".*/, "", d); dur[name] = d
+		}
 		name != "" && /test_case_success="true"/ { v[name] = exc[name] ? "fail" : "pass" }
 		name != "" && /test_case_success="false"/ { v[name] = "fail" }
 		END {
@@ -192,6 +196,7 @@ harness_verdicts() {
 				c = order[i]; r = v[c]
 				if (r == "pass" && (c in skip)) r = "skip"
 				print c "\t" r "\t" skip[c]
+				if (c in dur) printf "%s\t%s\n", dur[c], c >(SKIPS ".durations")
 			}
 			print excluded + 0 >(SKIPS ".excluded")
 		}' "$out/harness-$side.out" >"$out/harness-$side.verdicts"
@@ -243,6 +248,11 @@ echo
 echo "check-upstream: harness $CHECK_UPSTREAM_ARGS, upstream vs iommulab (rc $(rc_of harness upstream)/$(rc_of harness iommulab); excluded by the filter: $(cat "$out/harness-upstream.out.excluded")/$(cat "$out/harness-iommulab.out.excluded"))"
 compare harness <(cut -f1,2 "$out/harness-upstream.verdicts") <(cut -f1,2 "$out/harness-iommulab.verdicts") >"$out/harness.compare"
 awk -F'\t' '{ printf "  %-9s %-5s %-5s %s%s\n", ($4 == "both-skip" ? "agree" : $4), $2, $3, $1, ($5 != "" ? "  # " $5 : "") }' "$out/harness.compare"
+for side in upstream iommulab; do
+	[ -s "$out/harness-$side.out.durations" ] || continue
+	echo "  slowest on $side: $(sort -rn "$out/harness-$side.out.durations" | head -n 5 |
+		awk -F'\t' '{ printf "%s%.0fs %s", (NR > 1 ? "; " : ""), $1, $2 }')"
+done
 read -r agree disagree < <(awk -F'\t' '$2 == $3 { a++ } $2 != $3 { d++ } END { print a + 0, d + 0 }' "$out/harness.compare")
 echo "  (upstream, iommulab) $agree agree, $disagree disagree"
 tally_judged "$out/harness.compare" "harness, upstream vs iommulab"

@@ -9,7 +9,8 @@
 #
 #   1. the harness (/iommulab-test) with the arguments in /files/harness.args
 #      (one a line), once with IOMMULAB_DEV=/dev/iommu (upstream), once with
-#      IOMMULAB_DEV=/dev/iommulab, with doctest's XML reporter, each run
+#      IOMMULAB_DEV=/dev/iommulab, with doctest's XML reporter (durations
+#      on), each run
 #      killed after /files/harness.timeout seconds (300);
 #   2. upstream's selftest programs /files/iommufd and
 #      /files/iommufd_fail_nth against upstream (they open /dev/iommu);
@@ -51,7 +52,7 @@ harness() {
 	# the cases it did not finish have no verdict.
 	echo "$O BEGIN harness $side"
 	{
-		IOMMULAB_DEV=$dev timeout -s KILL "$limit" /iommulab-test "$@" -r=xml 2>&1
+		IOMMULAB_DEV=$dev timeout -s KILL "$limit" /iommulab-test "$@" -r=xml -d=true 2>&1
 		echo $? >/tmp/harness-$side.rc
 	} | sed 's/^/| /'
 	echo "$O END harness $side rc=$(cat /tmp/harness-$side.rc)"
