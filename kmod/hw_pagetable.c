@@ -188,6 +188,12 @@ out_idev:
 }
 
 /*
+ * The most requests one call takes, as upstream's (since the 6.12.96
+ * stable update): a bound on how long one call keeps the CPU.
+ */
+#define IOLAB_HWPT_INVALIDATE_MAX_ENTRIES (1U << 19)
+
+/*
  * entry_num is written back however the call ends, 0 when it failed before
  * the first request (as upstream does), so a caller can always tell how
  * many requests took effect.
@@ -204,7 +210,9 @@ int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd)
 		rc = -EOPNOTSUPP;
 		goto out;
 	}
-	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+	if (cmd->entry_num &&
+	    (!cmd->data_uptr || !cmd->entry_len || cmd->entry_len > PAGE_SIZE ||
+	     cmd->entry_num > IOLAB_HWPT_INVALIDATE_MAX_ENTRIES)) {
 		rc = -EINVAL;
 		goto out;
 	}

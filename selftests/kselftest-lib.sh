@@ -8,13 +8,17 @@
 # unchanged and statically (as upstream's selftest Makefile would, plus
 # -D_GNU_SOURCE and libcap) into OUTDIR/NAME, with INCDIR first on the
 # include path (its linux/iommufd.h is the uapi header the program sees).
+# KSFT_TIMEOUT_SCALE (default 1) multiplies the harness's per-test timeout
+# (selftests/kselftest-timeout.c, linked in with --wrap=alarm).
 # The compiler's output goes to OUTDIR/NAME.build.log, and is shown when
 # the build fails.
 build_kselftest_prog() {
-	local src=$1 inc=$2 out=$3 name=$4
-	echo "building $out/$name from $src/$name.c"
+	local src=$1 inc=$2 out=$3 name=$4 scale=${KSFT_TIMEOUT_SCALE:-1}
+	local wrap=$IOMMULAB_ROOT/selftests/kselftest-timeout.c
+	echo "building $out/$name from $src/$name.c (timeouts x$scale)"
 	(cd "$src" && gcc -static -O2 -Wno-unused-function -D_GNU_SOURCE -I"$inc" \
-		"$name.c" -o "$out/$name" -lcap -lpthread) >"$out/$name.build.log" 2>&1 || {
+		"$name.c" -DKSFT_TIMEOUT_SCALE="$scale" "$wrap" -Wl,--wrap=alarm \
+		-o "$out/$name" -lcap -lpthread) >"$out/$name.build.log" 2>&1 || {
 		sed 's/^/  | /' "$out/$name.build.log"
 		return 1
 	}

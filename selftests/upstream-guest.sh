@@ -11,7 +11,7 @@
 #      (one a line), once with IOMMULAB_DEV=/dev/iommu (upstream), once with
 #      IOMMULAB_DEV=/dev/iommulab, with doctest's XML reporter (durations
 #      on), each run
-#      killed after /files/harness.timeout seconds (300);
+#      killed after /files/harness.timeout seconds (600);
 #   2. upstream's selftest programs /files/iommufd and
 #      /files/iommufd_fail_nth against upstream (they open /dev/iommu);
 #   3. rmmod iommulab and iommufd, insmod /iommulab.ko with the default
@@ -47,7 +47,7 @@ harness() {
 	if [ -f /files/harness.args ]; then
 		while read -r a; do set -- "$@" "$a"; done </files/harness.args
 	fi
-	limit=$(cat /files/harness.timeout 2>/dev/null || echo 300)
+	limit=$(cat /files/harness.timeout 2>/dev/null || echo 600)
 	# Live (a test that hangs shows where), bounded: killed after $limit s,
 	# the cases it did not finish have no verdict.
 	echo "$O BEGIN harness $side"

@@ -719,9 +719,11 @@ struct iommu_viommu_arm_smmuv3_invalidate {
  * @data_uptr: array of @entry_num invalidation requests
  * @data_type: the requests' driver-specific format
  * @entry_len: bytes per request: at least the mandatory part of the
- *	       format's structure and at most the whole structure (EINVAL)
- * @entry_num: in: requests in the array; out: requests handled, written
- *	       back on failure too (0 when the call failed before the first)
+ *	       format's structure and at most the whole structure, and never
+ *	       more than 4096 (EINVAL)
+ * @entry_num: in: requests in the array, at most 1 << 19 (EINVAL); out:
+ *	       requests handled, written back on failure too (0 when the call
+ *	       failed before the first)
  * @__reserved: must be 0
  *
  * Flushes the nested HWPT's caches (its stage-1 IOTLB) as the requests
