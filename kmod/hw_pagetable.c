@@ -191,7 +191,7 @@ out_idev:
  * The most requests one call takes, as upstream's (since the 6.12.96
  * stable update): a bound on how long one call keeps the CPU.
  */
-#define IOLAB_HWPT_INVALIDATE_MAX_ENTRIES (1U << 19)
+#define IOLAB_HWPT_INVALIDATE_MAX_ENTRIES BIT(19)
 
 /*
  * entry_num is written back however the call ends, 0 when it failed before

@@ -1537,14 +1537,15 @@ const std::vector<Scenario> &scenarios()
 		true, // page_alloc: IOPTE tables
 	},
 	{
-		// Two domains of different flavours (2 KiB and huge-IOVA IOPTEs):
-		// a failure while filling the second undoes the first. B pinned
-		// once for both. ENOMEM (also from GUP).
+		// Two domains of different flavours (the selftest one with
+		// huge-IOVA IOPTEs, and iommulab's 4 KiB one): a failure while
+		// filling the second undoes the first. B pinned once for both.
+		// ENOMEM (also from GUP).
 		"IOAS_MAP/with-two-domains", "IOMMU_IOAS_MAP", {ENOMEM},
 		[](Ctx &c) {
 			setup_domain(c, MOCK_FLAGS_DEVICE_HUGE_IOVA);
 			const uint32_t idev1 = c.idev, hwpt1 = c.hwpt, stdev1 = c.stdev;
-			mock_domain(c, c.ioas, 0);
+			mock_domain(c, c.ioas, IOMMULAB_MOCK_DEV_4K);
 			FN_CHECK(c.hwpt != hwpt1, "the two flavours share a domain");
 			c.devs.push_back({stdev1, idev1});  // rid: the first's dev ID
 			c.hwpt2 = hwpt1;
