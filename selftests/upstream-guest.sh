@@ -10,8 +10,7 @@
 #   1. the harness (/iommulab-test) with the arguments in /files/harness.args
 #      (one a line), once with IOMMULAB_DEV=/dev/iommu (upstream), once with
 #      IOMMULAB_DEV=/dev/iommulab, with doctest's XML reporter (durations
-#      on), each run
-#      killed after /files/harness.timeout seconds (600);
+#      on), each run killed after /files/harness.timeout seconds (600);
 #   2. upstream's selftest programs /files/iommufd and
 #      /files/iommufd_fail_nth against upstream (they open /dev/iommu);
 #   3. rmmod iommulab and iommufd, insmod /iommulab.ko with the default

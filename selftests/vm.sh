@@ -226,8 +226,11 @@ for f in $VM_FILES; do
 	files+=("$(realpath "$f")")
 done
 vermagic=$(modinfo -F vermagic "$KO" 2>/dev/null | awk '{print $1}' || true)
+# A module built for another kernel cannot load (insmod: ENOEXEC): say so
+# now instead of booting to find out. `make vm` after `make check KVER=6.12`
+# is the usual way to get here.
 if [ -n "$vermagic" ] && [ "$KVER" != custom ] && [ "$vermagic" != "$KVER" ]; then
-	log "warning: $KO was built for $vermagic, booting $KVER"
+	die "$KO was built for $vermagic but the VM would boot $KVER: rebuild it (make module KVER=$KVER) or boot its kernel (KVER=$vermagic)"
 fi
 
 # ------------------------------------------------------------- initramfs ---
