@@ -16,6 +16,8 @@
  *			while a first bind moves the group into the blocked
  *			domain (which waits for in-flight DMA), so that
  *			waiting stays inside one group.
+ *			A PASID attach takes it under the fd's attach_lock
+ *			to check that the group is a singleton.
  *   iolab_devices_lock	the RID registry, group ownership and counts,
  *			busdev.idev, busdev.creator and busdev.kernel_driver.
  *			Held only for short lookups and updates, never
@@ -262,6 +264,7 @@ int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
 		return PTR_ERR(idev);
 	idev->ctx = ctx;
 	idev->busdev = busdev;
+	xa_init(&idev->pasids);
 
 	mutex_lock(&group->lock);
 	mutex_lock(&iolab_devices_lock);
@@ -358,6 +361,16 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	/* Found by an ioctl just before its last device left. */
 	if (hwpt->dying)
 		return -ENOENT;
+	/*
+	 * As upstream's mock: a HWPT nested on a vIOMMU translates a device's
+	 * RID only through the device's vDEVICE on that vIOMMU, and iommulab
+	 * has no IOMMU_VDEVICE_ALLOC yet.
+	 */
+	if (hwpt->viommu)
+		return -ENOENT;
+	/* While PASIDs are attached, the RID stays PASID-compatible. */
+	if (!hwpt->pasid_compat && !xa_empty(&idev->pasids))
+		return -EINVAL;
 	/* Devices of one group share one HWPT, as upstream requires. */
 	if (group->hwpt && group->hwpt != hwpt &&
 	    !(group->nr_attached == 1 && old))
@@ -387,6 +400,9 @@ static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
 	struct iolab_hwpt *hwpt;
 	int rc;
 
+	/* Automatic HWPTs are never PASID-compatible (as upstream's). */
+	if (!xa_empty(&idev->pasids))
+		return -EINVAL;
 	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
 		rc = iolab_attach_hwpt(idev, hwpt, dead);
 		if (!rc) {
@@ -478,11 +494,194 @@ int iolab_idev_detach(struct iolab_idev *idev)
 	return 0;
 }
 
+/*
+ * PASIDs (upstream 6.15's PASID attach). A PASID of a device gets a HWPT of
+ * its own; the rules are upstream's:
+ *   - the device must support PASIDs, and the PASID fit its width;
+ *   - only a HWPT allocated with IOMMU_HWPT_ALLOC_PASID may translate a
+ *     PASID (an IOAS, whose automatic HWPTs are not, is EINVAL);
+ *   - while a PASID is attached, the RID must sit on such a HWPT too (or
+ *     be blocked): attaching a PASID while the RID is on another is
+ *     EINVAL, and so is moving the RID to another while PASIDs are
+ *     attached;
+ *   - attach is for a PASID with no HWPT (else EBUSY), replace for one
+ *     that has one (else EINVAL).
+ * And one of iommulab's: the device's group must be a singleton (EINVAL),
+ * as upstream's IOMMU core first required: the devices of a group cannot
+ * be told apart by the IOMMU, so neither can their PASIDs.
+ */
+static bool iolab_group_is_singleton(struct iolab_group *group)
+{
+	bool singleton;
+
+	mutex_lock(&group->lock);
+	singleton = list_is_singular(&group->busdevs);
+	mutex_unlock(&group->lock);
+	return singleton;
+}
+
+/* Whether @idev's @pasid may use @hwpt. Holds ctx->attach_lock. */
+static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
+			     struct iolab_hwpt *hwpt)
+{
+	struct iolab_hwdev *dev = idev->busdev->dev;
+	u8 width = dev->ops->max_pasid_log2(dev);
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	if (!width || pasid >= BIT(width))
+		return -EINVAL;
+	if (!hwpt->pasid_compat)
+		return -EINVAL;
+	if (idev->hwpt && !idev->hwpt->pasid_compat)
+		return -EINVAL;
+	if (!iolab_group_is_singleton(idev->busdev->group))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * iolab_idev_pasid_attach() - attach or replace the HWPT of a PASID
+ * @idev: the bound device
+ * @pasid: the PASID, not IOLAB_RID_PASID (0: the RID's)
+ * @pt_id: a HWPT of the same fd allocated with IOMMU_HWPT_ALLOC_PASID
+ * @replace: the PASID has a HWPT, to be replaced (else EINVAL); without,
+ *	     the PASID must have none (else EBUSY)
+ *
+ * Replacing installs the new translation in one step: the PASID's requests
+ * never see a moment without one. On failure the PASID keeps what it had.
+ *
+ * Return: 0; ENOENT for a bad @pt_id; EINVAL (see the rules above); EBUSY;
+ * ENOMEM.
+ */
+int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
+			    bool replace)
+{
+	struct iolab_hwdev *dev = idev->busdev->dev;
+	struct iolab_ctx *ctx = idev->ctx;
+	struct iolab_hwpt *hwpt, *old;
+	struct iolab_object *pt;
+	int rc;
+
+	if (pasid == IOLAB_RID_PASID)
+		return -EINVAL;
+	pt = iolab_get_object(ctx, pt_id, IOLAB_OBJ_ANY);
+	if (IS_ERR(pt))
+		return PTR_ERR(pt);
+	if (pt->type != IOLAB_OBJ_HWPT_PAGING &&
+	    pt->type != IOLAB_OBJ_HWPT_NESTED) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	hwpt = container_of(pt, struct iolab_hwpt, obj);
+
+	mutex_lock(&ctx->attach_lock);
+	rc = iolab_pasid_check(idev, pasid, hwpt);
+	if (rc)
+		goto out_unlock;
+	old = xa_load(&idev->pasids, pasid);
+	if (!replace && old) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	if (replace && !old) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (old == hwpt)
+		goto out_unlock;
+	if (!old) {
+		rc = xa_insert(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+		if (rc)
+			goto out_unlock;
+	}
+	rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
+	if (rc) {
+		if (!old)
+			xa_erase(&idev->pasids, pasid);
+		goto out_unlock;
+	}
+	refcount_inc(&hwpt->obj.users);
+	if (old) {
+		/* The slot exists: storing over it allocates nothing. */
+		xa_store(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+		iolab_put_object(&old->obj);
+	}
+out_unlock:
+	mutex_unlock(&ctx->attach_lock);
+out_put:
+	iolab_put_object(pt);
+	return rc;
+}
+
+/* Holds ctx->attach_lock. */
+static void iolab_pasid_remove(struct iolab_idev *idev, u32 pasid)
+{
+	struct iolab_hwdev *dev = idev->busdev->dev;
+	struct iolab_hwpt *old;
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	/* Translation off first: removing it cannot fail. */
+	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
+	old = xa_erase(&idev->pasids, pasid);
+	iolab_put_object(&old->obj);
+}
+
+/**
+ * iolab_idev_pasid_detach() - a PASID loses its HWPT: its requests fault
+ * @idev: the bound device
+ * @pasid: an attached PASID
+ *
+ * When this returns, no request with @pasid reaches the old HWPT.
+ *
+ * Return: 0; EINVAL if the PASID has no HWPT.
+ */
+int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid)
+{
+	struct iolab_ctx *ctx = idev->ctx;
+	int rc = 0;
+
+	mutex_lock(&ctx->attach_lock);
+	if (pasid != IOLAB_RID_PASID && xa_load(&idev->pasids, pasid))
+		iolab_pasid_remove(idev, pasid);
+	else
+		rc = -EINVAL;
+	mutex_unlock(&ctx->attach_lock);
+	return rc;
+}
+
+/* The ID of the HWPT @pasid (IOLAB_RID_PASID: the RID) uses, 0 if none. */
+u32 iolab_idev_pasid_hwpt_id(struct iolab_idev *idev, u32 pasid)
+{
+	struct iolab_hwpt *hwpt;
+	u32 id;
+
+	mutex_lock(&idev->ctx->attach_lock);
+	hwpt = pasid == IOLAB_RID_PASID ? idev->hwpt :
+					 xa_load(&idev->pasids, pasid);
+	id = hwpt ? hwpt->obj.id : 0;
+	mutex_unlock(&idev->ctx->attach_lock);
+	return id;
+}
+
+/* Every PASID detached, as the device is destroyed. */
+static void iolab_idev_pasids_clear(struct iolab_idev *idev)
+{
+	struct iolab_hwpt *hwpt;
+	unsigned long pasid;
+
+	mutex_lock(&idev->ctx->attach_lock);
+	xa_for_each(&idev->pasids, pasid, hwpt)
+		iolab_pasid_remove(idev, pasid);
+	mutex_unlock(&idev->ctx->attach_lock);
+	xa_destroy(&idev->pasids);
+}
+
 /* Object destroy: detach, then unbind. */
 void iolab_idev_destroy(struct iolab_object *obj)
 {
 	struct iolab_idev *idev = container_of(obj, struct iolab_idev, obj);
 
+	iolab_idev_pasids_clear(idev);
 	iolab_idev_detach(idev);
 	iolab_idev_unbind(idev);
 }
@@ -556,6 +755,29 @@ int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd)
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	rc = iolab_idev_detach(idev);
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
+int iolab_idev_pasid_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_device_pasid *cmd = ucmd->cmd;
+	struct iolab_idev *idev;
+	int rc;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->op > IOMMULAB_PASID_DETACH ||
+	    (cmd->op == IOMMULAB_PASID_DETACH && cmd->pt_id))
+		return -EINVAL;
+	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	if (cmd->op == IOMMULAB_PASID_DETACH)
+		rc = iolab_idev_pasid_detach(idev, cmd->pasid);
+	else
+		rc = iolab_idev_pasid_attach(idev, cmd->pasid, cmd->pt_id,
+					     cmd->op == IOMMULAB_PASID_REPLACE);
 	iolab_put_object(&idev->obj);
 	return rc;
 }

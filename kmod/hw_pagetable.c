@@ -22,7 +22,7 @@ static_assert(offsetof(struct iolab_hwpt, obj) == 0);
  * @ctx: the fd
  * @ioas: the IOAS; the HWPT takes a users reference on it
  * @dev: the device the domain must suit
- * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT / _DIRTY_TRACKING
+ * @flags: IOMMU_HWPT_ALLOC_NEST_PARENT / _DIRTY_TRACKING / _PASID
  * @auto_domain: made by an attach, destroyed with its last device
  *
  * Return: the HWPT, filled with the IOAS's mappings but not yet finalized.
@@ -47,6 +47,7 @@ struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 		return hwpt;
 	hwpt->auto_domain = auto_domain;
 	hwpt->nest_parent = flags & IOMMU_HWPT_ALLOC_NEST_PARENT;
+	hwpt->pasid_compat = flags & IOMMU_HWPT_ALLOC_PASID;
 	INIT_LIST_HEAD(&hwpt->ioas_item);
 	hwpt->domain = dev->ops->domain_alloc_paging(dev, dflags);
 	if (IS_ERR(hwpt->domain)) {
@@ -79,13 +80,26 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 	} else {
 		hwpt->domain->ops->free(hwpt->domain);
 		iolab_put_object(&hwpt->parent->obj);
+		if (hwpt->viommu)
+			iolab_put_object(&hwpt->viommu->obj);
 	}
 }
 
-static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
-						  struct iolab_hwpt *parent,
-						  struct iolab_hwdev *dev,
-						  struct iommu_hwpt_alloc *cmd)
+/**
+ * iolab_hwpt_nested_alloc() - a nested HWPT on @parent, for @dev
+ * @ctx: the fd
+ * @parent: a NEST_PARENT paging HWPT; the new one takes a users reference
+ * @dev: the device the domain must suit
+ * @cmd: the user's IOMMU_HWPT_ALLOC (flags, data type and data)
+ *
+ * Return: the HWPT, not yet finalized; EOPNOTSUPP for a flag other than
+ * IOMMU_HWPT_ALLOC_PASID or no data, EINVAL if @parent cannot nest, or the
+ * driver's error for the data.
+ */
+struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
+					   struct iolab_hwpt *parent,
+					   struct iolab_hwdev *dev,
+					   struct iommu_hwpt_alloc *cmd)
 {
 	struct iolab_hwpt *hwpt;
 	int rc;
@@ -105,6 +119,7 @@ static struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 	if (IS_ERR(hwpt))
 		return hwpt;
 	INIT_LIST_HEAD(&hwpt->ioas_item);
+	hwpt->pasid_compat = cmd->flags & IOMMU_HWPT_ALLOC_PASID;
 	hwpt->domain = dev->ops->domain_alloc_nested(dev, parent->domain,
 						     cmd->data_type,
 						     u64_to_user_ptr(cmd->data_uptr),
@@ -164,6 +179,11 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 		hwpt = iolab_hwpt_nested_alloc(ctx,
 					       container_of(pt, struct iolab_hwpt, obj),
 					       iolab_idev_hwdev(idev), cmd);
+		break;
+	case IOLAB_OBJ_VIOMMU:
+		hwpt = iolab_viommu_alloc_nested(ctx,
+						 container_of(pt, struct iolab_viommu, obj),
+						 iolab_idev_hwdev(idev), cmd);
 		break;
 	default:
 		hwpt = ERR_PTR(-EINVAL);

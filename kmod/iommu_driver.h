@@ -92,6 +92,13 @@ struct iolab_domain_ops {
  * @blocked_domain: the shared domain that blocks all DMA
  * @attach_dev: make @domain translate @dev's requests without a PASID
  *		(its RID); EINVAL if @dev cannot use @domain
+ * @set_dev_pasid: make @domain translate @dev's requests that carry
+ *		   @pasid, replacing what translated them before (nothing,
+ *		   or another domain) in one step; @blocked_domain removes
+ *		   the PASID's translation and cannot fail. On failure the
+ *		   PASID keeps its old translation. EINVAL if @dev has no
+ *		   such PASID or cannot use @domain. The core checks the
+ *		   PASID rules (width, compatible RID domain) before calling.
  * @capable: whether @dev's IOMMU has enum iolab_iommu_cap @cap
  * @hw_info: write the driver's info record to @data (@len bytes of room)
  *	     and set *@type; returns the bytes written, never more than
@@ -109,6 +116,8 @@ struct iolab_iommu_ops {
 						    u32 data_len);
 	struct iolab_domain *blocked_domain;
 	int (*attach_dev)(struct iolab_domain *domain, struct iolab_hwdev *dev);
+	int (*set_dev_pasid)(struct iolab_domain *domain, struct iolab_hwdev *dev,
+			     u32 pasid);
 	bool (*capable)(struct iolab_hwdev *dev, enum iolab_iommu_cap cap);
 	u32 (*hw_info)(struct iolab_hwdev *dev, void *data, u32 len, u32 *type);
 	u8 (*max_pasid_log2)(struct iolab_hwdev *dev);

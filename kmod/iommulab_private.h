@@ -20,8 +20,9 @@
  *     -> mock_hwdev.ctx_rwsem (moving the group into the blocked domain)
  *
  *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc,
- *			    IOAS_CHANGE_PROCESS)
- *     -> mock_hwdev.ctx_rwsem (attach_dev)
+ *			    IOAS_CHANGE_PROCESS; PASIDs as RIDs)
+ *     -> iolab_group.lock (a PASID attach checks the group is a singleton)
+ *     -> mock_hwdev.ctx_rwsem (attach_dev, set_dev_pasid)
  *     -> every IOAS's iolab_iopt.rwsem at once (IOAS_CHANGE_PROCESS, as
  *        down_write_nest_lock() under attach_lock)
  *     -> mmap_read_lock (a fault in copy_to_user of the reply)
@@ -78,6 +79,7 @@ enum iolab_obj_type {
 	IOLAB_OBJ_HWPT_PAGING,
 	IOLAB_OBJ_HWPT_NESTED,
 	IOLAB_OBJ_SELFTEST,
+	IOLAB_OBJ_VIOMMU,
 	IOLAB_OBJ_MAX,
 };
 
@@ -110,10 +112,11 @@ enum iolab_account_mode {
  * @pin_batch: most pages pinned by one pin_user_pages_fast() call
  *	       (IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT lowers it to exercise
  *	       the batching); read without locking, a torn value is harmless
- * @attach_lock: serialises attach/detach/replace of this fd's devices and
- *		 the creation and removal of HWPTs; protects every
- *		 iolab_idev.hwpt, iolab_hwpt.nr_devices, iolab_hwpt.dying
- *		 and iolab_ioas.hwpts. See the lock order above.
+ * @attach_lock: serialises attach/detach/replace of this fd's devices (RID
+ *		 and PASIDs) and the creation and removal of HWPTs;
+ *		 protects every iolab_idev.hwpt, iolab_idev.pasids,
+ *		 iolab_hwpt.nr_devices, iolab_hwpt.dying and
+ *		 iolab_ioas.hwpts. See the lock order above.
  * @vfio_ioas: the compatibility IOAS of IOMMU_VFIO_IOAS, or NULL; no
  *	       reference is held: it is set and read under xa_lock, and
  *	       destroying that IOAS clears it under the same lock
@@ -380,13 +383,22 @@ struct iolab_busdev;
  * @busdev: the device (a reference)
  * @hwpt: the HWPT its RID is attached to (a users reference), or NULL when
  *	  it sits in the blocked domain; under ctx->attach_lock
+ * @pasids: PASID -> the HWPT attached to that PASID (a users reference
+ *	    each); under ctx->attach_lock
  */
 struct iolab_idev {
 	struct iolab_object obj;
 	struct iolab_ctx *ctx;
 	struct iolab_busdev *busdev;
 	struct iolab_hwpt *hwpt;
+	struct xarray pasids;
 };
+
+/*
+ * PASID 0 names a device's RID in the PASID calls, as upstream's
+ * IOMMU_NO_PASID; it is never a PASID of its own.
+ */
+#define IOLAB_RID_PASID 0
 
 struct iolab_hwdev *iolab_idev_hwdev(struct iolab_idev *idev);
 struct iolab_idev *iolab_get_idev(struct iolab_ctx *ctx, u32 id);
@@ -395,6 +407,11 @@ int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
 void iolab_idev_destroy(struct iolab_object *obj);
 int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id);
 int iolab_idev_detach(struct iolab_idev *idev);
+int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
+			    bool replace);
+int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid);
+u32 iolab_idev_pasid_hwpt_id(struct iolab_idev *idev, u32 pasid);
+int iolab_idev_pasid_ioctl(struct iolab_ucmd *ucmd);
 struct iolab_busdev *iolab_busdev_plug(struct iolab_hwdev *dev,
 				       void (*release)(struct iolab_hwdev *dev),
 				       struct iolab_ctx *creator,
@@ -422,6 +439,10 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  * @dying: an automatic HWPT whose last device left: out of the table, to be
  *	   destroyed; nothing may attach to it (under ctx->attach_lock)
  * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
+ * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: it may translate a
+ *		  PASID, and a device with PASIDs attached may use it for
+ *		  its RID. Automatic HWPTs never are.
+ * @viommu: nested on a vIOMMU: that vIOMMU (a users reference)
  * @ioas_item: automatic ones: entry in iolab_ioas.hwpts
  * @nr_devices: devices whose RID is attached; under ctx->attach_lock
  */
@@ -433,6 +454,8 @@ struct iolab_hwpt {
 	bool auto_domain;
 	bool dying;
 	bool nest_parent;
+	bool pasid_compat;
+	struct iolab_viommu *viommu;
 	struct list_head ioas_item;
 	unsigned int nr_devices;
 };
@@ -444,6 +467,36 @@ struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
 void iolab_hwpt_destroy(struct iolab_object *obj);
 int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd);
 int iolab_hwpt_invalidate(struct iolab_ucmd *ucmd);
+struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
+					   struct iolab_hwpt *parent,
+					   struct iolab_hwdev *dev,
+					   struct iommu_hwpt_alloc *cmd);
+
+/* Virtual IOMMUs (viommu.c) */
+
+/**
+ * struct iolab_viommu - a vIOMMU object: the slice of the IOMMU one VM owns
+ * @obj: object header (IOLAB_OBJ_VIOMMU)
+ * @parent: the NEST_PARENT paging HWPT it nests on (a users reference)
+ * @type: enum iommu_viommu_type (only IOMMU_VIOMMU_TYPE_SELFTEST exists)
+ *
+ * Fixed at creation. Nested HWPTs allocated on it (IOMMU_HWPT_ALLOC with
+ * its ID as pt_id) hold a users reference each.
+ */
+struct iolab_viommu {
+	struct iolab_object obj;
+	struct iolab_hwpt *parent;
+	u32 type;
+};
+
+static_assert(offsetof(struct iolab_viommu, obj) == 0);
+
+int iolab_viommu_alloc_ioctl(struct iolab_ucmd *ucmd);
+void iolab_viommu_destroy(struct iolab_object *obj);
+struct iolab_hwpt *iolab_viommu_alloc_nested(struct iolab_ctx *ctx,
+					     struct iolab_viommu *viommu,
+					     struct iolab_hwdev *dev,
+					     struct iommu_hwpt_alloc *cmd);
 
 /* In-kernel users of an IOAS by IOVA: the seeds' sw mdev (access.c) */
 

@@ -58,6 +58,7 @@ static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
 	[IOLAB_OBJ_HWPT_PAGING] = { .destroy = iolab_hwpt_destroy },
 	[IOLAB_OBJ_HWPT_NESTED] = { .destroy = iolab_hwpt_destroy },
 	[IOLAB_OBJ_SELFTEST] = { .destroy = iolab_selftest_destroy },
+	[IOLAB_OBJ_VIOMMU] = { .destroy = iolab_viommu_destroy },
 };
 
 static void iolab_object_free(struct iolab_object *obj)
@@ -349,6 +350,7 @@ union iolab_ucmd_buffer {
 	struct iommulab_device_bind device_bind;
 	struct iommulab_device_attach device_attach;
 	struct iommulab_device_detach device_detach;
+	struct iommulab_device_pasid device_pasid;
 	struct iommulab_mock_set_driver mock_set_driver;
 	struct iommulab_mock_dma mock_dma;
 	struct iommu_ioas_alloc ioas_alloc;
@@ -446,7 +448,7 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommu_veventq_alloc, out_veventq_fd),
 	IOLAB_IOCTL_OP(IOMMU_VFIO_IOAS, iolab_vfio_ioas, struct iommu_vfio_ioas,
 		       __reserved),
-	IOLAB_IOCTL_OP(IOMMU_VIOMMU_ALLOC, iolab_cmd_not_implemented,
+	IOLAB_IOCTL_OP(IOMMU_VIOMMU_ALLOC, iolab_viommu_alloc_ioctl,
 		       struct iommu_viommu_alloc, out_viommu_id),
 	IOLAB_TEST_OP(IOMMU_TEST_CMD, iolab_test_cmd, struct iommu_test_cmd,
 		      last),
@@ -462,6 +464,8 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommulab_device_attach, __reserved),
 	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_DETACH, iolab_idev_detach_ioctl,
 		       struct iommulab_device_detach, dev_id),
+	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_PASID, iolab_idev_pasid_ioctl,
+		       struct iommulab_device_pasid, pt_id),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
 		      struct iommulab_mock_set_driver, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,

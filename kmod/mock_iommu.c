@@ -4,9 +4,10 @@
  *
  * It behaves like hardware: a paging domain is a radix I/O page table
  * (pt/iolab_pt.c) whose IOPTEs carry permission, accessed and dirty bits;
- * each mock device has a context (the domain its RID uses) that the DMA
- * engine looks up for every request; a small IOTLB per domain caches
- * translations until the core syncs it after an unmap.
+ * each mock device has a context (the domain its RID uses, and a PASID
+ * table: one domain per attached PASID) that the DMA engine looks up for
+ * every request; a small IOTLB per domain caches translations until the
+ * core syncs it after an unmap.
  *
  * Two page-table flavours: upstream's selftest one (2 KiB IOPTEs, plus
  * 1 MiB ones for MOCK_FLAGS_DEVICE_HUGE_IOVA devices, aperture
@@ -18,8 +19,9 @@
  *
  * Locks, in the order they nest (the whole module's order is in
  * iommulab_private.h):
- *   mock_hwdev.ctx_rwsem   the device context; DMA holds it for read for a
- *			  whole request, attach for write
+ *   mock_hwdev.ctx_rwsem   the device context (RID domain, PASID table);
+ *			  DMA holds it for read for a whole request,
+ *			  attach_dev and set_dev_pasid for write
  *   mock_domain.lock	  the page table's shape: map/unmap take it for
  *			  write, DMA walks for read
  *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
@@ -41,6 +43,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include <iommulab/iommufd_test.h>
 #include <iommulab/iommulab.h>
@@ -459,6 +462,48 @@ static int mock_attach_dev(struct iolab_domain *domain, struct iolab_hwdev *dev)
 	return 0;
 }
 
+/*
+ * IOMMU_TEST_PASID_RESERVED fails every second attach to it (a replace, in
+ * upstream's tests) with ENOMEM, as upstream's mock does; removing the
+ * PASID's translation disarms it. Under ctx_rwsem taken for write.
+ */
+static bool mock_pasid_reserved_fails(struct mock_hwdev *mdev, u32 pasid)
+{
+	return pasid == IOMMU_TEST_PASID_RESERVED &&
+	       atomic_xchg(&mdev->pasid_reserved_armed, 0);
+}
+
+static int mock_set_dev_pasid(struct iolab_domain *domain,
+			      struct iolab_hwdev *dev, u32 pasid)
+{
+	struct mock_hwdev *mdev = to_mock_hwdev(dev);
+	bool remove = domain->type == IOLAB_DOMAIN_BLOCKED;
+	int rc = 0;
+
+	if (!(mdev->flags & MOCK_FLAGS_DEVICE_PASID) || !pasid ||
+	    pasid >= BIT(MOCK_PASID_WIDTH))
+		return -EINVAL;
+	if (!remove) {
+		rc = mock_check_compat(domain, mdev);
+		if (rc)
+			return rc;
+	}
+	down_write(&mdev->ctx_rwsem);
+	if (remove) {
+		xa_erase(&mdev->pasids, pasid);
+		atomic_set(&mdev->pasid_reserved_armed, 0);
+	} else if (mock_pasid_reserved_fails(mdev, pasid)) {
+		rc = -ENOMEM;
+	} else {
+		rc = xa_err(xa_store(&mdev->pasids, pasid, domain,
+				     GFP_KERNEL_ACCOUNT));
+		if (!rc && pasid == IOMMU_TEST_PASID_RESERVED)
+			atomic_set(&mdev->pasid_reserved_armed, 1);
+	}
+	up_write(&mdev->ctx_rwsem);
+	return rc;
+}
+
 static bool mock_capable(struct iolab_hwdev *dev, enum iolab_iommu_cap cap)
 {
 	struct mock_hwdev *mdev = to_mock_hwdev(dev);
@@ -493,6 +538,7 @@ static const struct iolab_iommu_ops mock_iommu_ops = {
 	.domain_alloc_nested = mock_domain_alloc_nested,
 	.blocked_domain = &mock_blocked_domain,
 	.attach_dev = mock_attach_dev,
+	.set_dev_pasid = mock_set_dev_pasid,
 	.capable = mock_capable,
 	.hw_info = mock_hw_info,
 	.max_pasid_log2 = mock_max_pasid_log2,
@@ -522,11 +568,14 @@ struct mock_hwdev *iolab_mock_hwdev_create(u32 flags)
 	mdev->flags = flags;
 	mdev->rid_domain = &mock_blocked_domain;
 	init_rwsem(&mdev->ctx_rwsem);
+	xa_init(&mdev->pasids);
 	return mdev;
 }
 
+/* The core has removed every PASID's translation before this. */
 void iolab_mock_hwdev_destroy(struct mock_hwdev *mdev)
 {
+	xa_destroy(&mdev->pasids);
 	ida_free(&mock_rid_ida, mdev->dev.rid);
 	kfree(mdev);
 }
@@ -644,8 +693,8 @@ void iolab_mock_dma(struct mock_hwdev *mdev, u32 pasid, u64 iova, void *buf,
 	res->max_iopte = 0;
 
 	down_read(&mdev->ctx_rwsem);
-	/* No PASID can be attached yet: only the RID has a domain. */
-	domain = pasid == IOMMULAB_NO_PASID ? mdev->rid_domain : NULL;
+	domain = pasid == IOMMULAB_NO_PASID ? mdev->rid_domain :
+					      xa_load(&mdev->pasids, pasid);
 	if (!domain) {
 		res->fault_reason = IOMMULAB_DMA_FAULT_NO_PASID;
 		res->fault_iova = iova;

@@ -7,7 +7,9 @@
 #ifndef _IOMMULAB_MOCK_IOMMU_H
 #define _IOMMULAB_MOCK_IOMMU_H
 
+#include <linux/atomic.h>
 #include <linux/rwsem.h>
+#include <linux/xarray.h>
 
 #include "iommu_driver.h"
 
@@ -15,16 +17,22 @@
  * struct mock_hwdev - a mock PCI-like device and its IOMMU context
  * @dev: what the core sees
  * @flags: MOCK_FLAGS_DEVICE_* and IOMMULAB_MOCK_DEV_*
- * @ctx_rwsem: protects @rid_domain (see mock_iommu.c)
+ * @ctx_rwsem: protects @rid_domain and @pasids (see mock_iommu.c)
  * @rid_domain: the domain translating requests without a PASID
- *
- * No PASID can be attached yet: a request with a PASID faults.
+ * @pasids: the device's PASID table: PASID -> the domain translating
+ *	    requests with that PASID; a PASID with no entry faults
+ * @pasid_reserved_armed: upstream's selftest trick for
+ *			  IOMMU_TEST_PASID_RESERVED: set by one attach of
+ *			  that PASID, it makes the next one fail (ENOMEM),
+ *			  so a failing replace can be tested
  */
 struct mock_hwdev {
 	struct iolab_hwdev dev;
 	u32 flags;
 	struct rw_semaphore ctx_rwsem;
 	struct iolab_domain *rid_domain;
+	struct xarray pasids;
+	atomic_t pasid_reserved_armed;
 };
 
 /**

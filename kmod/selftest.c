@@ -280,6 +280,82 @@ static int iolab_test_dev_check_cache(struct iolab_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * PASID_ATTACH, _REPLACE, _DETACH and _CHECK_HWPT on a MOCK_DOMAIN device,
+ * as upstream's: PASID 0 (IOLAB_RID_PASID) names the RID, and a detach
+ * never fails (detaching what is not attached does nothing).
+ */
+static int iolab_test_pasid(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	struct iolab_stdev *stdev;
+	struct iolab_idev *idev;
+	u32 pasid, hwpt_id;
+	int rc = 0;
+
+	stdev = iolab_get_stdev(ucmd->ctx, cmd->id);
+	if (IS_ERR(stdev))
+		return PTR_ERR(stdev);
+	idev = stdev->idev;
+	if (!idev) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_PASID_ATTACH:
+	case IOMMU_TEST_OP_PASID_REPLACE:
+		pasid = cmd->pasid_attach.pasid;
+		if (pasid != IOLAB_RID_PASID) {
+			rc = iolab_idev_pasid_attach(idev, pasid,
+						     cmd->pasid_attach.pt_id,
+						     cmd->op == IOMMU_TEST_OP_PASID_REPLACE);
+			break;
+		}
+		/* The RID: attach wants it unattached, replace attached. */
+		hwpt_id = iolab_idev_pasid_hwpt_id(idev, pasid);
+		if (cmd->op == IOMMU_TEST_OP_PASID_ATTACH && hwpt_id)
+			rc = -EBUSY;
+		else if (cmd->op == IOMMU_TEST_OP_PASID_REPLACE && !hwpt_id)
+			rc = -EINVAL;
+		else
+			rc = iolab_idev_attach(idev, cmd->pasid_attach.pt_id,
+					       &cmd->pasid_attach.pt_id);
+		if (!rc)
+			rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+		break;
+	case IOMMU_TEST_OP_PASID_DETACH:
+		if (cmd->pasid_detach.pasid == IOLAB_RID_PASID)
+			iolab_idev_detach(idev);
+		else
+			iolab_idev_pasid_detach(idev, cmd->pasid_detach.pasid);
+		break;
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		hwpt_id = iolab_idev_pasid_hwpt_id(idev, cmd->pasid_check.pasid);
+		/* hwpt_id 0 asks whether the PASID has no HWPT. */
+		if (cmd->pasid_check.hwpt_id) {
+			struct iolab_object *obj;
+
+			obj = iolab_get_object(ucmd->ctx, cmd->pasid_check.hwpt_id,
+					       IOLAB_OBJ_ANY);
+			if (IS_ERR(obj)) {
+				rc = PTR_ERR(obj);
+				break;
+			}
+			if (obj->type != IOLAB_OBJ_HWPT_PAGING &&
+			    obj->type != IOLAB_OBJ_HWPT_NESTED)
+				rc = -EINVAL;
+			iolab_put_object(obj);
+			if (rc)
+				break;
+		}
+		if (hwpt_id != cmd->pasid_check.hwpt_id)
+			rc = -EINVAL;
+		break;
+	}
+out_put:
+	iolab_put_object(&stdev->obj);
+	return rc;
+}
+
 int iolab_test_cmd(struct iolab_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -320,6 +396,11 @@ int iolab_test_cmd(struct iolab_ucmd *ucmd)
 		return iolab_test_md_check_iotlb(ucmd, cmd);
 	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
 		return iolab_test_dev_check_cache(ucmd, cmd);
+	case IOMMU_TEST_OP_PASID_ATTACH:
+	case IOMMU_TEST_OP_PASID_REPLACE:
+	case IOMMU_TEST_OP_PASID_DETACH:
+	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+		return iolab_test_pasid(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -24,11 +24,12 @@ enum {
 	IOMMULAB_CMD_DEVICE_DETACH = 0xc5,
 	IOMMULAB_CMD_MOCK_SET_DRIVER = 0xc6,
 	IOMMULAB_CMD_MOCK_DMA = 0xc7,
+	IOMMULAB_CMD_DEVICE_PASID = 0xd1,
 	IOMMULAB_CMD_LAST = 0xdf,
 };
 
 /* Version of this header's ABI; bumped when a command is added. */
-#define IOMMULAB_ABI_VERSION 3
+#define IOMMULAB_ABI_VERSION 4
 
 /**
  * enum iommulab_features - what this module implements
@@ -221,6 +222,51 @@ struct iommulab_device_detach {
 };
 
 #define IOMMULAB_DEVICE_DETACH _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_DETACH)
+
+/**
+ * enum iommulab_pasid_op - what IOMMULAB_DEVICE_PASID does
+ * @IOMMULAB_PASID_ATTACH: give a PASID with no HWPT one (else EBUSY)
+ * @IOMMULAB_PASID_REPLACE: move a PASID that has a HWPT to another (else
+ *			    EINVAL), in one step
+ * @IOMMULAB_PASID_DETACH: take its HWPT away (none: EINVAL); its requests
+ *			   fault from then on
+ */
+enum iommulab_pasid_op {
+	IOMMULAB_PASID_ATTACH = 0,
+	IOMMULAB_PASID_REPLACE = 1,
+	IOMMULAB_PASID_DETACH = 2,
+};
+
+/**
+ * struct iommulab_device_pasid - ioctl(IOMMULAB_DEVICE_PASID)
+ * @size: sizeof(struct iommulab_device_pasid)
+ * @flags: must be 0
+ * @op: enum iommulab_pasid_op
+ * @dev_id: a bound device (IOMMULAB_DEVICE_BIND or MOCK_DOMAIN)
+ * @pasid: the PASID, 1 to 2^out_max_pasid_log2 - 1 (IOMMU_GET_HW_INFO)
+ * @pt_id: attach and replace: a HWPT allocated with IOMMU_HWPT_ALLOC_PASID
+ *	   (an IOAS is EINVAL: its automatic HWPTs cannot take a PASID);
+ *	   detach: must be 0
+ *
+ * The PASID attach path of upstream 6.15 (its rules and errnos, as its
+ * selftest's IOMMU_TEST_OP_PASID_* apply them to mock devices) for any
+ * bound device, the mock groups' devices included. EINVAL when the device
+ * has no PASID support, the PASID is 0 or too wide, the HWPT is not
+ * PASID-compatible, the device's RID sits on a HWPT that is not, or the
+ * device's group has more than one device (iommulab's rule: the IOMMU
+ * cannot tell a group's devices apart, so neither their PASIDs). On
+ * failure the PASID keeps what it had.
+ */
+struct iommulab_device_pasid {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 pt_id;
+};
+
+#define IOMMULAB_DEVICE_PASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_PASID)
 
 /**
  * struct iommulab_mock_set_driver - ioctl(IOMMULAB_MOCK_SET_DRIVER)

@@ -461,6 +461,37 @@ void Device::detach() const
 	iommufd().call("IOMMULAB_DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, &cmd);
 }
 
+void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
+		  uint32_t pasid, uint32_t pt_id)
+{
+	static const char *const names[] = {
+		"IOMMULAB_DEVICE_PASID(attach)",
+		"IOMMULAB_DEVICE_PASID(replace)",
+		"IOMMULAB_DEVICE_PASID(detach)",
+	};
+	iommulab_device_pasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.dev_id = dev_id;
+	cmd.pasid = pasid;
+	cmd.pt_id = pt_id;
+	fd.call(op < 3 ? names[op] : "IOMMULAB_DEVICE_PASID",
+		IOMMULAB_DEVICE_PASID, &cmd);
+}
+
+uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id)
+{
+	iommu_viommu_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.type = IOMMU_VIOMMU_TYPE_SELFTEST;
+	cmd.dev_id = dev_id;
+	cmd.hwpt_id = hwpt_id;
+	fd.call("IOMMU_VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, &cmd);
+	return cmd.out_viommu_id;
+}
+
 uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
 		    uint32_t flags, uint32_t data_type, const void *data,
 		    uint32_t data_len)
@@ -490,15 +521,16 @@ Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
 {
 }
 
-DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
-	      uint64_t len, bool write, bool by_rid)
+static DmaResult do_dma(const Iommufd &fd, uint32_t flags, uint32_t id,
+			uint32_t pasid, uint64_t iova, void *buf, uint64_t len)
 {
 	iommulab_mock_dma cmd{};
+	const bool write = flags & IOMMULAB_DMA_WRITE;
 
 	cmd.size = sizeof(cmd);
-	cmd.flags = (by_rid ? 0 : IOMMULAB_DMA_DEV_ID) |
-		    (write ? IOMMULAB_DMA_WRITE : 0);
-	cmd.rid = dev_id;
+	cmd.flags = flags;
+	cmd.rid = id;
+	cmd.pasid = pasid;
 	cmd.iova = iova;
 	cmd.length = len;
 	cmd.uptr = reinterpret_cast<uintptr_t>(buf);
@@ -506,6 +538,24 @@ DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
 		IOMMULAB_MOCK_DMA, &cmd);
 	return {cmd.out_done, cmd.out_fault_iova, cmd.out_fault_reason,
 		cmd.out_max_iopte};
+}
+
+DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
+	      uint64_t len, bool write, bool by_rid)
+{
+	return do_dma(fd,
+		      (by_rid ? 0 : IOMMULAB_DMA_DEV_ID) |
+			      (write ? IOMMULAB_DMA_WRITE : 0),
+		      dev_id, 0, iova, buf, len);
+}
+
+DmaResult dma_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
+		    uint64_t iova, void *buf, uint64_t len, bool write)
+{
+	return do_dma(fd,
+		      IOMMULAB_DMA_DEV_ID | IOMMULAB_DMA_PASID |
+			      (write ? IOMMULAB_DMA_WRITE : 0),
+		      dev_id, pasid, iova, buf, len);
 }
 
 } // namespace iommulab

@@ -204,6 +204,15 @@ public:
 	void detach() const;
 };
 
+// IOMMULAB_DEVICE_PASID on the bound device @dev_id: @op is an enum
+// iommulab_pasid_op; @pt_id a PASID-compatible HWPT (0 for a detach).
+void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
+		  uint32_t pasid, uint32_t pt_id = 0);
+
+// IOMMU_VIOMMU_ALLOC of the mock's selftest type on the NEST_PARENT HWPT
+// @hwpt_id for @dev_id: returns the vIOMMU's ID.
+uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id);
+
 // IOMMU_HWPT_ALLOC without an owner: returns the new HWPT's ID, which the
 // caller destroys (or leaves to the fd's close). Hwpt below owns its HWPT.
 uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
@@ -235,6 +244,10 @@ struct DmaResult {
 // @iova, from/to @buf.
 DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
 	      uint64_t len, bool write, bool by_rid = false);
+
+// The same, a request that carries @pasid (IOMMULAB_DMA_PASID).
+DmaResult dma_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
+		    uint64_t iova, void *buf, uint64_t len, bool write);
 
 // IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
 // long-term pins, else the errno (EIO: a count differs).

@@ -88,6 +88,8 @@ union Arg {
 	iommulab_device_bind bind;
 	iommulab_device_attach attach;
 	iommulab_device_detach detach;
+	iommulab_device_pasid pasid;
+	iommu_viommu_alloc viommu;
 	iommulab_mock_set_driver set_driver;
 	iommulab_mock_dma dma;
 	iommu_vfio_ioas vfio_ioas;

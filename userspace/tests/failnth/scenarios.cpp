@@ -216,6 +216,70 @@ void check_dma_reads(Ctx &c, uint32_t dev, uint64_t iova, const uint8_t *expect,
 		 "DMA read at %#llx returned other bytes", (unsigned long long)iova);
 }
 
+// A PASID-capable mock device on IOAS 1 (A at IOVA_A) whose RID sits on a
+// PASID-compatible HWPT of it (c.hwpt), and IOAS 2 (B at IOVA_A) with a
+// PASID-compatible HWPT (c.hwpt2) for a PASID.
+void setup_pasid(Ctx &c)
+{
+	setup_domain(c, MOCK_FLAGS_DEVICE_PASID);
+	c.hwpt = hwpt_alloc(c, c.idev, c.ioas, IOMMU_HWPT_ALLOC_PASID);
+	iommu_test_cmd rep = test_arg(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, c.stdev);
+	rep.mock_domain_replace.pt_id = c.hwpt;
+	c.fd->call("MOCK_DOMAIN_REPLACE", IOMMU_TEST_CMD, &rep);
+	c.ioas2 = ioas_alloc(c);
+	map_fixed(c, c.ioas2, mem.B(), MAP_LEN, IOVA_A);
+	c.hwpt2 = hwpt_alloc(c, c.idev, c.ioas2, IOMMU_HWPT_ALLOC_PASID);
+}
+
+constexpr uint32_t FN_PASID = 7;
+
+// A PASID test op on PASID FN_PASID of c.stdev (pasid_attach, pasid_detach
+// and pasid_check all start with the PASID, then the HWPT).
+iommu_test_cmd pasid_arg(Ctx &c, uint32_t op, uint32_t pt_id)
+{
+	iommu_test_cmd cmd = test_arg(op, c.stdev);
+
+	cmd.pasid_attach.pasid = FN_PASID;
+	cmd.pasid_attach.pt_id = pt_id;
+	return cmd;
+}
+
+void pasid_call(Ctx &c, uint32_t op, uint32_t pt_id)
+{
+	iommu_test_cmd cmd = pasid_arg(c, op, pt_id);
+
+	c.fd->call("PASID op", IOMMU_TEST_CMD, &cmd);
+}
+
+// After a failed PASID attach or replace: PASID FN_PASID still reads
+// @had (NULL: faults), and c.hwpt2, the HWPT it was to get, is not held.
+void check_pasid_unchanged(Ctx &c, const uint8_t *had);
+
+// The device's DMA read with PASID FN_PASID lands on @expect, or (NULL)
+// faults for want of a domain.
+void check_pasid_reads(Ctx &c, const uint8_t *expect)
+{
+	uint8_t got[64];
+	DmaResult r = dma_pasid(*c.fd, c.idev, FN_PASID, IOVA_A, got, sizeof(got),
+				false);
+	if (!expect) {
+		FN_CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_NO_PASID,
+			 "PASID DMA did not fault (%u)", r.fault_reason);
+		return;
+	}
+	FN_CHECK(r.ok(), "PASID DMA faulted (%u)", r.fault_reason);
+	FN_CHECK(memcmp(got, expect, sizeof(got)) == 0,
+		 "PASID DMA read other bytes");
+}
+
+void check_pasid_unchanged(Ctx &c, const uint8_t *had)
+{
+	check_pasid_reads(c, had);
+	FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+		 "the HWPT is held after a failed PASID attach or replace");
+	c.hwpt2 = 0;
+}
+
 } // namespace
 
 const std::vector<std::string> &must_cover()
@@ -256,6 +320,12 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_MOCK_SET_DRIVER",
 		"IOMMULAB_MOCK_DMA",
 		"IOMMU_IOAS_MAP_FILE",
+		"IOMMU_TEST_OP_PASID_ATTACH",
+		"IOMMU_TEST_OP_PASID_REPLACE",
+		"IOMMU_TEST_OP_PASID_DETACH",
+		"IOMMU_TEST_OP_PASID_CHECK_HWPT",
+		"IOMMULAB_DEVICE_PASID",
+		"IOMMU_VIOMMU_ALLOC",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -1433,6 +1503,101 @@ const std::vector<Scenario> &scenarios()
 			c.ioas = 0;
 		},
 		nullptr,
+	},
+	{
+		"TEST/PASID_ATTACH", "IOMMU_TEST_OP_PASID_ATTACH", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.test = pasid_arg(c, IOMMU_TEST_OP_PASID_ATTACH, c.hwpt2);
+		},
+		call_test,
+		[](Ctx &c) {
+			check_pasid_reads(c, mem.B());
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 64);
+			FN_CHECK(destroy_raw(c, c.hwpt2) == EBUSY,
+				 "attached HWPT destroyed");
+		},
+		[](Ctx &c) { check_pasid_unchanged(c, nullptr); },
+		false,
+	},
+	{
+		"TEST/PASID_REPLACE", "IOMMU_TEST_OP_PASID_REPLACE", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			pasid_call(c, IOMMU_TEST_OP_PASID_ATTACH, c.hwpt);
+			c.arg.test = pasid_arg(c, IOMMU_TEST_OP_PASID_REPLACE, c.hwpt2);
+		},
+		call_test,
+		[](Ctx &c) { check_pasid_reads(c, mem.B()); },
+		[](Ctx &c) { check_pasid_unchanged(c, mem.A()); },
+		false,
+	},
+	{
+		"TEST/PASID_DETACH", "IOMMU_TEST_OP_PASID_DETACH", {},
+		[](Ctx &c) {
+			setup_pasid(c);
+			pasid_call(c, IOMMU_TEST_OP_PASID_ATTACH, c.hwpt2);
+			c.arg.test = pasid_arg(c, IOMMU_TEST_OP_PASID_DETACH, 0);
+		},
+		call_test,
+		[](Ctx &c) {
+			check_pasid_reads(c, nullptr);
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0, "HWPT held after detach");
+			c.hwpt2 = 0;
+		},
+		nullptr,
+	},
+	{
+		"TEST/PASID_CHECK_HWPT", "IOMMU_TEST_OP_PASID_CHECK_HWPT", {},
+		[](Ctx &c) {
+			setup_pasid(c);
+			pasid_call(c, IOMMU_TEST_OP_PASID_ATTACH, c.hwpt2);
+			c.arg.test = pasid_arg(c, IOMMU_TEST_OP_PASID_CHECK_HWPT, c.hwpt2);
+		},
+		call_test,
+		[](Ctx &c) { check_pasid_reads(c, mem.B()); },
+		nullptr,
+	},
+	{
+		"DEVICE_PASID/attach", "IOMMULAB_DEVICE_PASID", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.pasid = {};
+			c.arg.pasid.size = sizeof(iommulab_device_pasid);
+			c.arg.pasid.op = IOMMULAB_PASID_ATTACH;
+			c.arg.pasid.dev_id = c.idev;
+			c.arg.pasid.pasid = FN_PASID;
+			c.arg.pasid.pt_id = c.hwpt2;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_DEVICE_PASID, &c.arg.pasid); },
+		[](Ctx &c) { check_pasid_reads(c, mem.B()); },
+		[](Ctx &c) { check_pasid_unchanged(c, nullptr); },
+		false,
+	},
+	{
+		"VIOMMU_ALLOC", "IOMMU_VIOMMU_ALLOC", {ENOMEM},
+		[](Ctx &c) {
+			setup_domain(c);
+			c.hwpt2 = hwpt_alloc(c, c.idev, c.ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+			c.arg.viommu = {};
+			c.arg.viommu.size = sizeof(iommu_viommu_alloc);
+			c.arg.viommu.type = IOMMU_VIOMMU_TYPE_SELFTEST;
+			c.arg.viommu.dev_id = c.idev;
+			c.arg.viommu.hwpt_id = c.hwpt2;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_VIOMMU_ALLOC, &c.arg.viommu); },
+		[](Ctx &c) {
+			FN_CHECK(destroy_raw(c, c.hwpt2) == EBUSY,
+				 "parent of a vIOMMU destroyed");
+			FN_CHECK(destroy_raw(c, c.arg.viommu.out_viommu_id) == 0,
+				 "vIOMMU not destroyable");
+		},
+		[](Ctx &c) {
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "parent held after a failed VIOMMU_ALLOC");
+			c.hwpt2 = 0;
+		},
+		false,
 	},
 	{
 		"MOCK_SET_DRIVER", "IOMMULAB_MOCK_SET_DRIVER", {},

@@ -227,7 +227,7 @@ void *xmmap(size_t len, int prot)
 
 // ---------------------------------------------------------- the pools ---
 // PARENT: HWPTs made with NEST_PARENT; NESTED: nested HWPTs.
-enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, NKINDS };
+enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, VIOMMU, NKINDS };
 
 struct Mapping {
 	uint32_t ioas;
@@ -877,12 +877,28 @@ B(t_check_cache)
 	c.check_dev_cache.cache = t.r.pct(50) ? IOMMU_TEST_DEV_CACHE_DEFAULT :
 					       static_cast<uint32_t>(t.r.next());
 }
+// A PASID: mostly a few small ones, so attaches meet again.
+uint32_t fuzz_pasid(Thread &t)
+{
+	static const uint32_t some[] = {0, 1, 2, 7, 100, IOMMU_TEST_PASID_RESERVED,
+		(1u << MOCK_PASID_WIDTH) - 1, 1u << MOCK_PASID_WIDTH};
+	if (t.r.pct(90))
+		return some[t.r.below(sizeof(some) / sizeof(some[0]))];
+	return static_cast<uint32_t>(t.r.next());
+}
+B(t_pasid)
+{
+	static const uint32_t ops[] = {IOMMU_TEST_OP_PASID_ATTACH, IOMMU_TEST_OP_PASID_REPLACE,
+		IOMMU_TEST_OP_PASID_DETACH, IOMMU_TEST_OP_PASID_CHECK_HWPT};
+	const uint32_t op = ops[t.r.below(4)];
+	auto &c = test(t, op, t.id(STDEV));
+	c.pasid_attach.pasid = fuzz_pasid(t);
+	c.pasid_attach.pt_id = t.r.pct(80) ? t.id(HWPT) : t.r.pct(50) ? t.id(IOAS) : 0;
+}
 B(t_unknown_op)
 {
 	static const uint32_t ops[] = {0, IOMMU_TEST_OP_DIRTY, IOMMU_TEST_OP_TRIGGER_IOPF,
-		IOMMU_TEST_OP_TRIGGER_VEVENT, IOMMU_TEST_OP_PASID_ATTACH,
-		IOMMU_TEST_OP_PASID_REPLACE, IOMMU_TEST_OP_PASID_DETACH,
-		IOMMU_TEST_OP_PASID_CHECK_HWPT, 22, 0x80000000U, 0xffffffffU};
+		IOMMU_TEST_OP_TRIGGER_VEVENT, 22, 0x80000000U, 0xffffffffU};
 	auto &c = test(t, ops[t.r.below(sizeof(ops) / sizeof(ops[0]))], t.id(IOAS));
 	// Should one of these ops appear, its pointers must still be safe.
 	for (unsigned i = 16; i + 8 <= offsetof(iommu_test_cmd, last); i += 8) {
@@ -918,8 +934,8 @@ B(hwpt_alloc)
 				    IOMMU_HWPT_ALLOC_PASID);
 		c.data_type = IOMMU_HWPT_DATA_NONE;
 	} else if (k < 90) {
-		// A nested HWPT on a NEST_PARENT one.
-		c.pt_id = t.id(PARENT);
+		// A nested HWPT on a NEST_PARENT one, or on a vIOMMU.
+		c.pt_id = t.r.pct(80) ? t.id(PARENT) : t.id(VIOMMU);
 		c.flags = t.r.pct(85) ? 0U : static_cast<uint32_t>(IOMMU_HWPT_ALLOC_PASID);
 		if (t.r.pct(50)) {
 			c.data_type = IOMMU_HWPT_DATA_SELFTEST;
@@ -1023,6 +1039,32 @@ D(device_attach)
 B(device_detach)
 {
 	t.a<iommulab_device_detach>().dev_id = t.id(DEV);
+}
+B(device_pasid)
+{
+	auto &c = t.a<iommulab_device_pasid>();
+	c.flags = t.flags32(0);
+	c.op = static_cast<uint32_t>(t.r.pct(95) ? t.r.below(3) : t.r.next());
+	c.dev_id = t.id(DEV);
+	c.pasid = fuzz_pasid(t);
+	c.pt_id = c.op == IOMMULAB_PASID_DETACH && t.r.pct(90) ? 0 :
+		  t.r.pct(80) ? t.id(HWPT) : t.id(IOAS);
+}
+B(viommu_alloc)
+{
+	auto &c = t.a<iommu_viommu_alloc>();
+	c.flags = t.flags32(0);
+	c.type = t.r.pct(90) ? IOMMU_VIOMMU_TYPE_SELFTEST : static_cast<uint32_t>(t.r.below(4));
+	c.dev_id = t.id(DEV);
+	c.hwpt_id = t.r.pct(80) ? t.id(PARENT) : t.id(HWPT);
+	c.data_len = t.r.pct(90) ? 0 : static_cast<uint32_t>(t.r.below(64));
+	c.data_uptr = t.in_ptr();
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
+D(viommu_alloc)
+{
+	std::lock_guard<std::mutex> g(t.f->m);
+	push_capped(t.f->ids[VIOMMU], t.a<iommu_viommu_alloc>().out_viommu_id, 8, t.r);
 }
 B(set_driver)
 {
@@ -1147,6 +1189,8 @@ const std::vector<Cmd> &table()
 	 b_t_check_iotlb, nullptr, IOMMU_TEST_OP_MD_CHECK_IOTLB},
 	{"TEST/DEV_CHECK_CACHE", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 1, kTestErrs,
 	 b_t_check_cache, nullptr, IOMMU_TEST_OP_DEV_CHECK_CACHE},
+	{"TEST/PASID", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 3, kTestErrs,
+	 b_t_pasid, nullptr, 0},
 	{"TEST/unknown-op", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 1, kTestErrs,
 	 b_t_unknown_op, nullptr, 0},
 	{"GET_HW_INFO", IOMMU_GET_HW_INFO, sizeof(iommu_hw_info), 2, errs({EBUSY}),
@@ -1163,6 +1207,8 @@ const std::vector<Cmd> &table()
 	 errs({EBUSY, EADDRINUSE, EPERM, ENOSPC, EEXIST}), b_device_attach, d_device_attach, 0},
 	{"DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, sizeof(iommulab_device_detach), 2,
 	 errs({EBUSY}), b_device_detach, nullptr, 0},
+	{"DEVICE_PASID", IOMMULAB_DEVICE_PASID, sizeof(iommulab_device_pasid), 3,
+	 errs({EBUSY}), b_device_pasid, nullptr, 0},
 	{"MOCK_SET_DRIVER", IOMMULAB_MOCK_SET_DRIVER, sizeof(iommulab_mock_set_driver), 2,
 	 errs({EBUSY}), b_set_driver, nullptr, 0},
 	{"MOCK_DMA", IOMMULAB_MOCK_DMA, sizeof(iommulab_mock_dma), 5, errs({EPERM, EACCES}),
@@ -1175,8 +1221,8 @@ const std::vector<Cmd> &table()
 	 b_unimplemented, nullptr, 0},
 	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 1,
 	 errs({EBADF, EEXIST, ENOSPC, EPERM, EBUSY}), b_unimplemented, nullptr, 0},
-	{"VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, sizeof(iommu_viommu_alloc), 1, errs({}),
-	 b_unimplemented, nullptr, 0},
+	{"VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, sizeof(iommu_viommu_alloc), 2, errs({}),
+	 b_viommu_alloc, d_viommu_alloc, 0},
 	{"VDEVICE_ALLOC", IOMMU_VDEVICE_ALLOC, sizeof(iommu_vdevice_alloc), 1, errs({}),
 	 b_unimplemented, nullptr, 0},
 	{"IOAS_CHANGE_PROCESS", IOMMU_IOAS_CHANGE_PROCESS, sizeof(iommu_ioas_change_process), 1,
@@ -1207,7 +1253,7 @@ unsigned long unknown_number(Rng &r)
 		IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC, IOMMU_HW_QUEUE_ALLOC,
 		IOMMULAB_GET_INFO, IOMMULAB_BENCH_PIN, IOMMULAB_MOCK_GROUP_ALLOC,
 		IOMMULAB_DEVICE_BIND, IOMMULAB_DEVICE_ATTACH, IOMMULAB_DEVICE_DETACH,
-		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA};
+		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA, IOMMULAB_DEVICE_PASID};
 	for (;;) {
 		unsigned long n;
 		switch (r.below(4)) {
@@ -1241,6 +1287,7 @@ std::vector<unsigned> pointer_fields(unsigned long nr)
 	case IOMMU_HWPT_INVALIDATE: return {offsetof(iommu_hwpt_invalidate, data_uptr)};
 	case IOMMULAB_MOCK_GROUP_ALLOC: return {offsetof(iommulab_mock_group_alloc, devs_uptr)};
 	case IOMMULAB_MOCK_DMA: return {offsetof(iommulab_mock_dma, uptr)};
+	case IOMMU_VIOMMU_ALLOC: return {offsetof(iommu_viommu_alloc, data_uptr)};
 	default: return {};
 	}
 }

@@ -354,4 +354,29 @@ struct HugeBuffer {
 	HugeBuffer &operator=(const HugeBuffer &) = delete;
 };
 
+// The device writes @n bytes of @val at @iova.
+inline DmaResult dma_fill(const Iommufd &fd, uint32_t dev, uint64_t iova, size_t n,
+		   uint8_t val)
+{
+	std::vector<uint8_t> data(n, val);
+	return dma(fd, dev, iova, data.data(), n, true);
+}
+
+// True if @buf equals @before except [off, off + n), which holds @val.
+inline bool only_changed(const Buffer &buf, const std::vector<uint8_t> &before,
+		  size_t off, size_t n, uint8_t val)
+{
+	for (size_t i = 0; i < buf.len; i++) {
+		bool inside = i >= off && i < off + n;
+		if (buf.p[i] != (inside ? val : before[i]))
+			return false;
+	}
+	return true;
+}
+
+inline bool unchanged(const Buffer &buf, const std::vector<uint8_t> &before)
+{
+	return std::memcmp(buf.p, before.data(), buf.len) == 0;
+}
+
 } // namespace harness
