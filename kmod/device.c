@@ -264,7 +264,7 @@ int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
 		return PTR_ERR(idev);
 	idev->ctx = ctx;
 	idev->busdev = busdev;
-	xa_init(&idev->pasids);
+	xa_init_flags(&idev->pasids, XA_FLAGS_ACCOUNT);
 
 	mutex_lock(&group->lock);
 	mutex_lock(&iolab_devices_lock);
@@ -368,9 +368,15 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	 */
 	if (hwpt->viommu)
 		return -ENOENT;
-	/* While PASIDs are attached, the RID stays PASID-compatible. */
-	if (!hwpt->pasid_compat && !xa_empty(&idev->pasids))
+	/*
+	 * While the PASID path has PASIDs attached, the RID stays
+	 * PASID-compatible; a HWPT aux-attached to the device is not also
+	 * its RID's.
+	 */
+	if (!hwpt->pasid_compat && xa_marked(&idev->pasids, IOLAB_PASID_PATH))
 		return -EINVAL;
+	if (iolab_aux_attached(idev, hwpt))
+		return -EBUSY;
 	/* Devices of one group share one HWPT, as upstream requires. */
 	if (group->hwpt && group->hwpt != hwpt &&
 	    !(group->nr_attached == 1 && old))
@@ -401,7 +407,7 @@ static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
 	int rc;
 
 	/* Automatic HWPTs are never PASID-compatible (as upstream's). */
-	if (!xa_empty(&idev->pasids))
+	if (xa_marked(&idev->pasids, IOLAB_PASID_PATH))
 		return -EINVAL;
 	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
 		rc = iolab_attach_hwpt(idev, hwpt, dead);
@@ -495,8 +501,9 @@ int iolab_idev_detach(struct iolab_idev *idev)
 }
 
 /*
- * PASIDs (upstream 6.15's PASID attach). A PASID of a device gets a HWPT of
- * its own; the rules are upstream's:
+ * PASIDs. A PASID of a device gets a HWPT of its own, by one of two paths:
+ *
+ * The PASID attach path (upstream 6.15's, its rules and errnos):
  *   - the device must support PASIDs, and the PASID fit its width;
  *   - only a HWPT allocated with IOMMU_HWPT_ALLOC_PASID may translate a
  *     PASID (an IOAS, whose automatic HWPTs are not, is EINVAL);
@@ -506,9 +513,13 @@ int iolab_idev_detach(struct iolab_idev *idev)
  *     attached;
  *   - attach is for a PASID with no HWPT (else EBUSY), replace for one
  *     that has one (else EINVAL).
- * And one of iommulab's: the device's group must be a singleton (EINVAL),
- * as upstream's IOMMU core first required: the devices of a group cannot
- * be told apart by the IOMMU, so neither can their PASIDs.
+ * The aux-domain path (aux.c): the kernel picks the PASID.
+ *
+ * For both, iommulab's rule: the device's group must be a singleton
+ * (EINVAL), as upstream's IOMMU core first required: the devices of a
+ * group cannot be told apart by the IOMMU, so neither can their PASIDs.
+ * iolab_idev.pasids holds every attached PASID of a device, marked with
+ * the path that attached it; one path never detaches the other's (EBUSY).
  */
 static bool iolab_group_is_singleton(struct iolab_group *group)
 {
@@ -520,21 +531,88 @@ static bool iolab_group_is_singleton(struct iolab_group *group)
 	return singleton;
 }
 
-/* Whether @idev's @pasid may use @hwpt. Holds ctx->attach_lock. */
-static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
-			     struct iolab_hwpt *hwpt)
+/**
+ * iolab_idev_pasid_ok() - whether @idev may have @pasid attached at all
+ * @idev: the bound device
+ * @pasid: a PASID, not IOLAB_RID_PASID
+ *
+ * Holds ctx->attach_lock. Return: 0, or EINVAL (no PASID support, too
+ * wide, a group of several devices).
+ */
+int iolab_idev_pasid_ok(struct iolab_idev *idev, u32 pasid)
 {
 	struct iolab_hwdev *dev = idev->busdev->dev;
 	u8 width = dev->ops->max_pasid_log2(dev);
 
 	lockdep_assert_held(&idev->ctx->attach_lock);
-	if (!width || pasid >= BIT(width))
+	if (pasid == IOLAB_RID_PASID || !width || pasid >= BIT(width))
 		return -EINVAL;
+	if (!iolab_group_is_singleton(idev->busdev->group))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * iolab_idev_pasid_install() - give a free PASID of @idev the HWPT @hwpt
+ * @idev: the bound device
+ * @pasid: a PASID iolab_idev_pasid_ok() allows
+ * @hwpt: the HWPT; the attachment takes a users reference
+ * @mark: the path attaching it (IOLAB_PASID_PATH or IOLAB_PASID_AUX)
+ *
+ * Holds ctx->attach_lock. Return: 0; EBUSY if the PASID has a HWPT; the
+ * driver's error (nothing changed).
+ */
+int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
+			     struct iolab_hwpt *hwpt, xa_mark_t mark)
+{
+	struct iolab_hwdev *dev = idev->busdev->dev;
+	int rc;
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	rc = xa_insert(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+	if (rc)
+		return rc;
+	rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
+	if (rc) {
+		xa_erase(&idev->pasids, pasid);
+		return rc;
+	}
+	xa_set_mark(&idev->pasids, pasid, mark);
+	refcount_inc(&hwpt->obj.users);
+	return 0;
+}
+
+/**
+ * iolab_idev_pasid_uninstall() - @pasid of @idev loses its HWPT
+ * @idev: the bound device
+ * @pasid: an attached PASID
+ *
+ * Holds ctx->attach_lock. When this returns, no request with @pasid
+ * reaches the old HWPT. Return: the old HWPT, whose reference the caller
+ * now owns and puts.
+ */
+struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
+					      u32 pasid)
+{
+	struct iolab_hwdev *dev = idev->busdev->dev;
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	/* Translation off first: removing it cannot fail. */
+	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
+	return xa_erase(&idev->pasids, pasid);
+}
+
+/* Whether @idev's @pasid may use @hwpt by the PASID path. */
+static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
+			     struct iolab_hwpt *hwpt)
+{
+	int rc = iolab_idev_pasid_ok(idev, pasid);
+
+	if (rc)
+		return rc;
 	if (!hwpt->pasid_compat)
 		return -EINVAL;
 	if (idev->hwpt && !idev->hwpt->pasid_compat)
-		return -EINVAL;
-	if (!iolab_group_is_singleton(idev->busdev->group))
 		return -EINVAL;
 	return 0;
 }
@@ -550,8 +628,8 @@ static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
  * Replacing installs the new translation in one step: the PASID's requests
  * never see a moment without one. On failure the PASID keeps what it had.
  *
- * Return: 0; ENOENT for a bad @pt_id; EINVAL (see the rules above); EBUSY;
- * ENOMEM.
+ * Return: 0; ENOENT for a bad @pt_id; EINVAL (see the rules above); EBUSY
+ * (also for a PASID the aux path attached); ENOMEM.
  */
 int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 			    bool replace)
@@ -575,37 +653,30 @@ int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 	hwpt = container_of(pt, struct iolab_hwpt, obj);
 
 	mutex_lock(&ctx->attach_lock);
-	rc = iolab_pasid_check(idev, pasid, hwpt);
-	if (rc)
-		goto out_unlock;
+	/* The aux path's PASIDs are not the PASID path's to touch. */
 	old = xa_load(&idev->pasids, pasid);
-	if (!replace && old) {
+	if (old && !xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_PATH)) {
 		rc = -EBUSY;
 		goto out_unlock;
 	}
-	if (replace && !old) {
+	rc = iolab_pasid_check(idev, pasid, hwpt);
+	if (rc)
+		goto out_unlock;
+	if (!replace && old)
+		rc = -EBUSY;
+	else if (replace && !old)
 		rc = -EINVAL;
+	else if (!old)
+		rc = iolab_idev_pasid_install(idev, pasid, hwpt,
+					      IOLAB_PASID_PATH);
+	else if (old != hwpt)
+		rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
+	if (rc || !old || old == hwpt)
 		goto out_unlock;
-	}
-	if (old == hwpt)
-		goto out_unlock;
-	if (!old) {
-		rc = xa_insert(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
-		if (rc)
-			goto out_unlock;
-	}
-	rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
-	if (rc) {
-		if (!old)
-			xa_erase(&idev->pasids, pasid);
-		goto out_unlock;
-	}
+	/* The slot exists: storing over it allocates nothing. */
 	refcount_inc(&hwpt->obj.users);
-	if (old) {
-		/* The slot exists: storing over it allocates nothing. */
-		xa_store(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
-		iolab_put_object(&old->obj);
-	}
+	xa_store(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+	iolab_put_object(&old->obj);
 out_unlock:
 	mutex_unlock(&ctx->attach_lock);
 out_put:
@@ -613,27 +684,15 @@ out_put:
 	return rc;
 }
 
-/* Holds ctx->attach_lock. */
-static void iolab_pasid_remove(struct iolab_idev *idev, u32 pasid)
-{
-	struct iolab_hwdev *dev = idev->busdev->dev;
-	struct iolab_hwpt *old;
-
-	lockdep_assert_held(&idev->ctx->attach_lock);
-	/* Translation off first: removing it cannot fail. */
-	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
-	old = xa_erase(&idev->pasids, pasid);
-	iolab_put_object(&old->obj);
-}
-
 /**
  * iolab_idev_pasid_detach() - a PASID loses its HWPT: its requests fault
  * @idev: the bound device
- * @pasid: an attached PASID
+ * @pasid: a PASID the PASID path attached
  *
  * When this returns, no request with @pasid reaches the old HWPT.
  *
- * Return: 0; EINVAL if the PASID has no HWPT.
+ * Return: 0; EINVAL if the PASID has no HWPT; EBUSY if the aux path
+ * attached it (IOMMULAB_AUX_DETACH detaches it).
  */
 int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid)
 {
@@ -641,10 +700,12 @@ int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid)
 	int rc = 0;
 
 	mutex_lock(&ctx->attach_lock);
-	if (pasid != IOLAB_RID_PASID && xa_load(&idev->pasids, pasid))
-		iolab_pasid_remove(idev, pasid);
-	else
+	if (pasid == IOLAB_RID_PASID || !xa_load(&idev->pasids, pasid))
 		rc = -EINVAL;
+	else if (!xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_PATH))
+		rc = -EBUSY;
+	else
+		iolab_put_object(&iolab_idev_pasid_uninstall(idev, pasid)->obj);
 	mutex_unlock(&ctx->attach_lock);
 	return rc;
 }
@@ -657,21 +718,25 @@ u32 iolab_idev_pasid_hwpt_id(struct iolab_idev *idev, u32 pasid)
 
 	mutex_lock(&idev->ctx->attach_lock);
 	hwpt = pasid == IOLAB_RID_PASID ? idev->hwpt :
-					 xa_load(&idev->pasids, pasid);
+					  xa_load(&idev->pasids, pasid);
 	id = hwpt ? hwpt->obj.id : 0;
 	mutex_unlock(&idev->ctx->attach_lock);
 	return id;
 }
 
-/* Every PASID detached, as the device is destroyed. */
+/* Every PASID detached, by either path, as the device is destroyed. */
 static void iolab_idev_pasids_clear(struct iolab_idev *idev)
 {
 	struct iolab_hwpt *hwpt;
 	unsigned long pasid;
 
 	mutex_lock(&idev->ctx->attach_lock);
-	xa_for_each(&idev->pasids, pasid, hwpt)
-		iolab_pasid_remove(idev, pasid);
+	xa_for_each(&idev->pasids, pasid, hwpt) {
+		if (xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_AUX))
+			iolab_aux_detach_locked(idev, hwpt);
+		else
+			iolab_put_object(&iolab_idev_pasid_uninstall(idev, pasid)->obj);
+	}
 	mutex_unlock(&idev->ctx->attach_lock);
 	xa_destroy(&idev->pasids);
 }

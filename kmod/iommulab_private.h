@@ -384,7 +384,8 @@ struct iolab_busdev;
  * @hwpt: the HWPT its RID is attached to (a users reference), or NULL when
  *	  it sits in the blocked domain; under ctx->attach_lock
  * @pasids: PASID -> the HWPT attached to that PASID (a users reference
- *	    each); under ctx->attach_lock
+ *	    each), marked with the path that attached it (IOLAB_PASID_PATH
+ *	    or IOLAB_PASID_AUX); under ctx->attach_lock
  */
 struct iolab_idev {
 	struct iolab_object obj;
@@ -407,6 +408,15 @@ int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
 void iolab_idev_destroy(struct iolab_object *obj);
 int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id);
 int iolab_idev_detach(struct iolab_idev *idev);
+/* Which path attached a PASID (a mark of iolab_idev.pasids) */
+#define IOLAB_PASID_PATH XA_MARK_0
+#define IOLAB_PASID_AUX XA_MARK_1
+
+int iolab_idev_pasid_ok(struct iolab_idev *idev, u32 pasid);
+int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
+			     struct iolab_hwpt *hwpt, xa_mark_t mark);
+struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
+					      u32 pasid);
 int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 			    bool replace);
 int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid);
@@ -443,6 +453,9 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  *		  PASID, and a device with PASIDs attached may use it for
  *		  its RID. Automatic HWPTs never are.
  * @viommu: nested on a vIOMMU: that vIOMMU (a users reference)
+ * @aux_pasid: the domain's default PASID while it is aux-attached to a
+ *	       device (aux.c), else 0; under ctx->attach_lock
+ * @nr_aux: devices it is aux-attached to; under ctx->attach_lock
  * @ioas_item: automatic ones: entry in iolab_ioas.hwpts
  * @nr_devices: devices whose RID is attached; under ctx->attach_lock
  */
@@ -456,6 +469,8 @@ struct iolab_hwpt {
 	bool nest_parent;
 	bool pasid_compat;
 	struct iolab_viommu *viommu;
+	u32 aux_pasid;
+	unsigned int nr_aux;
 	struct list_head ioas_item;
 	unsigned int nr_devices;
 };
@@ -471,6 +486,14 @@ struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 					   struct iolab_hwpt *parent,
 					   struct iolab_hwdev *dev,
 					   struct iommu_hwpt_alloc *cmd);
+
+/* The aux-domain path (aux.c) */
+bool iolab_aux_attached(struct iolab_idev *idev, struct iolab_hwpt *hwpt);
+void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt);
+int iolab_aux_attach_ioctl(struct iolab_ucmd *ucmd);
+int iolab_aux_detach_ioctl(struct iolab_ucmd *ucmd);
+int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd);
+void iolab_aux_exit(void);
 
 /* Virtual IOMMUs (viommu.c) */
 

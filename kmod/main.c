@@ -351,6 +351,7 @@ union iolab_ucmd_buffer {
 	struct iommulab_device_attach device_attach;
 	struct iommulab_device_detach device_detach;
 	struct iommulab_device_pasid device_pasid;
+	struct iommulab_aux aux;
 	struct iommulab_mock_set_driver mock_set_driver;
 	struct iommulab_mock_dma mock_dma;
 	struct iommu_ioas_alloc ioas_alloc;
@@ -466,6 +467,12 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommulab_device_detach, dev_id),
 	IOLAB_IOCTL_OP(IOMMULAB_DEVICE_PASID, iolab_idev_pasid_ioctl,
 		       struct iommulab_device_pasid, pt_id),
+	IOLAB_IOCTL_OP(IOMMULAB_AUX_ATTACH, iolab_aux_attach_ioctl,
+		       struct iommulab_aux, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_AUX_DETACH, iolab_aux_detach_ioctl,
+		       struct iommulab_aux, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_AUX_GET_PASID, iolab_aux_get_pasid_ioctl,
+		       struct iommulab_aux, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
 		      struct iommulab_mock_set_driver, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
@@ -597,6 +604,7 @@ static int __init iolab_init(void)
 static void __exit iolab_exit(void)
 {
 	misc_deregister(&iolab_misc);
+	iolab_aux_exit();
 }
 
 module_init(iolab_init);

@@ -25,6 +25,9 @@ enum {
 	IOMMULAB_CMD_MOCK_SET_DRIVER = 0xc6,
 	IOMMULAB_CMD_MOCK_DMA = 0xc7,
 	IOMMULAB_CMD_DEVICE_PASID = 0xd1,
+	IOMMULAB_CMD_AUX_ATTACH = 0xd2,
+	IOMMULAB_CMD_AUX_DETACH = 0xd3,
+	IOMMULAB_CMD_AUX_GET_PASID = 0xd4,
 	IOMMULAB_CMD_LAST = 0xdf,
 };
 
@@ -267,6 +270,49 @@ struct iommulab_device_pasid {
 };
 
 #define IOMMULAB_DEVICE_PASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_PASID)
+
+/**
+ * struct iommulab_aux - ioctl(IOMMULAB_AUX_ATTACH, _DETACH, _GET_PASID)
+ * @size: sizeof(struct iommulab_aux)
+ * @flags: must be 0
+ * @dev_id: a bound device with PASID support, alone in its group
+ * @hwpt_id: a paging HWPT (a nested one is EINVAL)
+ * @out_pasid: ATTACH and GET_PASID: the domain's default PASID
+ * @__reserved: must be 0
+ *
+ * The aux-domain path, the API Linux had until 5.18, next to the PASID
+ * attach path (IOMMULAB_DEVICE_PASID) on the same hardware:
+ *
+ * IOMMULAB_AUX_ATTACH attaches the HWPT to the device as an auxiliary
+ * domain: the kernel picks the domain's default PASID (at its first aux
+ * attach; later ones, to other devices, reuse it), programs the device's
+ * PASID table with it and returns it. EBUSY when the HWPT is the device's
+ * RID domain or already aux-attached to the device, or the device has that
+ * PASID attached by the PASID path; EINVAL for a device without PASIDs or
+ * in a group of several; ENOSPC when no PASID is left. The HWPT needs no
+ * IOMMU_HWPT_ALLOC_PASID, and the device's RID may sit on any domain.
+ *
+ * IOMMULAB_AUX_DETACH undoes it (EINVAL when not aux-attached); the last
+ * aux detach of a domain frees its default PASID. While aux-attached to a
+ * device, the HWPT cannot become that device's RID domain (EBUSY) nor be
+ * destroyed (EBUSY); the PASID path cannot detach or replace its PASID
+ * (EBUSY).
+ *
+ * IOMMULAB_AUX_GET_PASID (aux_get_pasid(domain, device)) returns the
+ * default PASID; ENOENT when the HWPT is not aux-attached to the device.
+ */
+struct iommulab_aux {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 out_pasid;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_AUX_ATTACH _IO(IOMMUFD_TYPE, IOMMULAB_CMD_AUX_ATTACH)
+#define IOMMULAB_AUX_DETACH _IO(IOMMUFD_TYPE, IOMMULAB_CMD_AUX_DETACH)
+#define IOMMULAB_AUX_GET_PASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_AUX_GET_PASID)
 
 /**
  * struct iommulab_mock_set_driver - ioctl(IOMMULAB_MOCK_SET_DRIVER)

@@ -89,6 +89,7 @@ union Arg {
 	iommulab_device_attach attach;
 	iommulab_device_detach detach;
 	iommulab_device_pasid pasid;
+	iommulab_aux aux;
 	iommu_viommu_alloc viommu;
 	iommulab_mock_set_driver set_driver;
 	iommulab_mock_dma dma;

@@ -244,6 +244,17 @@ iommu_test_cmd pasid_arg(Ctx &c, uint32_t op, uint32_t pt_id)
 	return cmd;
 }
 
+// IOMMULAB_AUX_* of c.hwpt2 (B) on the device.
+iommulab_aux aux_arg(Ctx &c)
+{
+	iommulab_aux cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = c.idev;
+	cmd.hwpt_id = c.hwpt2;
+	return cmd;
+}
+
 void pasid_call(Ctx &c, uint32_t op, uint32_t pt_id)
 {
 	iommu_test_cmd cmd = pasid_arg(c, op, pt_id);
@@ -326,6 +337,9 @@ const std::vector<std::string> &must_cover()
 		"IOMMU_TEST_OP_PASID_CHECK_HWPT",
 		"IOMMULAB_DEVICE_PASID",
 		"IOMMU_VIOMMU_ALLOC",
+		"IOMMULAB_AUX_ATTACH",
+		"IOMMULAB_AUX_DETACH",
+		"IOMMULAB_AUX_GET_PASID",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -1598,6 +1612,55 @@ const std::vector<Scenario> &scenarios()
 			c.hwpt2 = 0;
 		},
 		false,
+	},
+	{
+		// The aux path: the first aux attach of a domain takes a PASID
+		// and a slot in the device's PASID table.
+		"AUX_ATTACH", "IOMMULAB_AUX_ATTACH", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.aux = aux_arg(c);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_ATTACH, &c.arg.aux); },
+		[](Ctx &c) {
+			uint8_t got[64];
+			DmaResult r = dma_pasid(*c.fd, c.idev, c.arg.aux.out_pasid,
+						IOVA_A, got, sizeof(got), false);
+			FN_CHECK(r.ok() && memcmp(got, mem.B(), sizeof(got)) == 0,
+				 "the aux PASID does not read B");
+		},
+		[](Ctx &c) {
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "the HWPT is held after a failed AUX_ATTACH");
+			c.hwpt2 = 0;
+		},
+		false,
+	},
+	{
+		"AUX_DETACH", "IOMMULAB_AUX_DETACH", {},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.aux = aux_arg(c);
+			c.fd->call("AUX_ATTACH", IOMMULAB_AUX_ATTACH, &c.arg.aux);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_DETACH, &c.arg.aux); },
+		[](Ctx &c) {
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "the HWPT is held after AUX_DETACH");
+			c.hwpt2 = 0;
+		},
+		nullptr,
+	},
+	{
+		"AUX_GET_PASID", "IOMMULAB_AUX_GET_PASID", {},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.aux = aux_arg(c);
+			c.fd->call("AUX_ATTACH", IOMMULAB_AUX_ATTACH, &c.arg.aux);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_GET_PASID, &c.arg.aux); },
+		nullptr,
+		nullptr,
 	},
 	{
 		"MOCK_SET_DRIVER", "IOMMULAB_MOCK_SET_DRIVER", {},

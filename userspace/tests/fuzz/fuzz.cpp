@@ -1050,6 +1050,14 @@ B(device_pasid)
 	c.pt_id = c.op == IOMMULAB_PASID_DETACH && t.r.pct(90) ? 0 :
 		  t.r.pct(80) ? t.id(HWPT) : t.id(IOAS);
 }
+B(aux)
+{
+	auto &c = t.a<iommulab_aux>();
+	c.flags = t.flags32(0);
+	c.dev_id = t.id(DEV);
+	c.hwpt_id = t.r.pct(85) ? t.id(HWPT) : t.id(IOAS);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
 B(viommu_alloc)
 {
 	auto &c = t.a<iommu_viommu_alloc>();
@@ -1209,6 +1217,12 @@ const std::vector<Cmd> &table()
 	 errs({EBUSY}), b_device_detach, nullptr, 0},
 	{"DEVICE_PASID", IOMMULAB_DEVICE_PASID, sizeof(iommulab_device_pasid), 3,
 	 errs({EBUSY}), b_device_pasid, nullptr, 0},
+	{"AUX_ATTACH", IOMMULAB_AUX_ATTACH, sizeof(iommulab_aux), 3,
+	 errs({EBUSY, ENOSPC}), b_aux, nullptr, 0},
+	{"AUX_DETACH", IOMMULAB_AUX_DETACH, sizeof(iommulab_aux), 2,
+	 errs({}), b_aux, nullptr, 0},
+	{"AUX_GET_PASID", IOMMULAB_AUX_GET_PASID, sizeof(iommulab_aux), 1,
+	 errs({}), b_aux, nullptr, 0},
 	{"MOCK_SET_DRIVER", IOMMULAB_MOCK_SET_DRIVER, sizeof(iommulab_mock_set_driver), 2,
 	 errs({EBUSY}), b_set_driver, nullptr, 0},
 	{"MOCK_DMA", IOMMULAB_MOCK_DMA, sizeof(iommulab_mock_dma), 5, errs({EPERM, EACCES}),
@@ -1253,7 +1267,8 @@ unsigned long unknown_number(Rng &r)
 		IOMMU_IOAS_CHANGE_PROCESS, IOMMU_VEVENTQ_ALLOC, IOMMU_HW_QUEUE_ALLOC,
 		IOMMULAB_GET_INFO, IOMMULAB_BENCH_PIN, IOMMULAB_MOCK_GROUP_ALLOC,
 		IOMMULAB_DEVICE_BIND, IOMMULAB_DEVICE_ATTACH, IOMMULAB_DEVICE_DETACH,
-		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA, IOMMULAB_DEVICE_PASID};
+		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA, IOMMULAB_DEVICE_PASID,
+		IOMMULAB_AUX_ATTACH, IOMMULAB_AUX_DETACH, IOMMULAB_AUX_GET_PASID};
 	for (;;) {
 		unsigned long n;
 		switch (r.below(4)) {

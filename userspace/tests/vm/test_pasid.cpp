@@ -457,3 +457,144 @@ TEST_CASE("VIOMMU_ALLOC: a selftest vIOMMU on a nest parent, bad input" *
 	d.id = parent;
 	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
 }
+
+namespace {
+
+int aux_call(const Iommufd &fd, unsigned long nr, uint32_t dev, uint32_t hwpt,
+	     uint32_t *pasid = nullptr, uint32_t flags = 0, uint32_t reserved = 0)
+{
+	iommulab_aux cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.dev_id = dev;
+	cmd.hwpt_id = hwpt;
+	cmd.__reserved = reserved;
+	int err = send(fd, nr, cmd);
+	if (pasid)
+		*pasid = cmd.out_pasid;
+	return err;
+}
+
+} // namespace
+
+TEST_CASE("aux-domain path: the kernel picks one default PASID per domain" *
+	  IOMMULAB_ONLY)
+{
+	ThreeSpaces s;
+	const Iommufd &fd = s.fd;
+	MockDomain m1(fd, s.a.id(), MOCK_FLAGS_DEVICE_PASID);
+	MockDomain m2(fd, s.a.id(), MOCK_FLAGS_DEVICE_PASID);
+	const uint32_t d1 = m1.idev_id(), d2 = m2.idev_id();
+	// Any paging HWPT: the aux path asks for no IOMMU_HWPT_ALLOC_PASID.
+	const uint32_t hb = hwpt_alloc(fd, d1, s.b.id());
+	const uint32_t hc = hwpt_alloc(fd, d1, s.c.id());
+	auto a0 = s.ba.snapshot(), b0 = s.bb.snapshot(), c0 = s.bc.snapshot();
+
+	uint32_t p1 = 0, p2 = 0, got = 0;
+	REQUIRE(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, hb, &p1) == 0);
+	CHECK(p1 != 0);
+	CHECK(p1 < (1u << MOCK_PASID_WIDTH));
+	// A second device shares the domain's one default PASID.
+	REQUIRE(aux_call(fd, IOMMULAB_AUX_ATTACH, d2, hb, &p2) == 0);
+	CHECK(p2 == p1);
+	CHECK(aux_call(fd, IOMMULAB_AUX_GET_PASID, d2, hb, &got) == 0);
+	CHECK(got == p1);
+	CHECK(aux_call(fd, IOMMULAB_AUX_GET_PASID, d1, hc) == ENOENT);
+
+	// The aux PASID reaches B, the RIDs still A, nothing reaches C.
+	CHECK(write_pasid(fd, d1, p1, s.iova, 64, 0x1B).ok());
+	CHECK(only_changed(s.bb, b0, 0, 64, 0x1B));
+	CHECK(write_pasid(fd, d2, p1, s.iova + 64, 64, 0x2B).ok());
+	b0 = s.bb.snapshot();
+	CHECK(s.bb.p[64] == 0x2B);
+	CHECK(dma_fill(fd, d1, s.iova, 64, 0x1A).ok());
+	CHECK(only_changed(s.ba, a0, 0, 64, 0x1A));
+	CHECK(unchanged(s.bc, c0));
+	a0 = s.ba.snapshot();
+
+	// The old API's rules, and the PASID path cannot take the PASID.
+	const uint32_t objs = OBJECTS_NOW(fd);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, hb) == EBUSY);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, m1.hwpt_id()) == EBUSY);
+	auto rep = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, m1.stdev_id());
+	rep.mock_domain_replace.pt_id = hb;
+	CHECK(send(fd, IOMMU_TEST_CMD, rep) == EBUSY);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_DETACH, d1, p1, 0) == EBUSY);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_REPLACE, d1, p1, hc) == EBUSY);
+	iommu_destroy d{};
+	d.size = sizeof(d);
+	d.id = hb;
+	CHECK(send(fd, IOMMU_DESTROY, d) == EBUSY);
+	CHECK_OBJECTS(fd, objs);
+	CHECK(write_pasid(fd, d1, p1, s.iova, 64, 0x3B).ok());
+	CHECK(only_changed(s.bb, b0, 0, 64, 0x3B));
+	CHECK(dma_fill(fd, d1, s.iova, 64, 0x2A).ok());
+	CHECK(only_changed(s.ba, a0, 0, 64, 0x2A));
+	b0 = s.bb.snapshot();
+	a0 = s.ba.snapshot();
+
+	// Detach: that device's aux PASID faults; the other still has it.
+	REQUIRE(aux_call(fd, IOMMULAB_AUX_DETACH, d1, hb) == 0);
+	DmaResult r = write_pasid(fd, d1, p1, s.iova, 64, 0xEE);
+	CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_NO_PASID);
+	CHECK(aux_call(fd, IOMMULAB_AUX_GET_PASID, d1, hb) == ENOENT);
+	CHECK(aux_call(fd, IOMMULAB_AUX_DETACH, d1, hb) == EINVAL);
+	CHECK(write_pasid(fd, d2, p1, s.iova, 64, 0x4B).ok());
+	CHECK(only_changed(s.bb, b0, 0, 64, 0x4B));
+	b0 = s.bb.snapshot();
+
+	// The last aux detach gives the PASID back; the HWPT can go.
+	REQUIRE(aux_call(fd, IOMMULAB_AUX_DETACH, d2, hb) == 0);
+	r = write_pasid(fd, d2, p1, s.iova, 64, 0xEE);
+	CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_NO_PASID);
+	CHECK(unchanged(s.bb, b0));
+	CHECK(unchanged(s.ba, a0));
+	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
+}
+
+TEST_CASE("aux-domain path: bad input changes nothing" * IOMMULAB_ONLY)
+{
+	ThreeSpaces s;
+	const Iommufd &fd = s.fd;
+	MockDomain md(fd, s.a.id(), MOCK_FLAGS_DEVICE_PASID);
+	MockDomain plain(fd, s.a.id());
+	auto two = mock_group_alloc(fd, 2, MOCK_FLAGS_DEVICE_PASID);
+	Device sib(fd, two[0].rid);
+	const uint32_t dev = md.idev_id();
+	const uint32_t hb = hwpt_alloc(fd, dev, s.b.id());
+	const uint32_t parent = hwpt_alloc(fd, dev, s.b.id(),
+					   IOMMU_HWPT_ALLOC_NEST_PARENT);
+	iommu_hwpt_selftest data{IOMMU_TEST_IOTLB_DEFAULT};
+	const uint32_t nested = hwpt_alloc(fd, dev, parent, 0,
+					   IOMMU_HWPT_DATA_SELFTEST, &data,
+					   sizeof(data));
+	const uint32_t objs = OBJECTS_NOW(fd);
+	const auto b0 = s.bb.snapshot();
+
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, hb, nullptr, 1) == EOPNOTSUPP);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, hb, nullptr, 0, 1) ==
+	      EOPNOTSUPP);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, 0, hb) == ENOENT);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, 0) == ENOENT);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, nested) == EINVAL);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, s.b.id()) == EINVAL);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, plain.idev_id(), hb) == EINVAL);
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, sib.id(), hb) == EINVAL);
+	CHECK(aux_call(fd, IOMMULAB_AUX_DETACH, dev, hb) == EINVAL);
+	CHECK(aux_call(fd, IOMMULAB_AUX_GET_PASID, dev, hb) == ENOENT);
+	CHECK(aux_call(fd, IOMMULAB_AUX_GET_PASID, dev, s.b.id()) == EINVAL);
+	CHECK_OBJECTS(fd, objs);
+
+	// Nothing got a PASID: no PASID of the device reaches B.
+	for (uint32_t p : {1u, 2u, 3u, 100u}) {
+		DmaResult r = write_pasid(fd, dev, p, s.iova, 64, 0xEE);
+		CHECK(r.fault_reason == IOMMULAB_DMA_FAULT_NO_PASID);
+	}
+	CHECK(unchanged(s.bb, b0));
+	// And the HWPT is free to go.
+	iommu_destroy d{};
+	d.size = sizeof(d);
+	d.id = hb;
+	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
+}

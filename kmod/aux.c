@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommulab: the aux-domain path (the API Linux had until 5.18:
+ * iommu_aux_attach_device(), iommu_aux_get_pasid()), next to the PASID
+ * attach path of device.c, on the same mock hardware.
+ *
+ * Attaching a paging HWPT to a device "as aux" gives the domain a default
+ * PASID, which the kernel picks, and programs the device's PASID table
+ * with it; the caller learns the PASID and programs its hardware (a work
+ * queue, an mdev) to tag its requests with it. The aux fact lives on the
+ * domain: one domain aux-attached to several devices keeps one default
+ * PASID, taken at its first aux attach and given back at its last aux
+ * detach. The old API's rules hold: a domain aux-attached to a device is
+ * not also that device's RID domain (EBUSY), nor the reverse; attaching
+ * it twice to one device is EBUSY.
+ *
+ * Everything here is under the fd's attach_lock (iolab_hwpt.aux_pasid and
+ * .nr_aux, the device's PASID table), as device.c's attaches are.
+ */
+#include <linux/idr.h>
+
+#include "iommulab_private.h"
+
+/* Default PASIDs: the system-wide space 1 .. 2^20 - 1 of the mock. */
+static DEFINE_IDA(iolab_aux_pasids);
+#define IOLAB_AUX_PASID_LAST (BIT(20) - 1)
+
+static int iolab_aux_pasid_alloc(struct iolab_ctx *ctx, u32 *pasid)
+{
+	int id = ida_alloc_range(&iolab_aux_pasids, 1, IOLAB_AUX_PASID_LAST,
+				 GFP_KERNEL_ACCOUNT);
+
+	if (id < 0)
+		return id;
+	*pasid = id;
+	return 0;
+}
+
+static void iolab_aux_pasid_free(struct iolab_ctx *ctx, u32 pasid)
+{
+	ida_free(&iolab_aux_pasids, pasid);
+}
+
+/* Whether @hwpt is aux-attached to @idev. Holds ctx->attach_lock. */
+bool iolab_aux_attached(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	return hwpt->nr_aux &&
+	       xa_load(&idev->pasids, hwpt->aux_pasid) == hwpt &&
+	       xa_get_mark(&idev->pasids, hwpt->aux_pasid, IOLAB_PASID_AUX);
+}
+
+static int iolab_aux_attach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
+			    u32 *pasid)
+{
+	bool first = !hwpt->nr_aux;
+	u32 id = hwpt->aux_pasid;
+	int rc;
+
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	if (hwpt->dying)
+		return -ENOENT;
+	if (idev->hwpt == hwpt || iolab_aux_attached(idev, hwpt))
+		return -EBUSY;
+	/* Checked with any PASID: the device's support and its group. */
+	rc = iolab_idev_pasid_ok(idev, 1);
+	if (rc)
+		return rc;
+	if (first) {
+		rc = iolab_aux_pasid_alloc(idev->ctx, &id);
+		if (rc)
+			return rc;
+	}
+	rc = iolab_idev_pasid_install(idev, id, hwpt, IOLAB_PASID_AUX);
+	if (rc) {
+		if (first)
+			iolab_aux_pasid_free(idev->ctx, id);
+		return rc;
+	}
+	hwpt->aux_pasid = id;
+	hwpt->nr_aux++;
+	*pasid = id;
+	return 0;
+}
+
+/**
+ * iolab_aux_detach_locked() - @hwpt stops being aux-attached to @idev
+ * @idev: the device
+ * @hwpt: a HWPT aux-attached to it
+ *
+ * Holds ctx->attach_lock. The last aux detach of the domain gives its
+ * default PASID back.
+ */
+void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	lockdep_assert_held(&idev->ctx->attach_lock);
+	iolab_idev_pasid_uninstall(idev, hwpt->aux_pasid);
+	if (!--hwpt->nr_aux) {
+		iolab_aux_pasid_free(idev->ctx, hwpt->aux_pasid);
+		hwpt->aux_pasid = 0;
+	}
+	iolab_put_object(&hwpt->obj);
+}
+
+typedef int (*iolab_aux_fn)(struct iolab_ucmd *ucmd, struct iolab_idev *idev,
+			    struct iolab_hwpt *hwpt);
+
+/*
+ * Runs @fn of an IOMMULAB_AUX_* call under the fd's attach_lock, with a
+ * reference on its device and its HWPT. The HWPT must be a paging one (a
+ * nested HWPT is EINVAL: the old API knew no nesting).
+ */
+static int iolab_aux_call(struct iolab_ucmd *ucmd, iolab_aux_fn fn)
+{
+	struct iommulab_aux *cmd = ucmd->cmd;
+	struct iolab_ctx *ctx = ucmd->ctx;
+	struct iolab_object *obj;
+	struct iolab_idev *idev;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	idev = iolab_get_idev(ctx, cmd->dev_id);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	obj = iolab_get_object(ctx, cmd->hwpt_id, IOLAB_OBJ_ANY);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
+		goto out_idev;
+	}
+	rc = -EINVAL;
+	if (obj->type == IOLAB_OBJ_HWPT_PAGING) {
+		mutex_lock(&ctx->attach_lock);
+		rc = fn(ucmd, idev, container_of(obj, struct iolab_hwpt, obj));
+		mutex_unlock(&ctx->attach_lock);
+	}
+	iolab_put_object(obj);
+out_idev:
+	iolab_put_object(&idev->obj);
+	return rc;
+}
+
+static int iolab_aux_attach_fn(struct iolab_ucmd *ucmd,
+			       struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	struct iommulab_aux *cmd = ucmd->cmd;
+	int rc;
+
+	rc = iolab_aux_attach(idev, hwpt, &cmd->out_pasid);
+	if (rc)
+		return rc;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		iolab_aux_detach_locked(idev, hwpt);
+	return rc;
+}
+
+static int iolab_aux_detach_fn(struct iolab_ucmd *ucmd,
+			       struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	if (!iolab_aux_attached(idev, hwpt))
+		return -EINVAL;
+	iolab_aux_detach_locked(idev, hwpt);
+	return 0;
+}
+
+/* aux_get_pasid(domain, device): ENOENT when not aux-attached to it. */
+static int iolab_aux_get_pasid_fn(struct iolab_ucmd *ucmd,
+				  struct iolab_idev *idev,
+				  struct iolab_hwpt *hwpt)
+{
+	struct iommulab_aux *cmd = ucmd->cmd;
+
+	if (!iolab_aux_attached(idev, hwpt))
+		return -ENOENT;
+	cmd->out_pasid = hwpt->aux_pasid;
+	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+int iolab_aux_attach_ioctl(struct iolab_ucmd *ucmd)
+{
+	return iolab_aux_call(ucmd, iolab_aux_attach_fn);
+}
+
+int iolab_aux_detach_ioctl(struct iolab_ucmd *ucmd)
+{
+	return iolab_aux_call(ucmd, iolab_aux_detach_fn);
+}
+
+int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd)
+{
+	return iolab_aux_call(ucmd, iolab_aux_get_pasid_fn);
+}
+
+void iolab_aux_exit(void)
+{
+	ida_destroy(&iolab_aux_pasids);
+}
