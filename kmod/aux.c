@@ -14,32 +14,14 @@
  * not also that device's RID domain (EBUSY), nor the reverse; attaching
  * it twice to one device is EBUSY.
  *
+ * The default PASID comes from the fd's IOASID set (ioasid.c), counted in
+ * its quota, or from the system space when the fd has no set; only the
+ * kernel frees it.
+ *
  * Everything here is under the fd's attach_lock (iolab_hwpt.aux_pasid and
  * .nr_aux, the device's PASID table), as device.c's attaches are.
  */
-#include <linux/idr.h>
-
 #include "iommulab_private.h"
-
-/* Default PASIDs: the system-wide space 1 .. 2^20 - 1 of the mock. */
-static DEFINE_IDA(iolab_aux_pasids);
-#define IOLAB_AUX_PASID_LAST (BIT(20) - 1)
-
-static int iolab_aux_pasid_alloc(struct iolab_ctx *ctx, u32 *pasid)
-{
-	int id = ida_alloc_range(&iolab_aux_pasids, 1, IOLAB_AUX_PASID_LAST,
-				 GFP_KERNEL_ACCOUNT);
-
-	if (id < 0)
-		return id;
-	*pasid = id;
-	return 0;
-}
-
-static void iolab_aux_pasid_free(struct iolab_ctx *ctx, u32 pasid)
-{
-	ida_free(&iolab_aux_pasids, pasid);
-}
 
 /* Whether @hwpt is aux-attached to @idev. Holds ctx->attach_lock. */
 bool iolab_aux_attached(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
@@ -67,14 +49,14 @@ static int iolab_aux_attach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	if (rc)
 		return rc;
 	if (first) {
-		rc = iolab_aux_pasid_alloc(idev->ctx, &id);
+		rc = iolab_ioasid_alloc(idev->ctx, true, &id);
 		if (rc)
 			return rc;
 	}
 	rc = iolab_idev_pasid_install(idev, id, hwpt, IOLAB_PASID_AUX);
 	if (rc) {
 		if (first)
-			iolab_aux_pasid_free(idev->ctx, id);
+			iolab_ioasid_free(id);
 		return rc;
 	}
 	hwpt->aux_pasid = id;
@@ -96,7 +78,7 @@ void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	iolab_idev_pasid_uninstall(idev, hwpt->aux_pasid);
 	if (!--hwpt->nr_aux) {
-		iolab_aux_pasid_free(idev->ctx, hwpt->aux_pasid);
+		iolab_ioasid_free(hwpt->aux_pasid);
 		hwpt->aux_pasid = 0;
 	}
 	iolab_put_object(&hwpt->obj);
@@ -190,9 +172,4 @@ int iolab_aux_detach_ioctl(struct iolab_ucmd *ucmd)
 int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd)
 {
 	return iolab_aux_call(ucmd, iolab_aux_get_pasid_fn);
-}
-
-void iolab_aux_exit(void)
-{
-	ida_destroy(&iolab_aux_pasids);
 }

@@ -595,11 +595,16 @@ struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
 					      u32 pasid)
 {
 	struct iolab_hwdev *dev = idev->busdev->dev;
+	bool held = xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_SET);
+	struct iolab_hwpt *hwpt;
 
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	/* Translation off first: removing it cannot fail. */
 	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
-	return xa_erase(&idev->pasids, pasid);
+	hwpt = xa_erase(&idev->pasids, pasid);
+	if (held)
+		iolab_ioasid_put(pasid);
+	return hwpt;
 }
 
 /* Whether @idev's @pasid may use @hwpt by the PASID path. */
@@ -617,6 +622,26 @@ static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
 	return 0;
 }
 
+/* A new attach by the PASID path, holding the PASID of the fd's set. */
+static int iolab_pasid_install_path(struct iolab_idev *idev, u32 pasid,
+				    struct iolab_hwpt *hwpt, bool from_set)
+{
+	int held = from_set ? iolab_ioasid_get(idev->ctx, pasid) : 0;
+	int rc;
+
+	if (held < 0)
+		return held;
+	rc = iolab_idev_pasid_install(idev, pasid, hwpt, IOLAB_PASID_PATH);
+	if (rc) {
+		if (held)
+			iolab_ioasid_put(pasid);
+		return rc;
+	}
+	if (held)
+		xa_set_mark(&idev->pasids, pasid, IOLAB_PASID_SET);
+	return 0;
+}
+
 /**
  * iolab_idev_pasid_attach() - attach or replace the HWPT of a PASID
  * @idev: the bound device
@@ -624,6 +649,9 @@ static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
  * @pt_id: a HWPT of the same fd allocated with IOMMU_HWPT_ALLOC_PASID
  * @replace: the PASID has a HWPT, to be replaced (else EINVAL); without,
  *	     the PASID must have none (else EBUSY)
+ * @from_set: for an fd with an IOASID set, a new attach needs a PASID of
+ *	      that set and holds it while attached (IOMMULAB_DEVICE_PASID;
+ *	      upstream's test ops name PASIDs freely)
  *
  * Replacing installs the new translation in one step: the PASID's requests
  * never see a moment without one. On failure the PASID keeps what it had.
@@ -632,7 +660,7 @@ static int iolab_pasid_check(struct iolab_idev *idev, u32 pasid,
  * (also for a PASID the aux path attached); ENOMEM.
  */
 int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
-			    bool replace)
+			    bool replace, bool from_set)
 {
 	struct iolab_hwdev *dev = idev->busdev->dev;
 	struct iolab_ctx *ctx = idev->ctx;
@@ -667,8 +695,7 @@ int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 	else if (replace && !old)
 		rc = -EINVAL;
 	else if (!old)
-		rc = iolab_idev_pasid_install(idev, pasid, hwpt,
-					      IOLAB_PASID_PATH);
+		rc = iolab_pasid_install_path(idev, pasid, hwpt, from_set);
 	else if (old != hwpt)
 		rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
 	if (rc || !old || old == hwpt)
@@ -827,22 +854,38 @@ int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd)
 int iolab_idev_pasid_ioctl(struct iolab_ucmd *ucmd)
 {
 	struct iommulab_device_pasid *cmd = ucmd->cmd;
+	bool alloc = cmd->flags & IOMMULAB_DEVICE_PASID_ALLOC;
 	struct iolab_idev *idev;
 	int rc;
 
-	if (cmd->flags)
+	if (cmd->flags & ~IOMMULAB_DEVICE_PASID_ALLOC)
 		return -EOPNOTSUPP;
 	if (cmd->op > IOMMULAB_PASID_DETACH ||
-	    (cmd->op == IOMMULAB_PASID_DETACH && cmd->pt_id))
+	    (cmd->op == IOMMULAB_PASID_DETACH && cmd->pt_id) ||
+	    (alloc && (cmd->op != IOMMULAB_PASID_ATTACH || cmd->pasid)))
 		return -EINVAL;
 	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	if (cmd->op == IOMMULAB_PASID_DETACH)
+	if (cmd->op == IOMMULAB_PASID_DETACH) {
 		rc = iolab_idev_pasid_detach(idev, cmd->pasid);
-	else
-		rc = iolab_idev_pasid_attach(idev, cmd->pasid, cmd->pt_id,
-					     cmd->op == IOMMULAB_PASID_REPLACE);
+		goto out_put;
+	}
+	if (alloc) {
+		rc = iolab_ioasid_alloc(ucmd->ctx, false, &cmd->pasid);
+		if (rc)
+			goto out_put;
+	}
+	rc = iolab_idev_pasid_attach(idev, cmd->pasid, cmd->pt_id,
+				     cmd->op == IOMMULAB_PASID_REPLACE, true);
+	if (!rc && alloc) {
+		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+		if (rc)
+			iolab_idev_pasid_detach(idev, cmd->pasid);
+	}
+	if (rc && alloc)
+		iolab_ioasid_free(cmd->pasid);
+out_put:
 	iolab_put_object(&idev->obj);
 	return rc;
 }

@@ -28,6 +28,10 @@
  *     -> mmap_read_lock (a fault in copy_to_user of the reply)
  *     -> iolab_iopt.rwsem (a new HWPT filled from its IOAS)
  *     -> the fd's object table xa_lock (a leaf spinlock)
+ *     -> iolab_ioasid_lock (ioasid.c: the system PASID space and every
+ *        IOASID set; PASID users come and go with attaches)
+ *       -> mmap_read_lock (a fault in copy_to_user of a reply)
+ *       -> the fd's object table xa_lock
  *
  *   iolab_staccess.ioas_lock (access.c: a test access's IOAS)
  *     -> iolab_ioas.access_lock -> iolab_staccess.lock
@@ -80,6 +84,7 @@ enum iolab_obj_type {
 	IOLAB_OBJ_HWPT_NESTED,
 	IOLAB_OBJ_SELFTEST,
 	IOLAB_OBJ_VIOMMU,
+	IOLAB_OBJ_IOASID_SET,
 	IOLAB_OBJ_MAX,
 };
 
@@ -120,6 +125,9 @@ enum iolab_account_mode {
  * @vfio_ioas: the compatibility IOAS of IOMMU_VFIO_IOAS, or NULL; no
  *	       reference is held: it is set and read under xa_lock, and
  *	       destroying that IOAS clears it under the same lock
+ * @ioasid_set: the fd's IOASID set, or NULL; no reference is held: it is
+ *		set and read under iolab_ioasid_lock (ioasid.c), and
+ *		destroying the set clears it under the same lock
  */
 struct iolab_ctx {
 	struct file *file;
@@ -128,6 +136,7 @@ struct iolab_ctx {
 	unsigned int pin_batch;
 	struct mutex attach_lock; /* see above */
 	struct iolab_ioas *vfio_ioas;
+	struct iolab_ioasid_set *ioasid_set;
 };
 
 #define IOLAB_DEFAULT_PIN_BATCH 65536
@@ -411,6 +420,8 @@ int iolab_idev_detach(struct iolab_idev *idev);
 /* Which path attached a PASID (a mark of iolab_idev.pasids) */
 #define IOLAB_PASID_PATH XA_MARK_0
 #define IOLAB_PASID_AUX XA_MARK_1
+/* The entry holds a user of a PASID of the fd's IOASID set (ioasid.c). */
+#define IOLAB_PASID_SET XA_MARK_2
 
 int iolab_idev_pasid_ok(struct iolab_idev *idev, u32 pasid);
 int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
@@ -418,7 +429,7 @@ int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
 struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
 					      u32 pasid);
 int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
-			    bool replace);
+			    bool replace, bool from_set);
 int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid);
 u32 iolab_idev_pasid_hwpt_id(struct iolab_idev *idev, u32 pasid);
 int iolab_idev_pasid_ioctl(struct iolab_ucmd *ucmd);
@@ -493,7 +504,18 @@ void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt);
 int iolab_aux_attach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_aux_detach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd);
-void iolab_aux_exit(void);
+
+/* IOASID sets: the system PASID space (ioasid.c) */
+int iolab_ioasid_alloc(struct iolab_ctx *ctx, bool kernel, u32 *pasid);
+void iolab_ioasid_free(u32 pasid);
+int iolab_ioasid_get(struct iolab_ctx *ctx, u32 pasid);
+void iolab_ioasid_put(u32 pasid);
+int iolab_ioasid_set_alloc_ioctl(struct iolab_ucmd *ucmd);
+int iolab_ioasid_ioctl(struct iolab_ucmd *ucmd);
+int iolab_ioasid_set_info_ioctl(struct iolab_ucmd *ucmd);
+void iolab_ioasid_set_destroy(struct iolab_object *obj);
+void iolab_ioasid_ctx_close(struct iolab_ctx *ctx);
+void iolab_ioasid_exit(void);
 
 /* Virtual IOMMUs (viommu.c) */
 

@@ -59,6 +59,7 @@ static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
 	[IOLAB_OBJ_HWPT_NESTED] = { .destroy = iolab_hwpt_destroy },
 	[IOLAB_OBJ_SELFTEST] = { .destroy = iolab_selftest_destroy },
 	[IOLAB_OBJ_VIOMMU] = { .destroy = iolab_viommu_destroy },
+	[IOLAB_OBJ_IOASID_SET] = { .destroy = iolab_ioasid_set_destroy },
 };
 
 static void iolab_object_free(struct iolab_object *obj)
@@ -352,6 +353,9 @@ union iolab_ucmd_buffer {
 	struct iommulab_device_detach device_detach;
 	struct iommulab_device_pasid device_pasid;
 	struct iommulab_aux aux;
+	struct iommulab_ioasid_set_alloc ioasid_set_alloc;
+	struct iommulab_ioasid ioasid;
+	struct iommulab_ioasid_set_info ioasid_set_info;
 	struct iommulab_mock_set_driver mock_set_driver;
 	struct iommulab_mock_dma mock_dma;
 	struct iommu_ioas_alloc ioas_alloc;
@@ -473,6 +477,12 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommulab_aux, __reserved),
 	IOLAB_IOCTL_OP(IOMMULAB_AUX_GET_PASID, iolab_aux_get_pasid_ioctl,
 		       struct iommulab_aux, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_IOASID_SET_ALLOC, iolab_ioasid_set_alloc_ioctl,
+		       struct iommulab_ioasid_set_alloc, out_token_id),
+	IOLAB_IOCTL_OP(IOMMULAB_IOASID, iolab_ioasid_ioctl,
+		       struct iommulab_ioasid, vpasid),
+	IOLAB_IOCTL_OP(IOMMULAB_IOASID_SET_INFO, iolab_ioasid_set_info_ioctl,
+		       struct iommulab_ioasid_set_info, out_token_id),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_SET_DRIVER, iolab_mock_set_driver,
 		      struct iommulab_mock_set_driver, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
@@ -551,6 +561,8 @@ static int iolab_fops_release(struct inode *inode, struct file *filp)
 	struct iolab_object *obj;
 	unsigned long index;
 
+	/* The owner's PASIDs go first: they hold the IOASID set. */
+	iolab_ioasid_ctx_close(ctx);
 	while (!xa_empty(&ctx->objects)) {
 		unsigned int destroyed = 0;
 
@@ -604,7 +616,7 @@ static int __init iolab_init(void)
 static void __exit iolab_exit(void)
 {
 	misc_deregister(&iolab_misc);
-	iolab_aux_exit();
+	iolab_ioasid_exit();
 }
 
 module_init(iolab_init);

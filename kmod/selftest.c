@@ -307,7 +307,8 @@ static int iolab_test_pasid(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		if (pasid != IOLAB_RID_PASID) {
 			rc = iolab_idev_pasid_attach(idev, pasid,
 						     cmd->pasid_attach.pt_id,
-						     cmd->op == IOMMU_TEST_OP_PASID_REPLACE);
+						     cmd->op == IOMMU_TEST_OP_PASID_REPLACE,
+						     false);
 			break;
 		}
 		/* The RID: attach wants it unattached, replace attached. */

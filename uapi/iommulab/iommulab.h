@@ -24,6 +24,9 @@ enum {
 	IOMMULAB_CMD_DEVICE_DETACH = 0xc5,
 	IOMMULAB_CMD_MOCK_SET_DRIVER = 0xc6,
 	IOMMULAB_CMD_MOCK_DMA = 0xc7,
+	IOMMULAB_CMD_IOASID_SET_ALLOC = 0xc8,
+	IOMMULAB_CMD_IOASID = 0xc9,
+	IOMMULAB_CMD_IOASID_SET_INFO = 0xca,
 	IOMMULAB_CMD_DEVICE_PASID = 0xd1,
 	IOMMULAB_CMD_AUX_ATTACH = 0xd2,
 	IOMMULAB_CMD_AUX_DETACH = 0xd3,
@@ -32,7 +35,7 @@ enum {
 };
 
 /* Version of this header's ABI; bumped when a command is added. */
-#define IOMMULAB_ABI_VERSION 4
+#define IOMMULAB_ABI_VERSION 5
 
 /**
  * enum iommulab_features - what this module implements
@@ -241,12 +244,25 @@ enum iommulab_pasid_op {
 };
 
 /**
+ * enum iommulab_device_pasid_flags - flags of IOMMULAB_DEVICE_PASID
+ * @IOMMULAB_DEVICE_PASID_ALLOC: IOMMULAB_PASID_ATTACH only, with @pasid 0:
+ *	the kernel allocates the PASID from the fd's IOASID set (or, for an
+ *	fd without one, the system space), attaches it and writes it to
+ *	@pasid. The allocation is the caller's, as if by IOMMULAB_IOASID
+ *	ALLOC: detaching leaves it allocated. A failed attach frees it.
+ */
+enum iommulab_device_pasid_flags {
+	IOMMULAB_DEVICE_PASID_ALLOC = 1 << 0,
+};
+
+/**
  * struct iommulab_device_pasid - ioctl(IOMMULAB_DEVICE_PASID)
  * @size: sizeof(struct iommulab_device_pasid)
- * @flags: must be 0
+ * @flags: enum iommulab_device_pasid_flags
  * @op: enum iommulab_pasid_op
  * @dev_id: a bound device (IOMMULAB_DEVICE_BIND or MOCK_DOMAIN)
- * @pasid: the PASID, 1 to 2^out_max_pasid_log2 - 1 (IOMMU_GET_HW_INFO)
+ * @pasid: the PASID, 1 to 2^out_max_pasid_log2 - 1 (IOMMU_GET_HW_INFO);
+ *	   for an fd with an IOASID set, one allocated in that set
  * @pt_id: attach and replace: a HWPT allocated with IOMMU_HWPT_ALLOC_PASID
  *	   (an IOAS is EINVAL: its automatic HWPTs cannot take a PASID);
  *	   detach: must be 0
@@ -259,6 +275,12 @@ enum iommulab_pasid_op {
  * device's group has more than one device (iommulab's rule: the IOMMU
  * cannot tell a group's devices apart, so neither their PASIDs). On
  * failure the PASID keeps what it had.
+ *
+ * An fd with an IOASID set may only attach PASIDs of that set: ENOENT
+ * for any other (free-pending ones included), EBUSY for an aux domain's
+ * default PASID. While attached, such a PASID is not released by
+ * IOMMULAB_IOASID FREE (it goes free-pending). An fd without a set names
+ * PASIDs freely, as upstream's test ops do.
  */
 struct iommulab_device_pasid {
 	__u32 size;
@@ -270,6 +292,124 @@ struct iommulab_device_pasid {
 };
 
 #define IOMMULAB_DEVICE_PASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_PASID)
+
+/**
+ * enum iommulab_ioasid_set_flags - flags of IOMMULAB_IOASID_SET_ALLOC
+ * @IOMMULAB_IOASID_SET_TOKEN_VALUE: the set's token is @token, a non-zero
+ *	value of the caller's choosing, instead of the caller's mm
+ */
+enum iommulab_ioasid_set_flags {
+	IOMMULAB_IOASID_SET_TOKEN_VALUE = 1 << 0,
+};
+
+/**
+ * struct iommulab_ioasid_set_alloc - ioctl(IOMMULAB_IOASID_SET_ALLOC)
+ * @size: sizeof(struct iommulab_ioasid_set_alloc)
+ * @flags: enum iommulab_ioasid_set_flags
+ * @quota: how many PASIDs the set may hold at once, 1 to 2^20 - 1
+ * @out_set_id: the new set, an object of the fd (IOMMU_DESTROY frees it)
+ * @token: with IOMMULAB_IOASID_SET_TOKEN_VALUE the token; else must be 0
+ * @out_token_id: an identity of the set's token, unique in the system for
+ *		  as long as the module is loaded (notifications carry it)
+ *
+ * PASIDs come from one system-wide space, 1 to the module parameter
+ * pasid_max (2^20 - 1, the mock's width; PASID 0 is the RID's), carved
+ * into IOASID sets. A set belongs to the fd that made it and names its
+ * owner by a token: by default the caller's mm, so that one VM (one
+ * process) has one set. A token has at most one set in the system and an
+ * fd at most one set: a second is EEXIST. The fd's set is where the
+ * kernel takes the PASIDs it picks for that fd (IOMMULAB_AUX_ATTACH,
+ * IOMMULAB_DEVICE_PASID with IOMMULAB_DEVICE_PASID_ALLOC); an fd without
+ * a set takes them from the system space directly, under no quota.
+ *
+ * EOPNOTSUPP for an unknown flag; EINVAL for a bad @quota or @token.
+ */
+struct iommulab_ioasid_set_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 quota;
+	__u32 out_set_id;
+	__aligned_u64 token;
+	__aligned_u64 out_token_id;
+};
+
+#define IOMMULAB_IOASID_SET_ALLOC _IO(IOMMUFD_TYPE, IOMMULAB_CMD_IOASID_SET_ALLOC)
+
+/**
+ * enum iommulab_ioasid_op - what IOMMULAB_IOASID does
+ * @IOMMULAB_IOASID_ALLOC: allocate a PASID in the set (@pasid and @vpasid
+ *	must be 0): ENOSPC when the set holds its quota or the system space
+ *	is exhausted. The PASID is written to @pasid.
+ * @IOMMULAB_IOASID_FREE: free @pasid (@vpasid must be 0). Its vPASID
+ *	binding goes at once; if a device still has it attached, it is free
+ *	pending: it keeps its place in the quota and is not handed out again
+ *	until the last attachment goes. ENOENT when @pasid is not allocated
+ *	in the set (or already freed); EBUSY for the default PASID of an aux
+ *	domain, which the kernel allocated and frees.
+ * @IOMMULAB_IOASID_BIND: bind the set-private ID @vpasid (a guest's PASID,
+ *	1 to 2^20 - 1) to @pasid. ENOENT when @pasid is not allocated in the
+ *	set; EEXIST when @vpasid is bound; EBUSY when @pasid is.
+ * @IOMMULAB_IOASID_UNBIND: undo the binding of @pasid (@vpasid must be 0);
+ *	ENOENT when it has none
+ * @IOMMULAB_IOASID_LOOKUP: the PASID @vpasid is bound to, written to
+ *	@pasid (which must be 0 on input); ENOENT when unbound
+ */
+enum iommulab_ioasid_op {
+	IOMMULAB_IOASID_ALLOC = 0,
+	IOMMULAB_IOASID_FREE = 1,
+	IOMMULAB_IOASID_BIND = 2,
+	IOMMULAB_IOASID_UNBIND = 3,
+	IOMMULAB_IOASID_LOOKUP = 4,
+};
+
+/**
+ * struct iommulab_ioasid - ioctl(IOMMULAB_IOASID)
+ * @size: sizeof(struct iommulab_ioasid)
+ * @flags: must be 0
+ * @op: enum iommulab_ioasid_op
+ * @set_id: an IOASID set of the fd
+ * @pasid: a system-wide PASID (see the ops)
+ * @vpasid: a set-private ID (see the ops)
+ *
+ * EINVAL for an unknown @op or a field the op does not take set non-zero;
+ * ENOENT for a bad @set_id. A failed call changes nothing.
+ */
+struct iommulab_ioasid {
+	__u32 size;
+	__u32 flags;
+	__u32 op;
+	__u32 set_id;
+	__u32 pasid;
+	__u32 vpasid;
+};
+
+#define IOMMULAB_IOASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_IOASID)
+
+/**
+ * struct iommulab_ioasid_set_info - ioctl(IOMMULAB_IOASID_SET_INFO)
+ * @size: sizeof(struct iommulab_ioasid_set_info)
+ * @flags: must be 0
+ * @set_id: an IOASID set of the fd
+ * @out_quota: the set's quota
+ * @out_nr_pasids: PASIDs the set holds, free-pending ones included
+ * @out_nr_pending: of those, the free-pending ones
+ * @out_nr_bound: PASIDs with a vPASID binding
+ * @__reserved: must be 0
+ * @out_token_id: as IOMMULAB_IOASID_SET_ALLOC returned it
+ */
+struct iommulab_ioasid_set_info {
+	__u32 size;
+	__u32 flags;
+	__u32 set_id;
+	__u32 out_quota;
+	__u32 out_nr_pasids;
+	__u32 out_nr_pending;
+	__u32 out_nr_bound;
+	__u32 __reserved;
+	__aligned_u64 out_token_id;
+};
+
+#define IOMMULAB_IOASID_SET_INFO _IO(IOMMUFD_TYPE, IOMMULAB_CMD_IOASID_SET_INFO)
 
 /**
  * struct iommulab_aux - ioctl(IOMMULAB_AUX_ATTACH, _DETACH, _GET_PASID)
@@ -289,7 +429,9 @@ struct iommulab_device_pasid {
  * PASID table with it and returns it. EBUSY when the HWPT is the device's
  * RID domain or already aux-attached to the device, or the device has that
  * PASID attached by the PASID path; EINVAL for a device without PASIDs or
- * in a group of several; ENOSPC when no PASID is left. The HWPT needs no
+ * in a group of several; ENOSPC when the fd's IOASID set holds its quota
+ * or the system space is exhausted (the default PASID comes from the fd's
+ * set, or without one from the system space). The HWPT needs no
  * IOMMU_HWPT_ALLOC_PASID, and the device's RID may sit on any domain.
  *
  * IOMMULAB_AUX_DETACH undoes it (EINVAL when not aux-attached); the last

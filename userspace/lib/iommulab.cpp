@@ -480,6 +480,105 @@ void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
 		IOMMULAB_DEVICE_PASID, &cmd);
 }
 
+uint32_t device_pasid_alloc(const Iommufd &fd, uint32_t dev_id,
+			    uint32_t pt_id)
+{
+	iommulab_device_pasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = IOMMULAB_DEVICE_PASID_ALLOC;
+	cmd.op = IOMMULAB_PASID_ATTACH;
+	cmd.dev_id = dev_id;
+	cmd.pt_id = pt_id;
+	fd.call("IOMMULAB_DEVICE_PASID(attach, alloc)", IOMMULAB_DEVICE_PASID,
+		&cmd);
+	return cmd.pasid;
+}
+
+namespace {
+
+iommulab_ioasid_set_alloc ioasid_set_alloc(const Iommufd &fd, uint32_t quota,
+					   uint64_t token)
+{
+	iommulab_ioasid_set_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = token ? IOMMULAB_IOASID_SET_TOKEN_VALUE : 0;
+	cmd.quota = quota;
+	cmd.token = token;
+	fd.call("IOMMULAB_IOASID_SET_ALLOC", IOMMULAB_IOASID_SET_ALLOC, &cmd);
+	return cmd;
+}
+
+iommulab_ioasid ioasid_op(const Iommufd &fd, uint32_t set_id, uint32_t op,
+			  uint32_t pasid, uint32_t vpasid)
+{
+	static const char *const names[] = {
+		"IOMMULAB_IOASID(alloc)",  "IOMMULAB_IOASID(free)",
+		"IOMMULAB_IOASID(bind)",   "IOMMULAB_IOASID(unbind)",
+		"IOMMULAB_IOASID(lookup)",
+	};
+	iommulab_ioasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.set_id = set_id;
+	cmd.pasid = pasid;
+	cmd.vpasid = vpasid;
+	fd.call(op < 5 ? names[op] : "IOMMULAB_IOASID", IOMMULAB_IOASID, &cmd);
+	return cmd;
+}
+
+} // namespace
+
+IoasidSet::IoasidSet(const Iommufd &fd, uint32_t quota, uint64_t token)
+	: IoasidSet(fd, ioasid_set_alloc(fd, quota, token))
+{
+}
+
+IoasidSet::IoasidSet(const Iommufd &fd, const iommulab_ioasid_set_alloc &cmd)
+	: Object(fd, cmd.out_set_id), token_id_(cmd.out_token_id)
+{
+}
+
+uint32_t IoasidSet::alloc() const
+{
+	return ioasid_op(iommufd(), id(), IOMMULAB_IOASID_ALLOC, 0, 0).pasid;
+}
+
+void IoasidSet::free(uint32_t pasid) const
+{
+	ioasid_op(iommufd(), id(), IOMMULAB_IOASID_FREE, pasid, 0);
+}
+
+void IoasidSet::bind(uint32_t pasid, uint32_t vpasid) const
+{
+	ioasid_op(iommufd(), id(), IOMMULAB_IOASID_BIND, pasid, vpasid);
+}
+
+void IoasidSet::unbind(uint32_t pasid) const
+{
+	ioasid_op(iommufd(), id(), IOMMULAB_IOASID_UNBIND, pasid, 0);
+}
+
+uint32_t IoasidSet::lookup(uint32_t vpasid) const
+{
+	return ioasid_op(iommufd(), id(), IOMMULAB_IOASID_LOOKUP, 0, vpasid)
+		.pasid;
+}
+
+IoasidSetInfo IoasidSet::info() const
+{
+	iommulab_ioasid_set_info cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.set_id = id();
+	iommufd().call("IOMMULAB_IOASID_SET_INFO", IOMMULAB_IOASID_SET_INFO,
+		       &cmd);
+	return {cmd.out_quota, cmd.out_nr_pasids, cmd.out_nr_pending,
+		cmd.out_nr_bound, cmd.out_token_id};
+}
+
 uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id)
 {
 	iommu_viommu_alloc cmd{};

@@ -209,6 +209,40 @@ public:
 void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
 		  uint32_t pasid, uint32_t pt_id = 0);
 
+// IOMMULAB_DEVICE_PASID(attach) with IOMMULAB_DEVICE_PASID_ALLOC: the
+// kernel picks the PASID from the fd's IOASID set; returns it.
+uint32_t device_pasid_alloc(const Iommufd &fd, uint32_t dev_id,
+			    uint32_t pt_id);
+
+struct IoasidSetInfo {
+	uint32_t quota;
+	uint32_t nr_pasids;
+	uint32_t nr_pending;
+	uint32_t nr_bound;
+	uint64_t token_id;
+};
+
+// An IOASID set (IOMMULAB_IOASID_SET_ALLOC): @token 0 names the caller's
+// mm, any other value is a token of the caller's choosing.
+class IoasidSet : public Object {
+public:
+	IoasidSet(const Iommufd &fd, uint32_t quota, uint64_t token = 0);
+
+	uint64_t token_id() const { return token_id_; }
+	// IOMMULAB_IOASID: returns the new PASID.
+	uint32_t alloc() const;
+	void free(uint32_t pasid) const;
+	void bind(uint32_t pasid, uint32_t vpasid) const;
+	void unbind(uint32_t pasid) const;
+	// The PASID @vpasid is bound to.
+	uint32_t lookup(uint32_t vpasid) const;
+	IoasidSetInfo info() const;
+
+private:
+	IoasidSet(const Iommufd &fd, const iommulab_ioasid_set_alloc &cmd);
+	uint64_t token_id_ = 0;
+};
+
 // IOMMU_VIOMMU_ALLOC of the mock's selftest type on the NEST_PARENT HWPT
 // @hwpt_id for @dev_id: returns the vIOMMU's ID.
 uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id);

@@ -90,6 +90,8 @@ union Arg {
 	iommulab_device_detach detach;
 	iommulab_device_pasid pasid;
 	iommulab_aux aux;
+	iommulab_ioasid_set_alloc set_alloc;
+	iommulab_ioasid ioasid;
 	iommu_viommu_alloc viommu;
 	iommulab_mock_set_driver set_driver;
 	iommulab_mock_dma dma;

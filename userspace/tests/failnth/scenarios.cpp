@@ -283,6 +283,52 @@ void check_pasid_reads(Ctx &c, const uint8_t *expect)
 		 "PASID DMA read other bytes");
 }
 
+// An IOASID set of quota 4 for the fd (a token of this run's own), with
+// @nr PASIDs allocated; returns its ID.
+uint32_t set_setup(Ctx &c, uint32_t nr)
+{
+	iommulab_ioasid_set_alloc s{};
+
+	s.size = sizeof(s);
+	s.flags = IOMMULAB_IOASID_SET_TOKEN_VALUE;
+	s.quota = 4;
+	s.token = 0xf417;
+	c.fd->call("IOASID_SET_ALLOC", IOMMULAB_IOASID_SET_ALLOC, &s);
+	for (uint32_t i = 0; i < nr; i++) {
+		iommulab_ioasid a{};
+		a.size = sizeof(a);
+		a.op = IOMMULAB_IOASID_ALLOC;
+		a.set_id = s.out_set_id;
+		c.fd->call("IOASID(alloc)", IOMMULAB_IOASID, &a);
+	}
+	return s.out_set_id;
+}
+
+iommulab_ioasid ioasid_arg(uint32_t set, uint32_t op, uint32_t pasid,
+			   uint32_t vpasid)
+{
+	iommulab_ioasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.set_id = set;
+	cmd.pasid = pasid;
+	cmd.vpasid = vpasid;
+	return cmd;
+}
+
+// How many more PASIDs the set @set takes before ENOSPC (at most 8).
+uint32_t set_room(Ctx &c, uint32_t set)
+{
+	uint32_t n = 0;
+	for (; n < 8; n++) {
+		iommulab_ioasid a = ioasid_arg(set, IOMMULAB_IOASID_ALLOC, 0, 0);
+		if (c.fd->raw(IOMMULAB_IOASID, &a))
+			break;
+	}
+	return n;
+}
+
 void check_pasid_unchanged(Ctx &c, const uint8_t *had)
 {
 	check_pasid_reads(c, had);
@@ -340,6 +386,9 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_AUX_ATTACH",
 		"IOMMULAB_AUX_DETACH",
 		"IOMMULAB_AUX_GET_PASID",
+		"IOMMULAB_IOASID_SET_ALLOC",
+		"IOMMULAB_IOASID",
+		"IOMMULAB_IOASID_SET_INFO",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -1661,6 +1710,114 @@ const std::vector<Scenario> &scenarios()
 		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_GET_PASID, &c.arg.aux); },
 		nullptr,
 		nullptr,
+	},
+	{
+		"IOASID_SET_ALLOC", "IOMMULAB_IOASID_SET_ALLOC", {ENOMEM},
+		[](Ctx &c) {
+			c.arg.set_alloc = {};
+			c.arg.set_alloc.size = sizeof(iommulab_ioasid_set_alloc);
+			c.arg.set_alloc.quota = 2;
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMULAB_IOASID_SET_ALLOC, &c.arg.set_alloc);
+		},
+		[](Ctx &c) {
+			FN_CHECK(set_room(c, c.arg.set_alloc.out_set_id) == 2,
+				 "the new set does not hold its quota");
+		},
+		[](Ctx &c) {
+			// The token (this process's mm) is not taken.
+			FN_CHECK(c.fd->raw(IOMMULAB_IOASID_SET_ALLOC,
+					   &c.arg.set_alloc) == 0,
+				 "a failed SET_ALLOC kept the token");
+		},
+		false,
+	},
+	{
+		"IOASID/alloc", "IOMMULAB_IOASID", {ENOMEM},
+		[](Ctx &c) {
+			c.arg.ioasid = ioasid_arg(set_setup(c, 1),
+						  IOMMULAB_IOASID_ALLOC, 0, 0);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_IOASID, &c.arg.ioasid); },
+		[](Ctx &c) {
+			FN_CHECK(set_room(c, c.arg.ioasid.set_id) == 2,
+				 "the quota is not 4 after two allocations");
+		},
+		[](Ctx &c) {
+			FN_CHECK(set_room(c, c.arg.ioasid.set_id) == 3,
+				 "a failed alloc took a place in the quota");
+		},
+		false,
+	},
+	{
+		"IOASID/bind", "IOMMULAB_IOASID", {ENOMEM},
+		[](Ctx &c) {
+			const uint32_t set = set_setup(c, 0);
+			iommulab_ioasid a = ioasid_arg(set, IOMMULAB_IOASID_ALLOC, 0, 0);
+			c.fd->call("IOASID(alloc)", IOMMULAB_IOASID, &a);
+			c.arg.ioasid = ioasid_arg(set, IOMMULAB_IOASID_BIND, a.pasid, 9);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_IOASID, &c.arg.ioasid); },
+		[](Ctx &c) {
+			iommulab_ioasid l = ioasid_arg(c.arg.ioasid.set_id,
+						       IOMMULAB_IOASID_LOOKUP, 0, 9);
+			FN_CHECK(c.fd->raw(IOMMULAB_IOASID, &l) == 0 &&
+					 l.pasid == c.arg.ioasid.pasid,
+				 "vPASID 9 does not look up its PASID");
+		},
+		[](Ctx &c) {
+			iommulab_ioasid l = ioasid_arg(c.arg.ioasid.set_id,
+						       IOMMULAB_IOASID_LOOKUP, 0, 9);
+			FN_CHECK(c.fd->raw(IOMMULAB_IOASID, &l) == ENOENT,
+				 "a failed bind left vPASID 9 bound");
+		},
+		false,
+	},
+	{
+		"IOASID_SET_INFO", "IOMMULAB_IOASID_SET_INFO", {},
+		[](Ctx &c) {
+			c.arg.ioasid = ioasid_arg(set_setup(c, 2), 0, 0, 0);
+		},
+		[](Ctx &c) {
+			iommulab_ioasid_set_info i{};
+			i.size = sizeof(i);
+			i.set_id = c.arg.ioasid.set_id;
+			int err = c.fd->raw(IOMMULAB_IOASID_SET_INFO, &i);
+			return err ? err : i.out_nr_pasids == 2 ? 0 : EIO;
+		},
+		nullptr,
+		nullptr,
+	},
+	{
+		// The kernel picks the PASID from the fd's set, then attaches.
+		"DEVICE_PASID/alloc", "IOMMULAB_DEVICE_PASID", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.arg.ioasid.set_id = set_setup(c, 0);
+			c.arg.pasid = {};
+			c.arg.pasid.size = sizeof(iommulab_device_pasid);
+			c.arg.pasid.flags = IOMMULAB_DEVICE_PASID_ALLOC;
+			c.arg.pasid.op = IOMMULAB_PASID_ATTACH;
+			c.arg.pasid.dev_id = c.idev;
+			c.arg.pasid.pt_id = c.hwpt2;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_DEVICE_PASID, &c.arg.pasid); },
+		[](Ctx &c) {
+			uint8_t got[64];
+			DmaResult r = dma_pasid(*c.fd, c.idev, c.arg.pasid.pasid,
+						IOVA_A, got, sizeof(got), false);
+			FN_CHECK(r.ok() && memcmp(got, mem.B(), sizeof(got)) == 0,
+				 "the picked PASID does not read B");
+		},
+		[](Ctx &c) {
+			FN_CHECK(set_room(c, c.arg.ioasid.set_id) == 4,
+				 "a failed attach kept its PASID");
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "the HWPT is held after a failed PASID attach");
+			c.hwpt2 = 0;
+		},
+		false,
 	},
 	{
 		"MOCK_SET_DRIVER", "IOMMULAB_MOCK_SET_DRIVER", {},

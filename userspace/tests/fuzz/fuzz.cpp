@@ -227,7 +227,8 @@ void *xmmap(size_t len, int prot)
 
 // ---------------------------------------------------------- the pools ---
 // PARENT: HWPTs made with NEST_PARENT; NESTED: nested HWPTs.
-enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, VIOMMU, NKINDS };
+// SET: IOASID sets.
+enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, VIOMMU, SET, NKINDS };
 
 struct Mapping {
 	uint32_t ioas;
@@ -1043,12 +1044,46 @@ B(device_detach)
 B(device_pasid)
 {
 	auto &c = t.a<iommulab_device_pasid>();
-	c.flags = t.flags32(0);
+	c.flags = t.r.pct(20) ? static_cast<uint32_t>(IOMMULAB_DEVICE_PASID_ALLOC) : t.flags32(0);
 	c.op = static_cast<uint32_t>(t.r.pct(95) ? t.r.below(3) : t.r.next());
 	c.dev_id = t.id(DEV);
-	c.pasid = fuzz_pasid(t);
+	c.pasid = c.flags && t.r.pct(90) ? 0 : fuzz_pasid(t);
 	c.pt_id = c.op == IOMMULAB_PASID_DETACH && t.r.pct(90) ? 0 :
 		  t.r.pct(80) ? t.id(HWPT) : t.id(IOAS);
+}
+B(ioasid_set_alloc)
+{
+	auto &c = t.a<iommulab_ioasid_set_alloc>();
+	c.flags = t.r.pct(90) ? static_cast<uint32_t>(IOMMULAB_IOASID_SET_TOKEN_VALUE) : t.flags32(1);
+	c.quota = t.r.pct(90) ? 1 + static_cast<uint32_t>(t.r.below(64)) :
+				static_cast<uint32_t>(t.r.next());
+	// Value tokens, so that the fuzzer's threads do not all meet on
+	// their one mm; a few shared ones meet on purpose (EEXIST).
+	c.token = c.flags == IOMMULAB_IOASID_SET_TOKEN_VALUE ?
+			  (t.r.pct(50) ? 1 + t.r.below(4) : t.r.next()) : 0;
+}
+D(ioasid_set_alloc)
+{
+	std::lock_guard<std::mutex> g(t.f->m);
+	push_capped(t.f->ids[SET], t.a<iommulab_ioasid_set_alloc>().out_set_id, 4, t.r);
+}
+B(ioasid)
+{
+	auto &c = t.a<iommulab_ioasid>();
+	c.flags = t.flags32(0);
+	c.op = static_cast<uint32_t>(t.r.pct(95) ? t.r.below(5) : t.r.next());
+	c.set_id = t.id(SET);
+	c.pasid = c.op == IOMMULAB_IOASID_ALLOC || c.op == IOMMULAB_IOASID_LOOKUP ?
+			  (t.r.pct(90) ? 0 : fuzz_pasid(t)) : fuzz_pasid(t);
+	c.vpasid = c.op == IOMMULAB_IOASID_BIND || c.op == IOMMULAB_IOASID_LOOKUP ?
+			   fuzz_pasid(t) : (t.r.pct(90) ? 0 : fuzz_pasid(t));
+}
+B(ioasid_set_info)
+{
+	auto &c = t.a<iommulab_ioasid_set_info>();
+	c.flags = t.flags32(0);
+	c.set_id = t.id(SET);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
 }
 B(aux)
 {
@@ -1216,13 +1251,22 @@ const std::vector<Cmd> &table()
 	{"DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, sizeof(iommulab_device_detach), 2,
 	 errs({EBUSY}), b_device_detach, nullptr, 0},
 	{"DEVICE_PASID", IOMMULAB_DEVICE_PASID, sizeof(iommulab_device_pasid), 3,
-	 errs({EBUSY}), b_device_pasid, nullptr, 0},
+	 errs({EBUSY, ENOSPC}), b_device_pasid, nullptr, 0},
 	{"AUX_ATTACH", IOMMULAB_AUX_ATTACH, sizeof(iommulab_aux), 3,
 	 errs({EBUSY, ENOSPC}), b_aux, nullptr, 0},
 	{"AUX_DETACH", IOMMULAB_AUX_DETACH, sizeof(iommulab_aux), 2,
 	 errs({}), b_aux, nullptr, 0},
 	{"AUX_GET_PASID", IOMMULAB_AUX_GET_PASID, sizeof(iommulab_aux), 1,
 	 errs({}), b_aux, nullptr, 0},
+	// ENOSPC: the quota or the system space; EEXIST: the token or the
+	// fd has a set; EBUSY: an aux domain's PASID, a bound PASID, a set
+	// with PASIDs.
+	{"IOASID_SET_ALLOC", IOMMULAB_IOASID_SET_ALLOC, sizeof(iommulab_ioasid_set_alloc), 2,
+	 errs({EEXIST}), b_ioasid_set_alloc, d_ioasid_set_alloc, 0},
+	{"IOASID", IOMMULAB_IOASID, sizeof(iommulab_ioasid), 4,
+	 errs({ENOSPC, EEXIST, EBUSY}), b_ioasid, nullptr, 0},
+	{"IOASID_SET_INFO", IOMMULAB_IOASID_SET_INFO, sizeof(iommulab_ioasid_set_info), 1,
+	 errs({}), b_ioasid_set_info, nullptr, 0},
 	{"MOCK_SET_DRIVER", IOMMULAB_MOCK_SET_DRIVER, sizeof(iommulab_mock_set_driver), 2,
 	 errs({EBUSY}), b_set_driver, nullptr, 0},
 	{"MOCK_DMA", IOMMULAB_MOCK_DMA, sizeof(iommulab_mock_dma), 5, errs({EPERM, EACCES}),
@@ -1268,7 +1312,8 @@ unsigned long unknown_number(Rng &r)
 		IOMMULAB_GET_INFO, IOMMULAB_BENCH_PIN, IOMMULAB_MOCK_GROUP_ALLOC,
 		IOMMULAB_DEVICE_BIND, IOMMULAB_DEVICE_ATTACH, IOMMULAB_DEVICE_DETACH,
 		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA, IOMMULAB_DEVICE_PASID,
-		IOMMULAB_AUX_ATTACH, IOMMULAB_AUX_DETACH, IOMMULAB_AUX_GET_PASID};
+		IOMMULAB_AUX_ATTACH, IOMMULAB_AUX_DETACH, IOMMULAB_AUX_GET_PASID,
+		IOMMULAB_IOASID_SET_ALLOC, IOMMULAB_IOASID, IOMMULAB_IOASID_SET_INFO};
 	for (;;) {
 		unsigned long n;
 		switch (r.below(4)) {

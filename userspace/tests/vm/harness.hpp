@@ -230,6 +230,40 @@ inline int in_child(const std::function<int()> &fn)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
 }
 
+// Writes @value to a sysfs/procfs/debugfs file and puts the old value
+// back at the end of the scope. A file that lists its choices with the
+// current one in parentheses ("none (voluntary) full") gives that one.
+class ScopedSetting {
+public:
+	ScopedSetting(std::string path, const std::string &value)
+		: path_(std::move(path))
+	{
+		std::ifstream in(path_);
+		std::getline(in, old_);
+		auto open = old_.find('('), close = old_.find(')');
+		if (open != std::string::npos && close > open)
+			old_ = old_.substr(open + 1, close - open - 1);
+		ok_ = in.good() && write(value);
+	}
+	~ScopedSetting()
+	{
+		if (ok_)
+			write(old_);
+	}
+	bool ok() const { return ok_; }
+	bool write(const std::string &value) const
+	{
+		std::ofstream out(path_);
+		out << value << "\n";
+		out.flush();
+		return out.good();
+	}
+
+private:
+	std::string path_, old_;
+	bool ok_ = false;
+};
+
 using iommulab_test::Concurrent;
 using iommulab_test::drop_capability;
 
@@ -360,6 +394,52 @@ inline DmaResult dma_fill(const Iommufd &fd, uint32_t dev, uint64_t iova, size_t
 {
 	std::vector<uint8_t> data(n, val);
 	return dma(fd, dev, iova, data.data(), n, true);
+}
+
+// IOMMULAB_DEVICE_PASID as is: the errno; the PASID (picked by the kernel
+// with IOMMULAB_DEVICE_PASID_ALLOC) in @out.
+inline int ext_pasid(const Iommufd &fd, uint32_t op, uint32_t dev,
+		     uint32_t pasid, uint32_t pt_id, uint32_t flags = 0,
+		     uint32_t *out = nullptr)
+{
+	iommulab_device_pasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.op = op;
+	cmd.dev_id = dev;
+	cmd.pasid = pasid;
+	cmd.pt_id = pt_id;
+	int err = send(fd, IOMMULAB_DEVICE_PASID, cmd);
+	if (out)
+		*out = cmd.pasid;
+	return err;
+}
+
+// IOMMULAB_AUX_@nr as is: the errno; the default PASID in @pasid.
+inline int aux_call(const Iommufd &fd, unsigned long nr, uint32_t dev,
+		    uint32_t hwpt, uint32_t *pasid = nullptr,
+		    uint32_t flags = 0, uint32_t reserved = 0)
+{
+	iommulab_aux cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.dev_id = dev;
+	cmd.hwpt_id = hwpt;
+	cmd.__reserved = reserved;
+	int err = send(fd, nr, cmd);
+	if (pasid)
+		*pasid = cmd.out_pasid;
+	return err;
+}
+
+// The device writes @n bytes of @val at @iova with @pasid.
+inline DmaResult write_pasid(const Iommufd &fd, uint32_t dev, uint32_t pasid,
+			     uint64_t iova, size_t n, uint8_t val)
+{
+	std::vector<uint8_t> data(n, val);
+	return dma_pasid(fd, dev, pasid, iova, data.data(), n, true);
 }
 
 // True if @buf equals @before except [off, off + n), which holds @val.

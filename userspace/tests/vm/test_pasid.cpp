@@ -67,28 +67,6 @@ int check(const Iommufd &fd, uint32_t stdev, uint32_t pasid, uint32_t hwpt)
 	return pasid_op(fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, hwpt);
 }
 
-int ext_pasid(const Iommufd &fd, uint32_t op, uint32_t dev, uint32_t pasid,
-	      uint32_t pt_id, uint32_t flags = 0)
-{
-	iommulab_device_pasid cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.flags = flags;
-	cmd.op = op;
-	cmd.dev_id = dev;
-	cmd.pasid = pasid;
-	cmd.pt_id = pt_id;
-	return send(fd, IOMMULAB_DEVICE_PASID, cmd);
-}
-
-// The device writes @n bytes of @val at @iova with @pasid.
-DmaResult write_pasid(const Iommufd &fd, uint32_t dev, uint32_t pasid,
-		      uint64_t iova, size_t n, uint8_t val)
-{
-	std::vector<uint8_t> data(n, val);
-	return dma_pasid(fd, dev, pasid, iova, data.data(), n, true);
-}
-
 // Three IOASes with a buffer each mapped at the same IOVA, so which buffer
 // a DMA lands in tells which IOAS's domain translated it.
 struct ThreeSpaces {
@@ -329,8 +307,10 @@ TEST_CASE("IOMMULAB_DEVICE_PASID: bound devices, bad input changes nothing" *
 	// Every refusal, then the same DMA proves PASID 3 still reaches B
 	// and nothing reaches C.
 	const uint32_t max = 1u << MOCK_PASID_WIDTH;
-	CHECK(ext_pasid(fd, IOMMULAB_PASID_ATTACH, dev.id(), 4, hc, 1) ==
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_ATTACH, dev.id(), 4, hc, 2) ==
 	      EOPNOTSUPP);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_ATTACH, dev.id(), 4, hc,
+			IOMMULAB_DEVICE_PASID_ALLOC) == EINVAL);
 	CHECK(ext_pasid(fd, 3, dev.id(), 4, hc) == EINVAL);
 	CHECK(ext_pasid(fd, IOMMULAB_PASID_DETACH, dev.id(), 3, hb) == EINVAL);
 	CHECK(ext_pasid(fd, IOMMULAB_PASID_ATTACH, 0, 4, hc) == ENOENT);
@@ -458,25 +438,6 @@ TEST_CASE("VIOMMU_ALLOC: a selftest vIOMMU on a nest parent, bad input" *
 	CHECK(send(fd, IOMMU_DESTROY, d) == 0);
 }
 
-namespace {
-
-int aux_call(const Iommufd &fd, unsigned long nr, uint32_t dev, uint32_t hwpt,
-	     uint32_t *pasid = nullptr, uint32_t flags = 0, uint32_t reserved = 0)
-{
-	iommulab_aux cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.flags = flags;
-	cmd.dev_id = dev;
-	cmd.hwpt_id = hwpt;
-	cmd.__reserved = reserved;
-	int err = send(fd, nr, cmd);
-	if (pasid)
-		*pasid = cmd.out_pasid;
-	return err;
-}
-
-} // namespace
 
 TEST_CASE("aux-domain path: the kernel picks one default PASID per domain" *
 	  IOMMULAB_ONLY)

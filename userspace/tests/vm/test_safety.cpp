@@ -33,40 +33,6 @@ constexpr uint64_t IOVA = 1ULL << 24;
 
 using Pages = BasePages;
 
-// Writes @value to a sysfs/procfs/debugfs file and puts the old value
-// back at the end of the scope. A file that lists its choices with the
-// current one in parentheses ("none (voluntary) full") gives that one.
-class ScopedSetting {
-public:
-	ScopedSetting(std::string path, const std::string &value)
-		: path_(std::move(path))
-	{
-		std::ifstream in(path_);
-		std::getline(in, old_);
-		auto open = old_.find('('), close = old_.find(')');
-		if (open != std::string::npos && close > open)
-			old_ = old_.substr(open + 1, close - open - 1);
-		ok_ = in.good() && write(value);
-	}
-	~ScopedSetting()
-	{
-		if (ok_)
-			write(old_);
-	}
-	bool ok() const { return ok_; }
-	bool write(const std::string &value) const
-	{
-		std::ofstream out(path_);
-		out << value << "\n";
-		out.flush();
-		return out.good();
-	}
-
-private:
-	std::string path_, old_;
-	bool ok_ = false;
-};
-
 const char *const TEST_OPS = "/sys/module/iommulab/parameters/test_ops";
 
 int test_cmd_errno(const Iommufd &fd, uint32_t op, uint32_t id)
