@@ -117,7 +117,7 @@ help:
 	@echo '  check          build, native unit tests, VM lane; ends with "N passed, N failed"'
 	@echo '                 REPEAT=N: one build, unit tests + VM lane N times, each run reported'
 	@echo '  check-lane     test the VM lane itself: hang before init retried, after init failed'
-	@echo '  demo           build, then run /demo.scn with the CLI in the VM'
+	@echo '  demo           build, then run the demo scenarios with the CLI in the VM'
 	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
 	@echo '  vm             VM lane only (check mode), no rebuild'
 	@echo '  conformance    UPSTREAM_SELFTEST=DIR: build upstream'"'"'s iommufd selftest from DIR,'

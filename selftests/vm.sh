@@ -7,7 +7,7 @@
 #
 # Usage: selftests/vm.sh [check|demo]
 #   check  run /iommulab-test (doctest harness), then the extras
-#   demo   run `/iommulab run /demo.scn`, then the extras
+#   demo   run `/iommulab run` on each scenario (VM_SCENARIO), then the extras
 #
 # Environment (all optional):
 #   KVER KDIR KIMAGE  kernel choice, see selftests/lib.sh
@@ -43,7 +43,9 @@
 #               /files/<its basename> (data or programs that an extra
 #               program uses; two with one basename are an error); none by
 #               default
-#   VM_SCENARIO scenario for demo mode (default selftests/demo.scn)
+#   VM_SCENARIO "a.scn b.scn": the scenarios of demo mode, run in this
+#               order, each by its own CLI process (default
+#               selftests/demo.scn, pasid-path.scn and aux-path.scn)
 #   BUILD_DIR   where the userspace was built (default build/)
 #   VM_HARNESS  0: check mode runs only the extras, not the doctest harness
 #               (default 1)
@@ -141,7 +143,7 @@ for a in $VM_MODULE_ARGS; do
 done
 HARNESS=$BUILD_DIR/iommulab-test
 CLI=$BUILD_DIR/iommulab
-SCN=${VM_SCENARIO:-$root/selftests/demo.scn}
+SCN=${VM_SCENARIO:-$root/selftests/demo.scn $root/selftests/pasid-path.scn $root/selftests/aux-path.scn}
 
 mkdir -p "$BUILD_DIR"
 work=$BUILD_DIR/vm-$mode
@@ -198,7 +200,7 @@ if [ "$mode" = check ]; then
 	[ "$VM_HARNESS" = 0 ] || [ -x "$HARNESS" ] || die "harness $HARNESS not built (run 'make')"
 else
 	[ -x "$CLI" ] || die "CLI $CLI not built (run 'make')"
-	[ -f "$SCN" ] || die "scenario $SCN not found"
+	for f in $SCN; do [ -f "$f" ] || die "scenario $f not found"; done
 fi
 extras=() extra_args=()
 for x in $VM_EXTRA; do
@@ -300,7 +302,14 @@ done
 
 [ -x "$HARNESS" ] && add_prog "$HARNESS" iommulab-test
 [ -x "$CLI" ] && add_prog "$CLI" iommulab
-[ -f "$SCN" ] && cp "$SCN" "$rootfs/demo.scn"
+mkdir -p "$rootfs/scn"
+: >"$rootfs/scn/list"
+if [ "$mode" = demo ]; then
+	for f in $SCN; do
+		cp "$f" "$rootfs/scn/"
+		basename "$f" >>"$rootfs/scn/list"
+	done
+fi
 : >"$rootfs/extra/list"
 extra_names=()
 i=0
@@ -399,7 +408,12 @@ if [ $rc -eq 0 ]; then
 		eval "set -- $(cat /vm_args)"
 		/iommulab-test "$@"
 	else
-		/iommulab run /demo.scn
+		src=0
+		for f in $(cat /scn/list); do
+			echo "== iommulab run $f"
+			/iommulab run "/scn/$f" || src=1
+		done
+		[ "$src" = 0 ]
 	fi
 	echo "$M END $MODE rc=$?"
 	for x in $(cat /extra/list); do
@@ -617,7 +631,7 @@ elif [ "$mode" = check ]; then
 	fi
 else
 	drc=$(field rc "$end")
-	if [ "$drc" = 0 ]; then pass "demo: iommulab run /demo.scn"; else fail "demo: exit $drc"; fi
+	if [ "$drc" = 0 ]; then pass "demo: iommulab run $(for f in $SCN; do basename "$f"; done | xargs)"; else fail "demo: a scenario failed (exit $drc)"; fi
 fi
 
 # An extra program that prints TAP counts as its cases (see "Extra

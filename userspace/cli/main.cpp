@@ -59,6 +59,126 @@ struct Session {
 
 int run_scenario(Session &s, const std::string &path);
 
+// `set`, `pasid` and `aux`: IOASID sets, the PASID attach path and the
+// aux-domain path.
+void add_pasid_commands(CLI::App &app, Session &s)
+{
+	auto *set = app.add_subcommand("set", "IOASID sets");
+	set->require_subcommand(1);
+	auto *sa = set->add_subcommand("alloc", "a set of this fd (token: this process)");
+	auto *sa_quota = sa->add_option("quota", "most PASIDs at once")->required();
+	auto *sa_token = sa->add_option("--token", "a token value instead of the process");
+	auto *sa_as = sa->add_option("--as", "name for the set ID");
+	sa->callback([&s, sa_quota, sa_token, sa_as] {
+		IoasidSet set(s.iommufd(), sa_quota->as<uint32_t>(),
+			      sa_token->empty() ? 0 : sa_token->as<uint64_t>());
+		std::cout << "IOASID set " << set.id() << ", quota "
+			  << sa_quota->as<uint32_t>() << ", token id "
+			  << set.token_id() << "\n";
+		s.bind(sa_as->empty() ? "" : sa_as->as<std::string>(), set.id());
+		set.release();
+	});
+	auto *si = set->add_subcommand("info", "a set's quota and counts");
+	auto *si_set = si->add_option("set", "set ID")->required();
+	si->callback([&s, si_set] {
+		IoasidSetInfo i = ioasid_set_info(s.iommufd(), si_set->as<uint32_t>());
+		std::cout << "quota " << i.quota << ", " << i.nr_pasids
+			  << " PASIDs (" << i.nr_pending << " free-pending), "
+			  << i.nr_bound << " bound, token id " << i.token_id << "\n";
+	});
+
+	auto *pasid = app.add_subcommand("pasid", "PASIDs of a set; the PASID attach path");
+	pasid->require_subcommand(1);
+	struct SetOp {
+		const char *name, *help;
+		uint32_t op;
+		bool takes_pasid, takes_vpasid;
+	};
+	static const SetOp set_ops[] = {
+		{"alloc", "allocate a PASID in a set", IOMMULAB_IOASID_ALLOC, false, false},
+		{"free", "free a PASID (free-pending while attached)", IOMMULAB_IOASID_FREE, true, false},
+		{"bind", "bind a vPASID to a PASID", IOMMULAB_IOASID_BIND, true, true},
+		{"unbind", "undo a PASID's vPASID binding", IOMMULAB_IOASID_UNBIND, true, false},
+		{"lookup", "the PASID a vPASID is bound to", IOMMULAB_IOASID_LOOKUP, false, true},
+	};
+	for (const SetOp &o : set_ops) {
+		auto *c = pasid->add_subcommand(o.name, o.help);
+		auto *c_set = c->add_option("set", "set ID")->required();
+		CLI::Option *c_pasid = o.takes_pasid ?
+			c->add_option("pasid", "PASID")->required() : nullptr;
+		CLI::Option *c_vpasid = o.takes_vpasid ?
+			c->add_option("vpasid", "set-private ID")->required() : nullptr;
+		auto *c_as = c->add_option("--as", "name for the PASID");
+		c->callback([&s, &o, c_set, c_pasid, c_vpasid, c_as] {
+			auto r = ioasid_op(s.iommufd(), c_set->as<uint32_t>(), o.op,
+					   c_pasid ? c_pasid->as<uint32_t>() : 0,
+					   c_vpasid ? c_vpasid->as<uint32_t>() : 0);
+			std::cout << "PASID " << r.pasid;
+			if (r.vpasid)
+				std::cout << ", vPASID " << r.vpasid;
+			std::cout << ": " << o.name << " done\n";
+			s.bind(c_as->empty() ? "" : c_as->as<std::string>(), r.pasid);
+		});
+	}
+	static const char *const path_ops[] = {"attach", "replace", "detach"};
+	for (uint32_t op = 0; op < 3; op++) {
+		auto *c = pasid->add_subcommand(path_ops[op],
+						"the PASID attach path (IOMMULAB_DEVICE_PASID)");
+		auto *c_dev = c->add_option("dev", "bound device ID")->required();
+		auto *c_pasid = c->add_option("pasid", "PASID (attach --alloc: none)");
+		CLI::Option *c_pt = op == IOMMULAB_PASID_DETACH ? nullptr :
+			c->add_option("--hwpt", "HWPT allocated with IOMMU_HWPT_ALLOC_PASID")
+				->required();
+		CLI::Option *c_alloc = op == IOMMULAB_PASID_ATTACH ?
+			c->add_flag("--alloc")->description("the kernel picks the PASID "
+							    "from the fd's set") : nullptr;
+		auto *c_as = c->add_option("--as", "name for the PASID");
+		c->callback([&s, op, c_dev, c_pasid, c_pt, c_alloc, c_as] {
+			const uint32_t dev = c_dev->as<uint32_t>();
+			const uint32_t pt = c_pt ? c_pt->as<uint32_t>() : 0;
+			uint32_t p;
+			if (c_alloc && c_alloc->count()) {
+				p = device_pasid_alloc(s.iommufd(), dev, pt);
+			} else {
+				if (c_pasid->empty())
+					throw CLI::ValidationError("pasid", "a PASID is needed");
+				p = c_pasid->as<uint32_t>();
+				device_pasid(s.iommufd(), dev, op, p, pt);
+			}
+			std::cout << "device " << dev << " PASID " << p << ": "
+				  << (op == IOMMULAB_PASID_ATTACH ? "attached to HWPT " :
+				      op == IOMMULAB_PASID_REPLACE ? "now on HWPT " : "detached")
+				  << (pt ? std::to_string(pt) : "") << "\n";
+			s.bind(c_as->empty() ? "" : c_as->as<std::string>(), p);
+		});
+	}
+
+	auto *aux = app.add_subcommand("aux", "the aux-domain path");
+	aux->require_subcommand(1);
+	static const std::pair<const char *, unsigned long> aux_ops[] = {
+		{"attach", IOMMULAB_AUX_ATTACH},
+		{"detach", IOMMULAB_AUX_DETACH},
+		{"get-pasid", IOMMULAB_AUX_GET_PASID},
+	};
+	for (const auto &a : aux_ops) {
+		auto *c = aux->add_subcommand(a.first, std::string("aux ") + a.first +
+						       ": a paging HWPT as a device's aux domain");
+		auto *c_dev = c->add_option("dev", "bound device ID")->required();
+		auto *c_hwpt = c->add_option("hwpt", "paging HWPT ID")->required();
+		auto *c_as = c->add_option("--as", "name for the default PASID");
+		c->callback([&s, &a, c_dev, c_hwpt, c_as] {
+			uint32_t p = aux_op(s.iommufd(), a.second, c_dev->as<uint32_t>(),
+					    c_hwpt->as<uint32_t>());
+			std::cout << "HWPT " << c_hwpt->as<uint32_t>() << " on device "
+				  << c_dev->as<uint32_t>() << ": aux " << a.first;
+			if (p)
+				std::cout << ", default PASID " << p;
+			std::cout << "\n";
+			s.bind(c_as->empty() ? "" : c_as->as<std::string>(), p);
+		});
+	}
+}
+
 uint32_t option_id_of(const std::string &name)
 {
 	if (name == "rlimit-mode")
@@ -228,8 +348,11 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				       "plug in a group of mock devices (kernel-owned)");
 	auto *grp_n = grp->add_option("n", "devices")->required();
 	auto *grp_as = grp->add_option("--as", "name: $NAME0.. are their RIDs");
-	grp->callback([&s, grp_n, grp_as] {
-		auto devs = mock_group_alloc(s.iommufd(), grp_n->as<uint32_t>());
+	auto *grp_flags = grp->add_option("--flags", "MOCK_FLAGS_DEVICE_* bits (4: PASIDs)")
+				  ->default_val(0);
+	grp->callback([&s, grp_n, grp_as, grp_flags] {
+		auto devs = mock_group_alloc(s.iommufd(), grp_n->as<uint32_t>(),
+					     grp_flags->as<uint32_t>());
 		for (size_t i = 0; i < devs.size(); i++) {
 			std::cout << "  device " << i << ": RID 0x" << std::hex
 				  << devs[i].rid << std::dec << ", stdev "
@@ -281,14 +404,17 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			      ->required();
 	CLI::Option *ha_parent = ha->add_flag("--nest-parent")->description(
 		"allocate a nest parent");
+	CLI::Option *ha_pasid = ha->add_flag("--pasid")->description(
+		"PASID-compatible (IOMMU_HWPT_ALLOC_PASID)");
 	auto *ha_off = ha->add_option("--s1-offset", "nested: stage-1 offset");
 	auto *ha_as = ha->add_option("--as", "name for the HWPT ID");
-	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_off, ha_as] {
+	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_pasid, ha_off, ha_as] {
 		uint32_t id;
 		if (ha_off->empty()) {
 			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
 			       ha_pt->as<uint32_t>(),
-			       ha_parent->count() ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0);
+			       (ha_parent->count() ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0) |
+				       (ha_pasid->count() ? IOMMU_HWPT_ALLOC_PASID : 0));
 			id = h.release();
 		} else {
 			iommulab_hwpt_mock_s1 s1{0, IOMMU_TEST_IOTLB_DEFAULT,
@@ -302,6 +428,8 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		s.bind(ha_as->empty() ? "" : ha_as->as<std::string>(), id);
 	});
 
+	add_pasid_commands(app, s);
+
 	auto *dmac = app.add_subcommand("dma", "a device reads or writes memory by IOVA");
 	auto *dma_dev = dmac->add_option("dev", "device (or stdev) ID")->required();
 	auto *dma_iova = dmac->add_option("iova", "IOVA")->required();
@@ -309,16 +437,22 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *dma_write = dmac->add_option("--write", "write this byte value");
 	CLI::Option *dma_rid = dmac->add_flag("--rid")->description(
 		"dev is a requester ID, not an ID of this fd");
-	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid] {
+	auto *dma_pasid_opt = dmac->add_option("--pasid", "the request carries this PASID");
+	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid,
+			dma_pasid_opt] {
 		uint64_t len = dma_len->as<uint64_t>();
 		std::vector<uint8_t> data(len, 0);
 		bool write = !dma_write->empty();
 		if (write)
 			std::fill(data.begin(), data.end(),
 				  static_cast<uint8_t>(dma_write->as<unsigned>()));
-		DmaResult r = dma(s.iommufd(), dma_dev->as<uint32_t>(),
-				  dma_iova->as<uint64_t>(), data.data(), len, write,
-				  dma_rid->count() > 0);
+		DmaResult r = dma_pasid_opt->empty() ?
+			dma(s.iommufd(), dma_dev->as<uint32_t>(),
+			    dma_iova->as<uint64_t>(), data.data(), len, write,
+			    dma_rid->count() > 0) :
+			dma_pasid(s.iommufd(), dma_dev->as<uint32_t>(),
+				  dma_pasid_opt->as<uint32_t>(),
+				  dma_iova->as<uint64_t>(), data.data(), len, write);
 		static const char *reasons[] = {"none", "blocked", "not mapped",
 						"permission", "no PASID domain"};
 		std::cout << (write ? "wrote " : "read ") << r.done << " of " << len

@@ -510,6 +510,8 @@ iommulab_ioasid_set_alloc ioasid_set_alloc(const Iommufd &fd, uint32_t quota,
 	return cmd;
 }
 
+} // namespace
+
 iommulab_ioasid ioasid_op(const Iommufd &fd, uint32_t set_id, uint32_t op,
 			  uint32_t pasid, uint32_t vpasid)
 {
@@ -528,8 +530,6 @@ iommulab_ioasid ioasid_op(const Iommufd &fd, uint32_t set_id, uint32_t op,
 	fd.call(op < 5 ? names[op] : "IOMMULAB_IOASID", IOMMULAB_IOASID, &cmd);
 	return cmd;
 }
-
-} // namespace
 
 IoasidSet::IoasidSet(const Iommufd &fd, uint32_t quota, uint64_t token)
 	: IoasidSet(fd, ioasid_set_alloc(fd, quota, token))
@@ -567,16 +567,35 @@ uint32_t IoasidSet::lookup(uint32_t vpasid) const
 		.pasid;
 }
 
-IoasidSetInfo IoasidSet::info() const
+IoasidSetInfo ioasid_set_info(const Iommufd &fd, uint32_t set_id)
 {
 	iommulab_ioasid_set_info cmd{};
 
 	cmd.size = sizeof(cmd);
-	cmd.set_id = id();
-	iommufd().call("IOMMULAB_IOASID_SET_INFO", IOMMULAB_IOASID_SET_INFO,
-		       &cmd);
+	cmd.set_id = set_id;
+	fd.call("IOMMULAB_IOASID_SET_INFO", IOMMULAB_IOASID_SET_INFO, &cmd);
 	return {cmd.out_quota, cmd.out_nr_pasids, cmd.out_nr_pending,
 		cmd.out_nr_bound, cmd.out_token_id};
+}
+
+IoasidSetInfo IoasidSet::info() const
+{
+	return ioasid_set_info(iommufd(), id());
+}
+
+uint32_t aux_op(const Iommufd &fd, unsigned long nr, uint32_t dev_id,
+		uint32_t hwpt_id)
+{
+	iommulab_aux cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = dev_id;
+	cmd.hwpt_id = hwpt_id;
+	fd.call(nr == IOMMULAB_AUX_ATTACH   ? "IOMMULAB_AUX_ATTACH" :
+		nr == IOMMULAB_AUX_DETACH   ? "IOMMULAB_AUX_DETACH" :
+					      "IOMMULAB_AUX_GET_PASID",
+		nr, &cmd);
+	return cmd.out_pasid;
 }
 
 uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id)

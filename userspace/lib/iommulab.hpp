@@ -214,6 +214,11 @@ void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
 uint32_t device_pasid_alloc(const Iommufd &fd, uint32_t dev_id,
 			    uint32_t pt_id);
 
+// IOMMULAB_IOASID @op (enum iommulab_ioasid_op) on the set @set_id; returns
+// the answer (its pasid field for ALLOC and LOOKUP).
+iommulab_ioasid ioasid_op(const Iommufd &fd, uint32_t set_id, uint32_t op,
+			  uint32_t pasid, uint32_t vpasid);
+
 struct IoasidSetInfo {
 	uint32_t quota;
 	uint32_t nr_pasids;
@@ -242,6 +247,13 @@ private:
 	IoasidSet(const Iommufd &fd, const iommulab_ioasid_set_alloc &cmd);
 	uint64_t token_id_ = 0;
 };
+
+IoasidSetInfo ioasid_set_info(const Iommufd &fd, uint32_t set_id);
+
+// IOMMULAB_AUX_ATTACH, _DETACH or _GET_PASID (@nr) of the HWPT @hwpt_id on
+// the device @dev_id: returns the domain's default PASID (0 for a detach).
+uint32_t aux_op(const Iommufd &fd, unsigned long nr, uint32_t dev_id,
+		uint32_t hwpt_id);
 
 // IOMMU_VIOMMU_ALLOC of the mock's selftest type on the NEST_PARENT HWPT
 // @hwpt_id for @dev_id: returns the vIOMMU's ID.
