@@ -7,10 +7,13 @@
 // pinning: nothing is pinned). Prints figures; judges nothing.
 #include "bench.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <sys/mman.h>
+#include <vector>
 
 namespace iommulab {
 
@@ -103,6 +106,101 @@ void bench_map(const Iommufd &fd, uint64_t size, int reps)
 			    "%.0f us\n",
 			    kind, best_lazy * 1e6);
 	}
+}
+
+} // namespace iommulab
+
+namespace iommulab {
+
+namespace {
+
+// Median of @v, in microseconds.
+double median_us(std::vector<double> v)
+{
+	std::sort(v.begin(), v.end());
+	return v.empty() ? 0 : v[v.size() / 2] * 1e6;
+}
+
+void print_row(const char *what, const std::vector<double> &attach,
+	       const std::vector<double> &detach)
+{
+	std::printf("  %-44s attach %7.2f us   detach %7.2f us\n", what,
+		    median_us(attach), median_us(detach));
+}
+
+} // namespace
+
+void bench_paths(const Iommufd &fd, int rounds)
+{
+	// One PASID-capable device bound to the fd, its RID on A; B mapped
+	// at the same IOVA for the PASIDs. Each round is one attach and one
+	// detach; a DMA after each attach proves it took.
+	Ioas a(fd), b(fd);
+	BenchBuffer mem(1 << 20, false);
+	const uint64_t iova = MOCK_APERTURE_START + (1 << 20);
+	const uint32_t rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			    IOMMU_IOAS_MAP_FIXED_IOVA;
+	a.map(mem.p, mem.len, rw, iova);
+	b.map(mem.p, mem.len, rw, iova);
+	auto devs = mock_group_alloc(fd, 1, MOCK_FLAGS_DEVICE_PASID);
+	Device dev(fd, devs[0].rid);
+	// The RID's domain must be PASID-compatible for the PASID path.
+	Hwpt rid_hwpt(fd, dev.id(), a.id(), IOMMU_HWPT_ALLOC_PASID);
+	dev.attach(rid_hwpt.id());
+	Hwpt pasid_hwpt(fd, dev.id(), b.id(), IOMMU_HWPT_ALLOC_PASID);
+	Hwpt aux_hwpt(fd, dev.id(), b.id());
+	IoasidSet set(fd, 16);
+	uint8_t byte = 0;
+	auto prove = [&](uint32_t pasid) {
+		DmaResult r = dma_pasid(fd, dev.id(), pasid, iova, &byte, 1, false);
+		if (!r.ok())
+			throw Error("bench: DMA after attach", EIO);
+	};
+	std::vector<double> at[3], de[3];
+
+	std::printf("bench paths: one device, %d rounds each, median\n", rounds);
+	for (int i = 0; i < rounds; i++) {
+		// The PASID path, a PASID the caller allocated beforehand.
+		const uint32_t p = set.alloc();
+		double t0 = now_s();
+		device_pasid(fd, dev.id(), IOMMULAB_PASID_ATTACH, p, pasid_hwpt.id());
+		double t1 = now_s();
+		prove(p);
+		double t2 = now_s();
+		device_pasid(fd, dev.id(), IOMMULAB_PASID_DETACH, p);
+		double t3 = now_s();
+		set.free(p);
+		at[0].push_back(t1 - t0);
+		de[0].push_back(t3 - t2);
+
+		// The PASID path, the kernel picking the PASID from the set;
+		// the detach includes giving the PASID back.
+		t0 = now_s();
+		const uint32_t q = device_pasid_alloc(fd, dev.id(), pasid_hwpt.id());
+		t1 = now_s();
+		prove(q);
+		t2 = now_s();
+		device_pasid(fd, dev.id(), IOMMULAB_PASID_DETACH, q);
+		set.free(q);
+		t3 = now_s();
+		at[1].push_back(t1 - t0);
+		de[1].push_back(t3 - t2);
+
+		// The aux path: the kernel allocates and frees the PASID.
+		t0 = now_s();
+		const uint32_t r = aux_op(fd, IOMMULAB_AUX_ATTACH, dev.id(),
+					  aux_hwpt.id());
+		t1 = now_s();
+		prove(r);
+		t2 = now_s();
+		aux_op(fd, IOMMULAB_AUX_DETACH, dev.id(), aux_hwpt.id());
+		t3 = now_s();
+		at[2].push_back(t1 - t0);
+		de[2].push_back(t3 - t2);
+	}
+	print_row("PASID path (PASID allocated beforehand)", at[0], de[0]);
+	print_row("PASID path, --alloc (detach includes free)", at[1], de[1]);
+	print_row("aux path (kernel allocates and frees)", at[2], de[2]);
 }
 
 } // namespace iommulab

@@ -478,6 +478,9 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	bmap->callback([&s, bsize, breps] {
 		bench_map(s.iommufd(), bsize->as<uint64_t>() << 20, breps->as<int>());
 	});
+	auto *bpaths = bench->add_subcommand("paths", "attach/detach: PASID path vs aux path");
+	auto *brounds = bpaths->add_option("--rounds", "rounds")->default_val(2000);
+	bpaths->callback([&s, brounds] { bench_paths(s.iommufd(), brounds->as<int>()); });
 
 	if (in_scenario)
 		return;
