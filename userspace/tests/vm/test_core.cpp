@@ -664,6 +664,20 @@ const SizeRule extension_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 0xdead); }},
 	{"IOMMULAB_MOCK_DMA", 0xc7, 64, 72, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_IOASID_SET_ALLOC", 0xc8, 32, 32, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_IOASID", 0xc9, 24, 24, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_IOASID_SET_INFO", 0xca, 40, 40, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_DEVICE_PASID", 0xd1, 24, 24, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_AUX_ATTACH", 0xd2, 24, 24, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_AUX_DETACH", 0xd3, 24, 24, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_AUX_GET_PASID", 0xd4, 24, 24, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 };
 
 // Commands upstream has and iommulab does not implement. UPSTREAM-ABI.md:
@@ -718,6 +732,11 @@ SAME(iommulab_device_attach, __reserved, 24, 24);
 SAME(iommulab_device_detach, dev_id, 8, 8);
 SAME(iommulab_mock_set_driver, __reserved, 16, 16);
 SAME(iommulab_mock_dma, __reserved, 64, 72);
+SAME(iommulab_ioasid_set_alloc, out_token_id, 32, 32);
+SAME(iommulab_ioasid, vpasid, 24, 24);
+SAME(iommulab_ioasid_set_info, out_token_id, 40, 40);
+SAME(iommulab_device_pasid, pt_id, 24, 24);
+SAME(iommulab_aux, __reserved, 24, 24);
 #undef SAME
 #undef OFFSETOFEND
 static_assert(N(IOMMU_DESTROY) == 0x80 && N(IOMMU_IOAS_ALLOC) == 0x81 &&
