@@ -89,8 +89,10 @@ typedef int (*iolab_aux_fn)(struct iolab_ucmd *ucmd, struct iolab_idev *idev,
 
 /*
  * Runs @fn of an IOMMULAB_AUX_* call under the fd's attach_lock, with a
- * reference on its device and its HWPT. The HWPT must be a paging one (a
- * nested HWPT is EINVAL: the old API knew no nesting).
+ * reference on its device and its HWPT. The HWPT must be a paging one made
+ * by IOMMU_HWPT_ALLOC: a nested HWPT is EINVAL (the old API knew no
+ * nesting), and so is an automatic one, which dies with its last RID
+ * attachment and must not be held by an aux attachment meanwhile.
  */
 static int iolab_aux_call(struct iolab_ucmd *ucmd, iolab_aux_fn fn)
 {
@@ -98,6 +100,7 @@ static int iolab_aux_call(struct iolab_ucmd *ucmd, iolab_aux_fn fn)
 	struct iolab_ctx *ctx = ucmd->ctx;
 	struct iolab_object *obj;
 	struct iolab_idev *idev;
+	struct iolab_hwpt *hwpt;
 	int rc;
 
 	if (cmd->flags || cmd->__reserved)
@@ -110,10 +113,11 @@ static int iolab_aux_call(struct iolab_ucmd *ucmd, iolab_aux_fn fn)
 		rc = PTR_ERR(obj);
 		goto out_idev;
 	}
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
 	rc = -EINVAL;
-	if (obj->type == IOLAB_OBJ_HWPT_PAGING) {
+	if (obj->type == IOLAB_OBJ_HWPT_PAGING && !hwpt->auto_domain) {
 		mutex_lock(&ctx->attach_lock);
-		rc = fn(ucmd, idev, container_of(obj, struct iolab_hwpt, obj));
+		rc = fn(ucmd, idev, hwpt);
 		mutex_unlock(&ctx->attach_lock);
 	}
 	iolab_put_object(obj);

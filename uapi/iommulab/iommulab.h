@@ -416,7 +416,8 @@ struct iommulab_ioasid_set_info {
  * @size: sizeof(struct iommulab_aux)
  * @flags: must be 0
  * @dev_id: a bound device with PASID support, alone in its group
- * @hwpt_id: a paging HWPT (a nested one is EINVAL)
+ * @hwpt_id: a paging HWPT made by IOMMU_HWPT_ALLOC (a nested one, or an
+ *	     automatic one made by attaching a device to an IOAS, is EINVAL)
  * @out_pasid: ATTACH and GET_PASID: the domain's default PASID
  * @__reserved: must be 0
  *

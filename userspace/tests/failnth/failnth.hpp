@@ -109,6 +109,7 @@ struct Ctx {
 	int new_fd = -1;               // an fd the call under test returned
 	uint32_t stdev = 0, idev = 0;  // a mock device: stdev and bound IDs
 	uint32_t hwpt = 0, hwpt2 = 0;  // HWPT IDs
+	uint32_t set = 0;              // an IOASID set ID
 	std::vector<MockDev> devs;     // a group made by MOCK_GROUP_ALLOC
 	Arg arg{};
 	iommu_iova_range ranges[16]{};

@@ -283,12 +283,14 @@ void check_pasid_reads(Ctx &c, const uint8_t *expect)
 		 "PASID DMA read other bytes");
 }
 
-// An IOASID set of quota 4 for the fd (a token of this run's own), with
-// @nr PASIDs allocated; returns its ID.
+// An IOASID set of quota 4 for the fd (opened if need be; a token of this
+// run's own), with @nr PASIDs allocated; returns its ID.
 uint32_t set_setup(Ctx &c, uint32_t nr)
 {
 	iommulab_ioasid_set_alloc s{};
 
+	if (!c.fd)
+		open_fd(c);
 	s.size = sizeof(s);
 	s.flags = IOMMULAB_IOASID_SET_TOKEN_VALUE;
 	s.quota = 4;
@@ -1714,6 +1716,7 @@ const std::vector<Scenario> &scenarios()
 	{
 		"IOASID_SET_ALLOC", "IOMMULAB_IOASID_SET_ALLOC", {ENOMEM},
 		[](Ctx &c) {
+			open_fd(c);
 			c.arg.set_alloc = {};
 			c.arg.set_alloc.size = sizeof(iommulab_ioasid_set_alloc);
 			c.arg.set_alloc.quota = 2;
@@ -1794,7 +1797,7 @@ const std::vector<Scenario> &scenarios()
 		"DEVICE_PASID/alloc", "IOMMULAB_DEVICE_PASID", {ENOMEM},
 		[](Ctx &c) {
 			setup_pasid(c);
-			c.arg.ioasid.set_id = set_setup(c, 0);
+			c.set = set_setup(c, 0);
 			c.arg.pasid = {};
 			c.arg.pasid.size = sizeof(iommulab_device_pasid);
 			c.arg.pasid.flags = IOMMULAB_DEVICE_PASID_ALLOC;
@@ -1811,7 +1814,7 @@ const std::vector<Scenario> &scenarios()
 				 "the picked PASID does not read B");
 		},
 		[](Ctx &c) {
-			FN_CHECK(set_room(c, c.arg.ioasid.set_id) == 4,
+			FN_CHECK(set_room(c, c.set) == 4,
 				 "a failed attach kept its PASID");
 			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
 				 "the HWPT is held after a failed PASID attach");

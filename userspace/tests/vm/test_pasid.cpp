@@ -477,7 +477,8 @@ TEST_CASE("aux-domain path: the kernel picks one default PASID per domain" *
 	// The old API's rules, and the PASID path cannot take the PASID.
 	const uint32_t objs = OBJECTS_NOW(fd);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, hb) == EBUSY);
-	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, m1.hwpt_id()) == EBUSY);
+	// The RID's domain here is automatic: EINVAL before any EBUSY.
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, d1, m1.hwpt_id()) == EINVAL);
 	auto rep = test_cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, m1.stdev_id());
 	rep.mock_domain_replace.pt_id = hb;
 	CHECK(send(fd, IOMMU_TEST_CMD, rep) == EBUSY);
@@ -520,6 +521,7 @@ TEST_CASE("aux-domain path: bad input changes nothing" * IOMMULAB_ONLY)
 	const Iommufd &fd = s.fd;
 	MockDomain md(fd, s.a.id(), MOCK_FLAGS_DEVICE_PASID);
 	MockDomain plain(fd, s.a.id());
+	MockDomain onc(fd, s.c.id(), MOCK_FLAGS_DEVICE_PASID);
 	auto two = mock_group_alloc(fd, 2, MOCK_FLAGS_DEVICE_PASID);
 	Device sib(fd, two[0].rid);
 	const uint32_t dev = md.idev_id();
@@ -539,6 +541,9 @@ TEST_CASE("aux-domain path: bad input changes nothing" * IOMMULAB_ONLY)
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, 0, hb) == ENOENT);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, 0) == ENOENT);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, nested) == EINVAL);
+	// An automatic HWPT (another device's, on C) dies with its last RID
+	// attachment: no aux attachment may hold it.
+	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, onc.hwpt_id()) == EINVAL);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, dev, s.b.id()) == EINVAL);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, plain.idev_id(), hb) == EINVAL);
 	CHECK(aux_call(fd, IOMMULAB_AUX_ATTACH, sib.id(), hb) == EINVAL);
