@@ -41,6 +41,18 @@ static void iolab_aux_pasid_free(struct iolab_ctx *ctx, u32 pasid)
 	ida_free(&iolab_aux_pasids, pasid);
 }
 
+/* PASID_ALLOC or PASID_FREE of a default PASID: no IOASID set yet (0). */
+static void iolab_aux_notify_pasid(struct iolab_ctx *ctx, u32 type, u32 pasid)
+{
+	struct iolab_event ev = {
+		.type = type,
+		.present = IOLAB_EV_PASID | IOLAB_EV_SET_ID,
+		.pasid = pasid,
+	};
+
+	iolab_notify(ctx, &ev);
+}
+
 /* Whether @hwpt is aux-attached to @idev. Holds ctx->attach_lock. */
 bool iolab_aux_attached(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
 {
@@ -91,15 +103,29 @@ static int iolab_aux_attach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
  * Holds ctx->attach_lock. The last aux detach of the domain gives its
  * default PASID back.
  */
-void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+static void __iolab_aux_detach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
+			       bool notify)
 {
+	u32 pasid = hwpt->aux_pasid;
+
 	lockdep_assert_held(&idev->ctx->attach_lock);
-	iolab_idev_pasid_uninstall(idev, hwpt->aux_pasid);
+	iolab_idev_pasid_uninstall(idev, pasid);
+	if (notify)
+		iolab_notify_dev(idev, IOMMULAB_EVENT_AUX_DETACH, pasid, 0,
+				 hwpt->obj.id);
 	if (!--hwpt->nr_aux) {
-		iolab_aux_pasid_free(idev->ctx, hwpt->aux_pasid);
+		iolab_aux_pasid_free(idev->ctx, pasid);
+		if (notify)
+			iolab_aux_notify_pasid(idev->ctx,
+					       IOMMULAB_EVENT_PASID_FREE, pasid);
 		hwpt->aux_pasid = 0;
 	}
 	iolab_put_object(&hwpt->obj);
+}
+
+void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	__iolab_aux_detach(idev, hwpt, true);
 }
 
 typedef int (*iolab_aux_fn)(struct iolab_ucmd *ucmd, struct iolab_idev *idev,
@@ -144,15 +170,24 @@ static int iolab_aux_attach_fn(struct iolab_ucmd *ucmd,
 			       struct iolab_idev *idev, struct iolab_hwpt *hwpt)
 {
 	struct iommulab_aux *cmd = ucmd->cmd;
+	bool first = !hwpt->nr_aux;
 	int rc;
 
 	rc = iolab_aux_attach(idev, hwpt, &cmd->out_pasid);
 	if (rc)
 		return rc;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		iolab_aux_detach_locked(idev, hwpt);
-	return rc;
+	if (rc) {
+		/* Undone before anyone was told. */
+		__iolab_aux_detach(idev, hwpt, false);
+		return rc;
+	}
+	if (first)
+		iolab_aux_notify_pasid(idev->ctx, IOMMULAB_EVENT_PASID_ALLOC,
+				       cmd->out_pasid);
+	iolab_notify_dev(idev, IOMMULAB_EVENT_AUX_ATTACH, cmd->out_pasid,
+			 hwpt->obj.id, 0);
+	return 0;
 }
 
 static int iolab_aux_detach_fn(struct iolab_ucmd *ucmd,
