@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+// Notifications over generic netlink (uapi/iommulab/iommulab_genl.h):
+// which events a scripted scenario sends, in which order, with which
+// contents; that a failed call sends none; who may listen to what.
+//
+// An event is sent before the ioctl that made it returns, so it is in the
+// listener's socket by then: the generous timeout below only bounds a
+// test that is failing. "No event" is proven without waiting: a marker
+// call that must send one follows, and its event must be the next.
+#include <doctest/doctest.h>
+
+#include <cerrno>
+#include <optional>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "harness.hpp"
+#include "monitor.hpp"
+
+using namespace harness;
+
+namespace {
+
+constexpr int ARRIVE_MS = 10000;
+constexpr uint32_t PASID_OK = IOMMU_HWPT_ALLOC_PASID;
+constexpr uint32_t NOBODY = 65534;
+
+// What an event must say; seq is checked apart.
+struct Want {
+	uint32_t type;
+	std::optional<uint32_t> dev_id, rid, pt_id, old_pt_id, pasid, set_id;
+};
+
+std::string show(const std::optional<uint32_t> &v)
+{
+	return v ? std::to_string(*v) : "absent";
+}
+
+// @e must be @w, of the fd @fd_id opened by @uid.
+Event expect_next_of(const Event &ev, uint32_t fd_id, uint32_t uid,
+		     const Want &w)
+{
+	const Event *e = &ev;
+
+	INFO("got: ", e->line());
+	CHECK(event_name(e->type) == event_name(w.type));
+	CHECK(e->fd_id == fd_id);
+	CHECK(e->fd_uid == uid);
+	CHECK(show(e->dev_id) == show(w.dev_id));
+	CHECK(show(e->rid) == show(w.rid));
+	CHECK(show(e->pt_id) == show(w.pt_id));
+	CHECK(show(e->old_pt_id) == show(w.old_pt_id));
+	CHECK(show(e->pasid) == show(w.pasid));
+	CHECK(show(e->set_id) == show(w.set_id));
+	CHECK(!e->vpasid);
+	CHECK(!e->quota);
+	CHECK(!e->token);
+	return *e;
+}
+
+// The next event must be @w, of the fd @fd_id opened by @uid.
+Event expect_next(Monitor &m, uint32_t fd_id, uint32_t uid, const Want &w)
+{
+	std::optional<Event> e = m.next(ARRIVE_MS);
+	REQUIRE_MESSAGE(e, "no event, wanted ", event_name(w.type));
+	return expect_next_of(*e, fd_id, uid, w);
+}
+
+int aux(const Iommufd &fd, unsigned long nr, uint32_t dev, uint32_t hwpt,
+	uint32_t *pasid = nullptr)
+{
+	iommulab_aux cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = dev;
+	cmd.hwpt_id = hwpt;
+	int err = fd.raw(nr, &cmd);
+	if (pasid)
+		*pasid = cmd.out_pasid;
+	return err;
+}
+
+int ext_pasid(const Iommufd &fd, uint32_t op, uint32_t dev, uint32_t pasid,
+	      uint32_t pt_id)
+{
+	iommulab_device_pasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.op = op;
+	cmd.dev_id = dev;
+	cmd.pasid = pasid;
+	cmd.pt_id = pt_id;
+	return fd.raw(IOMMULAB_DEVICE_PASID, &cmd);
+}
+
+int test_pasid_op(const Iommufd &fd, uint32_t op, uint32_t stdev,
+		  uint32_t pasid, uint32_t pt_id = 0)
+{
+	auto cmd = test_cmd(op, stdev);
+
+	if (op == IOMMU_TEST_OP_PASID_DETACH) {
+		cmd.pasid_detach.pasid = pasid;
+	} else {
+		cmd.pasid_attach.pasid = pasid;
+		cmd.pasid_attach.pt_id = pt_id;
+	}
+	return fd.raw(IOMMU_TEST_CMD, &cmd);
+}
+
+// A PASID-capable device of its own group, bound to @fd, with HWPTs.
+struct Bench {
+	const Iommufd &fd;
+	Ioas ioas;
+	MockDev md;
+	Device dev;
+	uint32_t h1, h2, h3, plain;
+
+	explicit Bench(const Iommufd &f)
+		: fd(f), ioas(f),
+		  md(mock_group_alloc(f, 1, MOCK_FLAGS_DEVICE_PASID)[0]),
+		  dev(f, md.rid)
+	{
+		h1 = hwpt_alloc(fd, dev.id(), ioas.id(), PASID_OK);
+		h2 = hwpt_alloc(fd, dev.id(), ioas.id(), PASID_OK);
+		h3 = hwpt_alloc(fd, dev.id(), ioas.id(), PASID_OK);
+		plain = hwpt_alloc(fd, dev.id(), ioas.id());
+	}
+};
+
+} // namespace
+
+TEST_CASE("notifications: a scripted scenario's events arrive in order, "
+	  "each with the fd's identity and the object IDs" *
+	  IOMMULAB_ONLY)
+{
+	Monitor m(Monitor::Mode::multicast);
+	Iommufd fd;
+	const Info info = fd.info();
+	const uint32_t me = info.fd_id, uid = geteuid();
+	REQUIRE(me != 0);
+	CHECK(info.fd_uid == uid);
+	Bench b(fd);
+	const uint32_t d = b.dev.id(), rid = b.md.rid;
+	const uint32_t first = Monitor::stats().seq + 1;
+	uint32_t p = 0;
+
+	// Binding and HWPT allocation send nothing; the script starts here.
+	CHECK(b.dev.attach(b.h1) == b.h1);
+	CHECK(b.dev.attach(b.h2) == b.h2);
+	device_pasid(fd, d, IOMMULAB_PASID_ATTACH, 100, b.h1);
+	device_pasid(fd, d, IOMMULAB_PASID_REPLACE, 100, b.h3);
+	device_pasid(fd, d, IOMMULAB_PASID_DETACH, 100);
+	REQUIRE(aux(fd, IOMMULAB_AUX_ATTACH, d, b.plain, &p) == 0);
+	REQUIRE(aux(fd, IOMMULAB_AUX_DETACH, d, b.plain) == 0);
+	b.dev.detach();
+
+	std::vector<Event> got;
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_RID_ATTACH, d, rid, b.h1, {}, {}, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_RID_REPLACE, d, rid, b.h2, b.h1, {}, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_PASID_ATTACH, d, rid, b.h1, {}, 100u, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_PASID_REPLACE, d, rid, b.h3, b.h1, 100u, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_PASID_DETACH, d, rid, {}, b.h3, 100u, {}}));
+	// The aux path: the kernel's PASID comes first, set 0 (no sets yet).
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_PASID_ALLOC, {}, {}, {}, {}, p, 0u}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_AUX_ATTACH, d, rid, b.plain, {}, p, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_AUX_DETACH, d, rid, {}, b.plain, p, {}}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_PASID_FREE, {}, {}, {}, {}, p, 0u}));
+	got.push_back(expect_next(m, me, uid,
+				  {IOMMULAB_EVENT_RID_DETACH, d, rid, {}, b.h2, {}, {}}));
+	// Numbered one after the other: nothing else was sent in between.
+	for (size_t i = 0; i < got.size(); i++)
+		CHECK(got[i].seq == first + i);
+	CHECK(Monitor::stats().seq == first + got.size() - 1);
+
+	SUBCASE("the test ops send the same events as the extension ioctls")
+	{
+		MockDomain md(fd, b.ioas.id(), MOCK_FLAGS_DEVICE_PASID);
+		const uint32_t auto_hwpt = md.hwpt_id();
+		std::optional<Event> first_ev = m.next(ARRIVE_MS);
+		REQUIRE(first_ev);
+		REQUIRE(first_ev->rid);
+		const Event e = expect_next_of(*first_ev, me, uid,
+					       {IOMMULAB_EVENT_RID_ATTACH,
+						md.idev_id(), first_ev->rid,
+						auto_hwpt, {}, {}, {}});
+		CHECK(md.replace(b.h1) == b.h1);
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_RID_REPLACE, md.idev_id(), e.rid,
+			     b.h1, auto_hwpt, {}, {}});
+		REQUIRE(test_pasid_op(fd, IOMMU_TEST_OP_PASID_ATTACH,
+				      md.stdev_id(), 7, b.h2) == 0);
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_ATTACH, md.idev_id(), e.rid,
+			     b.h2, {}, 7u, {}});
+		REQUIRE(test_pasid_op(fd, IOMMU_TEST_OP_PASID_REPLACE,
+				      md.stdev_id(), 7, b.h3) == 0);
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_REPLACE, md.idev_id(), e.rid,
+			     b.h3, b.h2, 7u, {}});
+		REQUIRE(test_pasid_op(fd, IOMMU_TEST_OP_PASID_DETACH,
+				      md.stdev_id(), 7) == 0);
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_DETACH, md.idev_id(), e.rid,
+			     {}, b.h3, 7u, {}});
+	}
+	SUBCASE("closing the fd detaches with events")
+	{
+		CHECK(b.dev.attach(b.h2) == b.h2);
+		device_pasid(fd, d, IOMMULAB_PASID_ATTACH, 9, b.h1);
+		REQUIRE(aux(fd, IOMMULAB_AUX_ATTACH, d, b.plain, &p) == 0);
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_RID_ATTACH, d, rid, b.h2, {}, {}, {}});
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_ATTACH, d, rid, b.h1, {}, 9u, {}});
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_ALLOC, {}, {}, {}, {}, p, 0u});
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_AUX_ATTACH, d, rid, b.plain, {}, p, {}});
+		b.dev.destroy();
+		// The device's PASIDs in PASID order, then its RID.
+		auto aux_gone = [&] {
+			expect_next(m, me, uid,
+				    {IOMMULAB_EVENT_AUX_DETACH, d, rid, {},
+				     b.plain, p, {}});
+			expect_next(m, me, uid,
+				    {IOMMULAB_EVENT_PASID_FREE, {}, {}, {}, {}, p,
+				     0u});
+		};
+		if (p < 9)
+			aux_gone();
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_PASID_DETACH, d, rid, {}, b.h1, 9u, {}});
+		if (p > 9)
+			aux_gone();
+		expect_next(m, me, uid,
+			    {IOMMULAB_EVENT_RID_DETACH, d, rid, {}, b.h2, {}, {}});
+	}
+}
+
+TEST_CASE("notifications: a failed call sends no event" * IOMMULAB_ONLY)
+{
+	Monitor m(Monitor::Mode::multicast);
+	Iommufd fd;
+	const uint32_t me = fd.info().fd_id, uid = geteuid();
+	Bench b(fd);
+	const uint32_t d = b.dev.id(), rid = b.md.rid;
+	uint32_t p = 0;
+
+	CHECK(b.dev.attach(b.h1) == b.h1);
+	expect_next(m, me, uid,
+		    {IOMMULAB_EVENT_RID_ATTACH, d, rid, b.h1, {}, {}, {}});
+	REQUIRE(aux(fd, IOMMULAB_AUX_ATTACH, d, b.plain, &p) == 0);
+	expect_next(m, me, uid, {IOMMULAB_EVENT_PASID_ALLOC, {}, {}, {}, {}, p, 0u});
+	expect_next(m, me, uid,
+		    {IOMMULAB_EVENT_AUX_ATTACH, d, rid, b.plain, {}, p, {}});
+
+	iommulab_device_attach att{};
+	att.size = sizeof(att);
+	att.dev_id = d;
+	att.pt_id = 0xdead;
+	CHECK(fd.raw(IOMMULAB_DEVICE_ATTACH, &att) == ENOENT);
+	att.pt_id = b.plain; // aux-attached to this device
+	CHECK(fd.raw(IOMMULAB_DEVICE_ATTACH, &att) == EBUSY);
+	// Attaching the RID's own HWPT again changes nothing: no event.
+	CHECK(b.dev.attach(b.h1) == b.h1);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_ATTACH, d, 5, b.plain) == EINVAL);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_REPLACE, d, 5, b.h2) == EINVAL);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_DETACH, d, 5, 0) == EINVAL);
+	CHECK(ext_pasid(fd, IOMMULAB_PASID_DETACH, d, p, 0) == EBUSY);
+	CHECK(aux(fd, IOMMULAB_AUX_ATTACH, d, b.plain) == EBUSY);
+	CHECK(aux(fd, IOMMULAB_AUX_ATTACH, d, b.h1) == EBUSY);
+	CHECK(aux(fd, IOMMULAB_AUX_DETACH, d, b.h2) == EINVAL);
+	iommulab_device_detach det{};
+	det.size = sizeof(det);
+	det.dev_id = 0xdead;
+	CHECK(fd.raw(IOMMULAB_DEVICE_DETACH, &det) == ENOENT);
+
+	// An aux attach whose answer cannot be written back is undone: the
+	// PASID it took and gave back again was never announced.
+	void *page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(page != MAP_FAILED);
+	auto *ro = static_cast<iommulab_aux *>(page);
+	*ro = {};
+	ro->size = sizeof(*ro);
+	ro->dev_id = d;
+	ro->hwpt_id = b.h3;
+	REQUIRE(mprotect(page, 4096, PROT_READ) == 0);
+	CHECK(fd.raw(IOMMULAB_AUX_ATTACH, page) == EFAULT);
+	munmap(page, 4096);
+	CHECK(aux(fd, IOMMULAB_AUX_GET_PASID, d, b.h3) == ENOENT);
+
+	// The marker: the next event is the one of this call.
+	CHECK(b.dev.attach(b.h2) == b.h2);
+	expect_next(m, me, uid,
+		    {IOMMULAB_EVENT_RID_REPLACE, d, rid, b.h2, b.h1, {}, {}});
+}
+
+TEST_CASE("notifications: an unprivileged listener sees its own fds' events "
+	  "and nothing of root's" *
+	  IOMMULAB_ONLY)
+{
+	Monitor all(Monitor::Mode::multicast);
+	Iommufd root_fd;
+	const uint32_t root_id = root_fd.info().fd_id;
+	Bench rb(root_fd);
+	int to_child[2], to_parent[2];
+	REQUIRE(pipe(to_child) == 0);
+	REQUIRE(pipe(to_parent) == 0);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		int rc = 0;
+		close(to_child[1]);
+		close(to_parent[0]);
+		try {
+			// Group root stays: the device node (0660 root:root)
+			// opens by its group, as the new uid's own fd.
+			if (setresuid(NOBODY, NOBODY, NOBODY))
+				_exit(10);
+			try {
+				Monitor no(Monitor::Mode::multicast);
+				_exit(11);
+			} catch (const Error &e) {
+				if (e.err() != EPERM)
+					_exit(12);
+			}
+			Monitor mine(Monitor::Mode::subscribe);
+			Iommufd fd;
+			Info info = fd.info();
+			if (info.fd_uid != NOBODY)
+				_exit(13);
+			Bench b(fd);
+			char c = 's';
+			// Subscribed: root may go on; wait until it has.
+			if (write(to_parent[1], &c, 1) != 1 ||
+			    read(to_child[0], &c, 1) != 1)
+				_exit(14);
+			b.dev.attach(b.h1);
+			// Root's events came first: the first one here must
+			// be this fd's own.
+			std::optional<Event> e = mine.next(ARRIVE_MS);
+			if (!e)
+				_exit(15);
+			if (e->fd_id != info.fd_id || e->fd_uid != NOBODY ||
+			    e->type != IOMMULAB_EVENT_RID_ATTACH ||
+			    e->pt_id.value_or(0) != b.h1)
+				_exit(16);
+			// Unsubscribed: not even its own.
+			mine.unsubscribe();
+			b.dev.detach();
+			b.dev.attach(b.h2);
+			c = 'd';
+			if (write(to_parent[1], &c, 1) != 1 ||
+			    read(to_child[0], &c, 1) != 1)
+				_exit(17);
+			// Root sent its marker after the detach above; a
+			// socket that hears nothing must stay empty.
+			if (mine.next(0))
+				_exit(18);
+			try {
+				mine.unsubscribe();
+				rc = 19;
+			} catch (const Error &err) {
+				if (err.err() != ENOENT)
+					rc = 20;
+			}
+		} catch (const std::exception &ex) {
+			std::fprintf(stderr, "child: %s\n", ex.what());
+			rc = 21;
+		}
+		_exit(rc);
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+	char c = 0;
+	REQUIRE(read(to_parent[0], &c, 1) == 1);
+	// The child is subscribed: root's own events must not reach it.
+	CHECK(rb.dev.attach(rb.h1) == rb.h1);
+	CHECK(rb.dev.attach(rb.h2) == rb.h2);
+	rb.dev.detach();
+	REQUIRE(write(to_child[1], &c, 1) == 1);
+	REQUIRE(read(to_parent[0], &c, 1) == 1);
+	// The child's events after its unsubscribe went out before this
+	// write (ioctls send before they return): they are in its socket by
+	// now if they were sent to it at all.
+	REQUIRE(write(to_child[1], &c, 1) == 1);
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK_MESSAGE(WIFEXITED(status), "child killed");
+	CHECK_MESSAGE(WEXITSTATUS(status) == 0, "child step ",
+		      WEXITSTATUS(status));
+	close(to_child[1]);
+	close(to_parent[0]);
+
+	// Root's multicast listener saw both users' fds, in order.
+	std::vector<Event> seen;
+	for (;;) {
+		std::optional<Event> e = all.next(0);
+		if (!e)
+			break;
+		seen.push_back(*e);
+	}
+	std::vector<std::string> lines;
+	for (auto &e : seen) {
+		std::string who = e.fd_id == root_id ? "root" : "child";
+		if (e.fd_id != root_id)
+			CHECK(e.fd_uid == NOBODY);
+		else
+			CHECK(e.fd_uid == 0);
+		lines.push_back(who + " " + event_name(e.type));
+	}
+	const std::vector<std::string> want = {
+		"root RID_ATTACH",  "root RID_REPLACE",	 "root RID_DETACH",
+		"child RID_ATTACH", "child RID_DETACH", "child RID_ATTACH",
+		// The child's exit closed its fd: the device was detached.
+		"child RID_DETACH",
+	};
+	CHECK(lines == want);
+}
