@@ -67,7 +67,7 @@ static inline long memfd_pin_folios(struct file *memfd, loff_t start,
 }
 #endif
 
-#ifdef _IOMMULAB_NEED_GENL
+#ifdef IOLAB_COMPAT_GENL
 #include <net/genetlink.h>
 #ifndef GENL_MCAST_CAP_SYS_ADMIN
 #error "this kernel cannot restrict a generic netlink multicast group"

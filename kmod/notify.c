@@ -43,7 +43,7 @@
 
 #include <iommulab/iommulab_genl.h>
 
-#define _IOMMULAB_NEED_GENL
+#define IOLAB_COMPAT_GENL
 #include "compat.h"
 #include "iommu_driver.h"
 #include "iommulab_private.h"

@@ -212,7 +212,7 @@ TEST_CASE("notifications: a scripted scenario's events arrive in order, "
 			    {IOMMULAB_EVENT_PASID_DETACH, md.idev_id(), e.rid,
 			     {}, b.h3, 7u, {}});
 	}
-	SUBCASE("closing the fd detaches with events")
+	SUBCASE("destroying the device detaches everything, with events")
 	{
 		CHECK(b.dev.attach(b.h2) == b.h2);
 		device_pasid(fd, d, IOMMULAB_PASID_ATTACH, 9, b.h1);
