@@ -370,9 +370,11 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			return;
 		}
 		std::unique_ptr<Monitor> m;
+		bool all = false;
 		if (!*mon_sub) {
 			try {
 				m = std::make_unique<Monitor>(Monitor::Mode::multicast);
+				all = true;
 			} catch (const Error &e) {
 				if (e.err() != EPERM)
 					throw;
@@ -381,6 +383,10 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		}
 		if (!m)
 			m = std::make_unique<Monitor>(Monitor::Mode::subscribe);
+		// Once this is printed, no event is missed.
+		std::cerr << "iommulab: listening to "
+			  << (all ? "every fd's events" : "this user's fds' events")
+			  << std::endl;
 		uint64_t count = mon_count->as<uint64_t>(), seen = 0;
 		int timeout = mon_timeout->as<int>();
 		while (!count || seen < count) {

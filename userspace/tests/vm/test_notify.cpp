@@ -11,7 +11,10 @@
 
 #include <cerrno>
 #include <optional>
+#include <poll.h>
+#include <string>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.hpp"
@@ -426,4 +429,75 @@ TEST_CASE("notifications: an unprivileged listener sees its own fds' events "
 		"child RID_DETACH",
 	};
 	CHECK(lines == want);
+}
+
+namespace {
+
+// Reads one line from @fd (no more than that: byte by byte), waiting up to
+// ARRIVE_MS for each byte; false at EOF or timeout.
+bool read_line(int fd, std::string &line)
+{
+	line.clear();
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, ARRIVE_MS) <= 0)
+			return false;
+		char c;
+		if (read(fd, &c, 1) != 1)
+			return false;
+		if (c == '\n')
+			return true;
+		line += c;
+	}
+}
+
+} // namespace
+
+TEST_CASE("notifications: iommulab monitor --json prints one line per event" *
+	  IOMMULAB_ONLY)
+{
+	const char *cli = "/iommulab";
+	if (access(cli, X_OK))
+		IOMMULAB_SKIP("no CLI at /iommulab in this guest");
+	Iommufd fd;
+	const uint32_t me = fd.info().fd_id;
+	Bench b(fd);
+	int out[2], err[2];
+	REQUIRE(pipe(out) == 0);
+	REQUIRE(pipe(err) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execl(cli, cli, "monitor", "--json", "--count", "2", "--timeout",
+		      "30", static_cast<char *>(nullptr));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	std::string line;
+	// The CLI says when it listens; nothing before that is its to see.
+	REQUIRE(read_line(err[0], line));
+	CHECK(line == "iommulab: listening to every fd's events");
+	CHECK(b.dev.attach(b.h1) == b.h1);
+	b.dev.detach();
+	const std::string common = ",\"fd_id\":" + std::to_string(me) +
+				   ",\"fd_uid\":" + std::to_string(geteuid()) +
+				   ",\"dev_id\":" +
+				   std::to_string(b.dev.id()) +
+				   ",\"rid\":" + std::to_string(b.md.rid);
+	REQUIRE(read_line(out[0], line));
+	CHECK(line.rfind("{\"event\":\"RID_ATTACH\",\"seq\":", 0) == 0);
+	CHECK(line.find(common + ",\"pt_id\":" + std::to_string(b.h1) + "}") !=
+	      std::string::npos);
+	REQUIRE(read_line(out[0], line));
+	CHECK(line.rfind("{\"event\":\"RID_DETACH\",\"seq\":", 0) == 0);
+	CHECK(line.find(common + ",\"old_pt_id\":" + std::to_string(b.h1) + "}") !=
+	      std::string::npos);
+	int status = 0;
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK(WEXITSTATUS(status) == 0);
+	close(out[0]);
+	close(err[0]);
 }
