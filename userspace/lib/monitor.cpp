@@ -246,7 +246,9 @@ int Monitor::on_error(struct sockaddr_nl *, struct nlmsgerr *err, void *arg)
 
 	self->acked_ = true;
 	self->ack_err_ = -err->error;
-	return NL_STOP;
+	// NL_SKIP: the errno is ours to report (NL_STOP would make libnl
+	// return its own code for it).
+	return NL_SKIP;
 }
 
 int Monitor::receive()
