@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <optional>
+#include <csignal>
 #include <poll.h>
 #include <string>
 #include <sys/mman.h>
@@ -109,6 +110,26 @@ int test_pasid_op(const Iommufd &fd, uint32_t op, uint32_t stdev,
 	}
 	return fd.raw(IOMMU_TEST_CMD, &cmd);
 }
+
+// Kills and reaps a child left running when a test case fails early (so
+// it holds no /dev/iommu fd when the lane unloads the module).
+struct Reaper {
+	pid_t pid = -1;
+	~Reaper()
+	{
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, nullptr, 0);
+		}
+	}
+	int wait()
+	{
+		int status = 0;
+		pid_t got = waitpid(pid, &status, 0);
+		pid = -1;
+		return got < 0 ? -1 : status;
+	}
+};
 
 // A PASID-capable device of its own group, bound to @fd, with HWPTs.
 struct Bench {
@@ -383,6 +404,7 @@ TEST_CASE("notifications: an unprivileged listener sees its own fds' events "
 		}
 		_exit(rc);
 	}
+	Reaper reap{pid};
 	close(to_child[0]);
 	close(to_parent[1]);
 	char c = 0;
@@ -397,8 +419,7 @@ TEST_CASE("notifications: an unprivileged listener sees its own fds' events "
 	// write (ioctls send before they return): they are in its socket by
 	// now if they were sent to it at all.
 	REQUIRE(write(to_child[1], &c, 1) == 1);
-	int status = 0;
-	REQUIRE(waitpid(pid, &status, 0) == pid);
+	int status = reap.wait();
 	CHECK_MESSAGE(WIFEXITED(status), "child killed");
 	CHECK_MESSAGE(WEXITSTATUS(status) == 0, "child step ",
 		      WEXITSTATUS(status));
@@ -473,6 +494,7 @@ TEST_CASE("notifications: iommulab monitor --json prints one line per event" *
 		      "30", static_cast<char *>(nullptr));
 		_exit(127);
 	}
+	Reaper reap{pid};
 	close(out[1]);
 	close(err[1]);
 	std::string line;
@@ -494,8 +516,7 @@ TEST_CASE("notifications: iommulab monitor --json prints one line per event" *
 	CHECK(line.rfind("{\"event\":\"RID_DETACH\",\"seq\":", 0) == 0);
 	CHECK(line.find(common + ",\"old_pt_id\":" + std::to_string(b.h1) + "}") !=
 	      std::string::npos);
-	int status = 0;
-	REQUIRE(waitpid(pid, &status, 0) == pid);
+	int status = reap.wait();
 	CHECK(WIFEXITED(status));
 	CHECK(WEXITSTATUS(status) == 0);
 	close(out[0]);
