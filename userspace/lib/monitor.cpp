@@ -123,6 +123,11 @@ Monitor::Monitor(Mode mode)
 	}
 	// Events carry sequence number 0: they answer no request.
 	nl_socket_disable_seq_check(sock_);
+	// Our own callback set is the one nl_recvmsgs() uses: it needs the
+	// sequence check off too.
+	nl_cb_set(cb_, NL_CB_SEQ_CHECK, NL_CB_CUSTOM,
+		  [](struct nl_msg *, void *) { return static_cast<int>(NL_OK); },
+		  nullptr);
 	nl_cb_set(cb_, NL_CB_VALID, NL_CB_CUSTOM, on_valid, this);
 	nl_cb_set(cb_, NL_CB_ACK, NL_CB_CUSTOM, on_ack, this);
 	nl_cb_err(cb_, NL_CB_CUSTOM, on_error, this);
