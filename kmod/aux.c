@@ -73,15 +73,26 @@ static int iolab_aux_attach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
  * Holds ctx->attach_lock. The last aux detach of the domain gives its
  * default PASID back.
  */
-void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+static void __iolab_aux_detach(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
+			       bool notify)
 {
+	u32 pasid = hwpt->aux_pasid;
+
 	lockdep_assert_held(&idev->ctx->attach_lock);
-	iolab_idev_pasid_uninstall(idev, hwpt->aux_pasid);
+	iolab_idev_pasid_uninstall(idev, pasid);
+	if (notify)
+		iolab_notify_dev(idev, IOMMULAB_EVENT_AUX_DETACH, pasid, 0,
+				 hwpt->obj.id);
 	if (!--hwpt->nr_aux) {
-		iolab_ioasid_free(hwpt->aux_pasid);
+		iolab_ioasid_free(pasid);
 		hwpt->aux_pasid = 0;
 	}
 	iolab_put_object(&hwpt->obj);
+}
+
+void iolab_aux_detach_locked(struct iolab_idev *idev, struct iolab_hwpt *hwpt)
+{
+	__iolab_aux_detach(idev, hwpt, true);
 }
 
 typedef int (*iolab_aux_fn)(struct iolab_ucmd *ucmd, struct iolab_idev *idev,
@@ -130,15 +141,23 @@ static int iolab_aux_attach_fn(struct iolab_ucmd *ucmd,
 			       struct iolab_idev *idev, struct iolab_hwpt *hwpt)
 {
 	struct iommulab_aux *cmd = ucmd->cmd;
+	bool first = !hwpt->nr_aux;
 	int rc;
 
 	rc = iolab_aux_attach(idev, hwpt, &cmd->out_pasid);
 	if (rc)
 		return rc;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc)
-		iolab_aux_detach_locked(idev, hwpt);
-	return rc;
+	if (rc) {
+		/* Undone before anyone was told. */
+		__iolab_aux_detach(idev, hwpt, false);
+		return rc;
+	}
+	if (first)
+		iolab_ioasid_announce(cmd->out_pasid);
+	iolab_notify_dev(idev, IOMMULAB_EVENT_AUX_ATTACH, cmd->out_pasid,
+			 hwpt->obj.id, 0);
+	return 0;
 }
 
 static int iolab_aux_detach_fn(struct iolab_ucmd *ucmd,

@@ -23,6 +23,13 @@
  *                                  underflow of resv_huge_pages without
  *                                  DEBUG_VM. On 6.1 a stub that fails,
  *                                  never called.
+ *   GENL_MCAST_CAP_SYS_ADMIN       a multicast group only CAP_SYS_ADMIN may
+ *                                  join (notify.c). Upstream has it since
+ *                                  6.8; Debian's 6.1 (6.1.0-57) has the
+ *                                  stable backport, header and the check
+ *                                  in genl_bind() alike. A 6.1 without it
+ *                                  would let anyone join and read every
+ *                                  fd's events, so the build stops there.
  */
 #ifndef _IOMMULAB_COMPAT_H
 #define _IOMMULAB_COMPAT_H
@@ -58,6 +65,13 @@ static inline long memfd_pin_folios(struct file *memfd, loff_t start,
 {
 	return -EOPNOTSUPP;
 }
+#endif
+
+#ifdef IOLAB_COMPAT_GENL
+#include <net/genetlink.h>
+#ifndef GENL_MCAST_CAP_SYS_ADMIN
+#error "this kernel cannot restrict a generic netlink multicast group"
+#endif
 #endif
 
 #endif /* _IOMMULAB_COMPAT_H */

@@ -448,12 +448,14 @@ int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id)
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *dead = NULL;
 	struct iolab_object *pt;
+	u32 old_id;
 	int rc;
 
 	pt = iolab_get_object(ctx, pt_id, IOLAB_OBJ_ANY);
 	if (IS_ERR(pt))
 		return PTR_ERR(pt);
 	mutex_lock(&ctx->attach_lock);
+	old_id = idev->hwpt ? idev->hwpt->obj.id : 0;
 	switch (pt->type) {
 	case IOLAB_OBJ_IOAS:
 		rc = iolab_attach_ioas(idev, container_of(pt, struct iolab_ioas,
@@ -468,6 +470,11 @@ int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id)
 	default:
 		rc = -EINVAL;
 	}
+	/* Under attach_lock: the fd's events go out in the order of commits. */
+	if (!rc && *hwpt_id != old_id)
+		iolab_notify_dev(idev, old_id ? IOMMULAB_EVENT_RID_REPLACE :
+						IOMMULAB_EVENT_RID_ATTACH,
+				 IOLAB_RID_PASID, *hwpt_id, old_id);
 	mutex_unlock(&ctx->attach_lock);
 	iolab_put_object(pt);
 	if (dead)
@@ -482,6 +489,7 @@ int iolab_idev_detach(struct iolab_idev *idev)
 	struct iolab_hwdev *dev = idev->busdev->dev;
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *old, *dead;
+	u32 old_id;
 
 	mutex_lock(&ctx->attach_lock);
 	old = idev->hwpt;
@@ -493,7 +501,10 @@ int iolab_idev_detach(struct iolab_idev *idev)
 	idev->hwpt = NULL;
 	if (!--group->nr_attached)
 		group->hwpt = NULL;
+	old_id = old->obj.id;
 	dead = iolab_hwpt_put_attached(ctx, old);
+	iolab_notify_dev(idev, IOMMULAB_EVENT_RID_DETACH, IOLAB_RID_PASID, 0,
+			 old_id);
 	mutex_unlock(&ctx->attach_lock);
 	if (dead)
 		iolab_object_destroy_wait(&dead->obj);
@@ -595,16 +606,28 @@ struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
 					      u32 pasid)
 {
 	struct iolab_hwdev *dev = idev->busdev->dev;
-	bool held = xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_SET);
-	struct iolab_hwpt *hwpt;
 
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	/* Translation off first: removing it cannot fail. */
 	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
-	hwpt = xa_erase(&idev->pasids, pasid);
+	return xa_erase(&idev->pasids, pasid);
+}
+
+/*
+ * The PASID path's detach of @pasid: off, announced, and then the PASID
+ * of the fd's set it held is let go (which may free it: that event comes
+ * after the detach's).
+ */
+static void iolab_pasid_path_uninstall(struct iolab_idev *idev, u32 pasid)
+{
+	bool held = xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_SET);
+	struct iolab_hwpt *old = iolab_idev_pasid_uninstall(idev, pasid);
+
+	iolab_notify_dev(idev, IOMMULAB_EVENT_PASID_DETACH, pasid, 0,
+			 old->obj.id);
 	if (held)
 		iolab_ioasid_put(pasid);
-	return hwpt;
+	iolab_put_object(&old->obj);
 }
 
 /* Whether @idev's @pasid may use @hwpt by the PASID path. */
@@ -637,8 +660,11 @@ static int iolab_pasid_install_path(struct iolab_idev *idev, u32 pasid,
 			iolab_ioasid_put(pasid);
 		return rc;
 	}
-	if (held)
+	if (held) {
 		xa_set_mark(&idev->pasids, pasid, IOLAB_PASID_SET);
+		/* Kernel-picked (IOMMULAB_DEVICE_PASID_ALLOC): told now. */
+		iolab_ioasid_announce(pasid);
+	}
 	return 0;
 }
 
@@ -698,11 +724,16 @@ int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 		rc = iolab_pasid_install_path(idev, pasid, hwpt, from_set);
 	else if (old != hwpt)
 		rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
+	if (!rc && !old)
+		iolab_notify_dev(idev, IOMMULAB_EVENT_PASID_ATTACH, pasid,
+				 hwpt->obj.id, 0);
 	if (rc || !old || old == hwpt)
 		goto out_unlock;
 	/* The slot exists: storing over it allocates nothing. */
 	refcount_inc(&hwpt->obj.users);
 	xa_store(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+	iolab_notify_dev(idev, IOMMULAB_EVENT_PASID_REPLACE, pasid,
+			 hwpt->obj.id, old->obj.id);
 	iolab_put_object(&old->obj);
 out_unlock:
 	mutex_unlock(&ctx->attach_lock);
@@ -732,7 +763,7 @@ int iolab_idev_pasid_detach(struct iolab_idev *idev, u32 pasid)
 	else if (!xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_PATH))
 		rc = -EBUSY;
 	else
-		iolab_put_object(&iolab_idev_pasid_uninstall(idev, pasid)->obj);
+		iolab_pasid_path_uninstall(idev, pasid);
 	mutex_unlock(&ctx->attach_lock);
 	return rc;
 }
@@ -759,10 +790,11 @@ static void iolab_idev_pasids_clear(struct iolab_idev *idev)
 
 	mutex_lock(&idev->ctx->attach_lock);
 	xa_for_each(&idev->pasids, pasid, hwpt) {
-		if (xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_AUX))
+		if (xa_get_mark(&idev->pasids, pasid, IOLAB_PASID_AUX)) {
 			iolab_aux_detach_locked(idev, hwpt);
-		else
-			iolab_put_object(&iolab_idev_pasid_uninstall(idev, pasid)->obj);
+			continue;
+		}
+		iolab_pasid_path_uninstall(idev, pasid);
 	}
 	mutex_unlock(&idev->ctx->attach_lock);
 	xa_destroy(&idev->pasids);

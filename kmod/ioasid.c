@@ -25,8 +25,16 @@
  * iolab_ioasid_set.nr, and every iolab_ctx.ioasid_set. It comes after
  * iolab_ctx.attach_lock (attaches take and drop PASID users) and takes
  * no other lock of the module but the object table's xa_lock (a
- * reference on the set). iolab_ioasid_set.nr is an atomic: the quota
- * check and the count update are one atomic_add_unless().
+ * reference on the set) and iolab_nl_lock (notify.c: events are sent
+ * under it, so that they go out in the order of the changes).
+ * iolab_ioasid_set.nr is an atomic: the quota check and the count update
+ * are one atomic_add_unless().
+ *
+ * Notifications: set create and destroy; PASID alloc once the allocation
+ * is the caller's for good (the answer reached it: "announced"), free
+ * when it is released and free-pending when it goes so; vPASID bind and
+ * unbind. A PASID allocated and undone within one failed call is never
+ * announced, so no event tells of it.
  */
 #include <linux/atomic.h>
 #include <linux/list.h>
@@ -62,6 +70,8 @@ static atomic64_t iolab_token_ids = ATOMIC64_INIT(0);
  * @allocated: its allocation stands; clear: free-pending
  * @kernel: the kernel allocated it (an aux domain's default PASID); only
  *	    the kernel frees it
+ * @announced: its PASID_ALLOC event went out (see iolab_ioasid_announce())
+ * @ctx: the fd it was allocated for (its events are that fd's)
  *
  * All under iolab_ioasid_lock.
  */
@@ -73,6 +83,8 @@ struct iolab_ioasid {
 	unsigned int users;
 	bool allocated;
 	bool kernel;
+	bool announced;
+	struct iolab_ctx *ctx;
 };
 
 /**
@@ -108,11 +120,53 @@ struct iolab_ioasid_set {
 	struct xarray vpasids;
 };
 
+/* An event of @set (NULL: none) about @pasid (0: none) and @vpasid. */
+static void iolab_ioasid_notify(struct iolab_ctx *ctx, u32 type,
+				struct iolab_ioasid_set *set, u32 pasid,
+				u32 vpasid)
+{
+	struct iolab_event ev = {
+		.type = type,
+		.present = IOLAB_EV_SET_ID,
+		.pasid = pasid,
+		.vpasid = vpasid,
+	};
+
+	if (set) {
+		ev.present |= IOLAB_EV_TOKEN;
+		ev.set_id = set->obj.id;
+		ev.token = set->token_id;
+	}
+	if (pasid)
+		ev.present |= IOLAB_EV_PASID;
+	if (vpasid)
+		ev.present |= IOLAB_EV_VPASID;
+	iolab_notify(ctx, &ev);
+}
+
+static void iolab_ioasid_event(struct iolab_ioasid *ioasid, u32 type)
+{
+	iolab_ioasid_notify(ioasid->ctx, type, ioasid->set, ioasid->pasid,
+			    type == IOMMULAB_EVENT_VPASID_BIND ||
+			    type == IOMMULAB_EVENT_VPASID_UNBIND ?
+			    ioasid->vpasid : 0);
+}
+
+static void iolab_ioasid_announce_one(struct iolab_ioasid *ioasid)
+{
+	if (ioasid && !ioasid->announced) {
+		ioasid->announced = true;
+		iolab_ioasid_event(ioasid, IOMMULAB_EVENT_PASID_ALLOC);
+	}
+}
+
 static void iolab_ioasid_release(struct iolab_ioasid *ioasid)
 {
 	struct iolab_ioasid_set *set = ioasid->set;
 
 	lockdep_assert_held(&iolab_ioasid_lock);
+	if (ioasid->announced)
+		iolab_ioasid_event(ioasid, IOMMULAB_EVENT_PASID_FREE);
 	xa_erase(&iolab_pasids, ioasid->pasid);
 	if (set) {
 		list_del(&ioasid->node);
@@ -126,6 +180,7 @@ static void iolab_ioasid_unbind(struct iolab_ioasid *ioasid)
 {
 	if (!ioasid->vpasid)
 		return;
+	iolab_ioasid_event(ioasid, IOMMULAB_EVENT_VPASID_UNBIND);
 	xa_erase(&ioasid->set->vpasids, ioasid->vpasid);
 	ioasid->set->nr_bound--;
 	ioasid->vpasid = 0;
@@ -144,13 +199,16 @@ static void iolab_ioasid_drop(struct iolab_ioasid *ioasid)
 	}
 	if (ioasid->set)
 		ioasid->set->nr_pending++;
+	if (ioasid->announced)
+		iolab_ioasid_event(ioasid, IOMMULAB_EVENT_PASID_FREE_PENDING);
 }
 
 /*
  * A new PASID in @set (NULL: the system space). The caller holds a
  * reference on @set's object, which becomes the PASID's on success.
  */
-static int iolab_ioasid_new(struct iolab_ioasid_set *set, bool kernel,
+static int iolab_ioasid_new(struct iolab_ctx *ctx,
+			    struct iolab_ioasid_set *set, bool kernel,
 			    u32 *pasid)
 {
 	struct iolab_ioasid *ioasid;
@@ -174,6 +232,7 @@ static int iolab_ioasid_new(struct iolab_ioasid_set *set, bool kernel,
 		goto err_quota;
 	}
 	ioasid->set = set;
+	ioasid->ctx = ctx;
 	ioasid->allocated = true;
 	ioasid->kernel = kernel;
 	if (set)
@@ -215,11 +274,22 @@ int iolab_ioasid_alloc(struct iolab_ctx *ctx, bool kernel, u32 *pasid)
 
 	mutex_lock(&iolab_ioasid_lock);
 	set = iolab_ctx_set_get(ctx);
-	rc = iolab_ioasid_new(set, kernel, pasid);
+	rc = iolab_ioasid_new(ctx, set, kernel, pasid);
 	if (rc && set)
 		iolab_put_object(&set->obj);
 	mutex_unlock(&iolab_ioasid_lock);
 	return rc;
+}
+
+/*
+ * The allocation of @pasid (by iolab_ioasid_alloc()) is the caller's for
+ * good: the call that made it succeeded. Its PASID_ALLOC event goes out.
+ */
+void iolab_ioasid_announce(u32 pasid)
+{
+	mutex_lock(&iolab_ioasid_lock);
+	iolab_ioasid_announce_one(xa_load(&iolab_pasids, pasid));
+	mutex_unlock(&iolab_ioasid_lock);
 }
 
 /*
@@ -282,6 +352,19 @@ void iolab_ioasid_put(u32 pasid)
 	mutex_unlock(&iolab_ioasid_lock);
 }
 
+static void iolab_set_notify_create(struct iolab_ioasid_set *set)
+{
+	struct iolab_event ev = {
+		.type = IOMMULAB_EVENT_SET_CREATE,
+		.present = IOLAB_EV_SET_ID | IOLAB_EV_TOKEN | IOLAB_EV_QUOTA,
+		.set_id = set->obj.id,
+		.token = set->token_id,
+		.quota = set->quota,
+	};
+
+	iolab_notify(set->ctx, &ev);
+}
+
 static bool iolab_token_taken(struct mm_struct *mm, u64 token)
 {
 	struct iolab_ioasid_set *set;
@@ -342,6 +425,7 @@ int iolab_ioasid_set_alloc_ioctl(struct iolab_ucmd *ucmd)
 	list_add_tail(&set->item, &iolab_ioasid_sets);
 	ctx->ioasid_set = set;
 	iolab_object_finalize(ctx, obj);
+	iolab_set_notify_create(set);
 	mutex_unlock(&iolab_ioasid_lock);
 	return 0;
 }
@@ -359,6 +443,7 @@ void iolab_ioasid_set_destroy(struct iolab_object *obj)
 	list_del(&set->item);
 	if (set->ctx->ioasid_set == set)
 		set->ctx->ioasid_set = NULL;
+	iolab_ioasid_notify(set->ctx, IOMMULAB_EVENT_SET_DESTROY, set, 0, 0);
 	mutex_unlock(&iolab_ioasid_lock);
 	xa_destroy(&set->vpasids);
 	if (set->mm)
@@ -413,6 +498,7 @@ static int iolab_ioasid_bind(struct iolab_ioasid_set *set, u32 pasid,
 		return rc;
 	ioasid->vpasid = vpasid;
 	set->nr_bound++;
+	iolab_ioasid_event(ioasid, IOMMULAB_EVENT_VPASID_BIND);
 	return 0;
 }
 
@@ -429,7 +515,7 @@ static int iolab_ioasid_op(struct iolab_ioasid_set *set,
 			return -EINVAL;
 		/* The new PASID's reference on the set. */
 		refcount_inc(&set->obj.users);
-		rc = iolab_ioasid_new(set, false, &cmd->pasid);
+		rc = iolab_ioasid_new(set->ctx, set, false, &cmd->pasid);
 		if (rc)
 			iolab_put_object(&set->obj);
 		return rc;
@@ -509,6 +595,9 @@ int iolab_ioasid_ioctl(struct iolab_ucmd *ucmd)
 		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 		if (rc)
 			iolab_ioasid_op_undo(set, cmd);
+		else if (cmd->op == IOMMULAB_IOASID_ALLOC)
+			iolab_ioasid_announce_one(iolab_set_pasid(set,
+								  cmd->pasid));
 	}
 	mutex_unlock(&iolab_ioasid_lock);
 	iolab_put_object(&set->obj);

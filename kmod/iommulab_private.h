@@ -32,6 +32,12 @@
  *        IOASID set; PASID users come and go with attaches)
  *       -> mmap_read_lock (a fault in copy_to_user of a reply)
  *       -> the fd's object table xa_lock
+ *       -> iolab_nl_lock (the events of IOASID sets)
+ *     -> iolab_nl_lock (notify.c: an event sent by an attach)
+ *
+ *   iolab_nl_lock (notify.c: netlink subscribers, event order; taken
+ *		   after the genetlink core's lock by the family's commands;
+ *		   nothing of the module is taken under it)
  *
  *   iolab_staccess.ioas_lock (access.c: a test access's IOAS)
  *     -> iolab_ioas.access_lock -> iolab_staccess.lock
@@ -58,16 +64,19 @@
 #ifndef _IOMMULAB_PRIVATE_H
 #define _IOMMULAB_PRIVATE_H
 
+#include <linux/bits.h>
 #include <linux/interval_tree.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/xarray.h>
 
 #include <iommulab/iommufd.h>
 #include <iommulab/iommulab.h>
+#include <iommulab/iommulab_genl.h>
 
 struct file;
 struct mm_struct;
@@ -125,9 +134,16 @@ enum iolab_account_mode {
  * @vfio_ioas: the compatibility IOAS of IOMMU_VFIO_IOAS, or NULL; no
  *	       reference is held: it is set and read under xa_lock, and
  *	       destroying that IOAS clears it under the same lock
- * @ioasid_set: the fd's IOASID set, or NULL; no reference is held: it is
- *		set and read under iolab_ioasid_lock (ioasid.c), and
- *		destroying the set clears it under the same lock
+ *     -> iolab_ioasid_lock (ioasid.c: the system PASID space and every
+ *        IOASID set; PASID users come and go with attaches)
+ *       -> mmap_read_lock (a fault in copy_to_user of a reply)
+ *       -> the fd's object table xa_lock
+ *       -> iolab_nl_lock (the events of IOASID sets)
+ *     -> iolab_nl_lock (notify.c: an event sent by an attach)
+ *
+ *   iolab_nl_lock (notify.c: netlink subscribers, event order; taken
+ *		   after the genetlink core's lock by the family's commands;
+ *		   nothing of the module is taken under it)
  */
 struct iolab_ctx {
 	struct file *file;
@@ -137,6 +153,8 @@ struct iolab_ctx {
 	struct mutex attach_lock; /* see above */
 	struct iolab_ioas *vfio_ioas;
 	struct iolab_ioasid_set *ioasid_set;
+	u32 notify_id;
+	kuid_t notify_uid;
 };
 
 #define IOLAB_DEFAULT_PIN_BATCH 65536
@@ -507,6 +525,7 @@ int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd);
 
 /* IOASID sets: the system PASID space (ioasid.c) */
 int iolab_ioasid_alloc(struct iolab_ctx *ctx, bool kernel, u32 *pasid);
+void iolab_ioasid_announce(u32 pasid);
 void iolab_ioasid_free(u32 pasid);
 int iolab_ioasid_get(struct iolab_ctx *ctx, u32 pasid);
 void iolab_ioasid_put(u32 pasid);
@@ -613,5 +632,57 @@ int iolab_test_access_rw(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd);
 int iolab_mock_group_alloc(struct iolab_ucmd *ucmd);
 int iolab_mock_set_driver(struct iolab_ucmd *ucmd);
 int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd);
+
+/* Notifications over generic netlink (notify.c) */
+
+/* Which fields of struct iolab_event are sent */
+#define IOLAB_EV_DEV_ID BIT(0)
+#define IOLAB_EV_RID BIT(1)
+#define IOLAB_EV_PT_ID BIT(2)
+#define IOLAB_EV_OLD_PT_ID BIT(3)
+#define IOLAB_EV_PASID BIT(4)
+#define IOLAB_EV_SET_ID BIT(5)
+#define IOLAB_EV_TOKEN BIT(6)
+#define IOLAB_EV_VPASID BIT(7)
+#define IOLAB_EV_QUOTA BIT(8)
+
+/**
+ * struct iolab_event - one notification, as iolab_notify() takes it
+ * @type: enum iommulab_event (uapi/iommulab/iommulab_genl.h)
+ * @present: IOLAB_EV_* of the fields below that are sent; the others are
+ *	     absent from the message (leave them 0)
+ * @dev_id: a bound device's object ID
+ * @rid: that device's requester ID
+ * @pt_id: the HWPT now used
+ * @old_pt_id: the HWPT used before
+ * @pasid: a system-wide PASID
+ * @set_id: an IOASID set's ID
+ * @vpasid: a set-private ID
+ * @quota: a set's quota
+ * @token: the identity of a set's token, never a kernel address
+ *
+ * The fd's identity (iolab_ctx.notify_id, .notify_uid) and a sequence
+ * number are added to every event.
+ */
+struct iolab_event {
+	u32 type;
+	u32 present;
+	u32 dev_id;
+	u32 rid;
+	u32 pt_id;
+	u32 old_pt_id;
+	u32 pasid;
+	u32 set_id;
+	u32 vpasid;
+	u32 quota;
+	u64 token;
+};
+
+int iolab_notify_init(void);
+void iolab_notify_exit(void);
+void iolab_notify_ctx_init(struct iolab_ctx *ctx, struct file *filp);
+void iolab_notify(struct iolab_ctx *ctx, const struct iolab_event *ev);
+void iolab_notify_dev(struct iolab_idev *idev, u32 type, u32 pasid, u32 pt_id,
+		      u32 old_pt_id);
 
 #endif

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) "iommulab: " fmt
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -320,6 +321,8 @@ static int iolab_get_info(struct iolab_ucmd *ucmd)
 			    IOMMULAB_FEATURE_TEST_ACCESS |
 			    IOMMULAB_FEATURE_MOCK_IOMMU;
 	cmd->out_nr_objects_all = atomic_long_read(&iolab_nr_objects_all);
+	cmd->out_fd_id = ctx->notify_id;
+	cmd->out_fd_uid = from_kuid_munged(current_user_ns(), ctx->notify_uid);
 	return iolab_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -546,6 +549,7 @@ static int iolab_fops_open(struct inode *inode, struct file *filp)
 	ctx->account_mode = IOLAB_ACCOUNT_USER;
 	ctx->pin_batch = IOLAB_DEFAULT_PIN_BATCH;
 	mutex_init(&ctx->attach_lock);
+	iolab_notify_ctx_init(ctx, filp);
 	filp->private_data = ctx;
 	return 0;
 }
@@ -606,9 +610,15 @@ static int __init iolab_init(void)
 
 	iolab_misc.name = devname;
 	iolab_misc.nodename = devname;
-	rc = misc_register(&iolab_misc);
+	/* Events can be sent as soon as the device node exists. */
+	rc = iolab_notify_init();
 	if (rc)
 		return rc;
+	rc = misc_register(&iolab_misc);
+	if (rc) {
+		iolab_notify_exit();
+		return rc;
+	}
 	pr_info("ready on /dev/%s\n", devname);
 	return 0;
 }
@@ -616,6 +626,7 @@ static int __init iolab_init(void)
 static void __exit iolab_exit(void)
 {
 	misc_deregister(&iolab_misc);
+	iolab_notify_exit();
 	iolab_ioasid_exit();
 }
 

@@ -69,6 +69,9 @@ enum iommulab_features {
  * @out_features: enum iommulab_features
  * @out_nr_objects_all: objects alive in the whole module, every fd counted,
  *			including ones being built; a leak check for tests
+ * @out_fd_id: this fd's identity in notifications (IOMMULAB_GENL_ATTR_FD_ID
+ *	       of iommulab_genl.h), unique among the fds open at once
+ * @out_fd_uid: the effective uid of the fd's opener (IOMMULAB_GENL_ATTR_FD_UID)
  *
  * Describes the module and the calling file descriptor. Tests use
  * @out_nr_objects to prove that a failed call created nothing and that a
@@ -81,6 +84,8 @@ struct iommulab_info {
 	__u32 out_nr_objects;
 	__aligned_u64 out_features;
 	__aligned_u64 out_nr_objects_all;
+	__u32 out_fd_id;
+	__u32 out_fd_uid;
 };
 
 #define IOMMULAB_GET_INFO _IO(IOMMUFD_TYPE, IOMMULAB_CMD_GET_INFO)

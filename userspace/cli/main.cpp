@@ -21,6 +21,7 @@
 
 #include "bench.hpp"
 #include "iommulab.hpp"
+#include "monitor.hpp"
 
 using namespace iommulab;
 
@@ -202,7 +203,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		std::cout << "abi " << i.abi_version << ", features 0x" << std::hex
 			  << i.features << std::dec << ", objects on this fd "
 			  << i.nr_objects << ", in the module " << i.nr_objects_all
-			  << "\n";
+			  << ", fd id " << i.fd_id << " (uid " << i.fd_uid << ")\n";
 	});
 
 	auto *ioas = app.add_subcommand("ioas-alloc", "create an IOAS");
@@ -484,6 +485,55 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 
 	if (in_scenario)
 		return;
+
+	auto *mon = app.add_subcommand(
+		"monitor", "print the module's notifications, one line per event");
+	CLI::Option *mon_json = mon->add_flag("--json")->description(
+		"one JSON object per line");
+	CLI::Option *mon_sub = mon->add_flag("--subscribe")->description(
+		"only this user's fds (the default without CAP_SYS_ADMIN)");
+	CLI::Option *mon_stats = mon->add_flag("--stats")->description(
+		"print the module's sequence number and dropped count, then exit");
+	auto *mon_count = mon->add_option("--count", "stop after N events (0: never)")
+				  ->default_val(0);
+	auto *mon_timeout = mon->add_option("--timeout",
+					    "stop after S seconds without an event (0: never)")
+				    ->default_val(0);
+	mon->callback([mon_json, mon_sub, mon_stats, mon_count, mon_timeout] {
+		if (*mon_stats) {
+			MonitorStats st = Monitor::stats();
+			std::cout << "seq " << st.seq << " dropped " << st.dropped
+				  << "\n";
+			return;
+		}
+		std::unique_ptr<Monitor> m;
+		bool all = false;
+		if (!*mon_sub) {
+			try {
+				m = std::make_unique<Monitor>(Monitor::Mode::multicast);
+				all = true;
+			} catch (const Error &e) {
+				if (e.err() != EPERM)
+					throw;
+				std::cerr << "iommulab: no CAP_SYS_ADMIN: this user's fds only\n";
+			}
+		}
+		if (!m)
+			m = std::make_unique<Monitor>(Monitor::Mode::subscribe);
+		// Once this is printed, no event is missed.
+		std::cerr << "iommulab: listening to "
+			  << (all ? "every fd's events" : "this user's fds' events")
+			  << std::endl;
+		uint64_t count = mon_count->as<uint64_t>(), seen = 0;
+		int timeout = mon_timeout->as<int>();
+		while (!count || seen < count) {
+			std::optional<Event> e = m->next(timeout > 0 ? timeout * 1000 : -1);
+			if (!e)
+				break;
+			std::cout << (*mon_json ? e->json() : e->line()) << std::endl;
+			seen++;
+		}
+	});
 
 	auto *run = app.add_subcommand("run", "run a scenario file on one fd");
 	auto *file = run->add_option("file", "scenario file")->required();

@@ -93,7 +93,7 @@ Info Iommufd::info() const
 	cmd.size = sizeof(cmd);
 	call("IOMMULAB_GET_INFO", IOMMULAB_GET_INFO, &cmd);
 	return {cmd.out_abi_version, cmd.out_nr_objects, cmd.out_features,
-		cmd.out_nr_objects_all};
+		cmd.out_nr_objects_all, cmd.out_fd_id, cmd.out_fd_uid};
 }
 
 void Iommufd::destroy(uint32_t id) const

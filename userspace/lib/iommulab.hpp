@@ -45,6 +45,8 @@ struct Info {
 	uint32_t nr_objects;
 	uint64_t features;
 	uint64_t nr_objects_all;
+	uint32_t fd_id;	 // identity in notifications (monitor.hpp)
+	uint32_t fd_uid; // the opener's effective uid
 };
 
 // One open file descriptor of the device: one iommufd context.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "iommulab.hpp"
+#include "monitor.hpp"
 
 namespace failnth {
 
@@ -120,6 +121,10 @@ struct Ctx {
 	// VmPin/VmLck (kB) right after setup, set by the engine: what a
 	// successful call charged is the difference.
 	long vm_pin0 = -1, vm_lck0 = -1;
+	// A notification subscriber made by setup, and the module's dropped
+	// count right after it subscribed.
+	std::unique_ptr<Monitor> monitor;
+	uint64_t dropped0 = 0;
 
 	Ctx() = default;
 	Ctx(const Ctx &) = delete;

@@ -51,6 +51,7 @@
 //           bookkeeping) must not make them fail.
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -1681,6 +1682,45 @@ const std::vector<Scenario> &scenarios()
 				 "the aux PASID does not read B");
 		},
 		[](Ctx &c) {
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "the HWPT is held after a failed AUX_ATTACH");
+			c.hwpt2 = 0;
+		},
+		false,
+	},
+	{
+		// The same with a notification subscriber: an allocation that
+		// fails while the events are built must not fail the call (the
+		// event is counted as dropped), and a failed call sends none.
+		"AUX_ATTACH/with-subscriber", "IOMMULAB_AUX_ATTACH", {ENOMEM},
+		[](Ctx &c) {
+			setup_pasid(c);
+			c.monitor = std::make_unique<Monitor>(Monitor::Mode::subscribe);
+			c.dropped0 = Monitor::stats().dropped;
+			c.arg.aux = aux_arg(c);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_ATTACH, &c.arg.aux); },
+		[](Ctx &c) {
+			uint8_t got[64];
+			DmaResult r = dma_pasid(*c.fd, c.idev, c.arg.aux.out_pasid,
+						IOVA_A, got, sizeof(got), false);
+			FN_CHECK(r.ok() && memcmp(got, mem.B(), sizeof(got)) == 0,
+				 "the aux PASID does not read B");
+			// PASID_ALLOC and AUX_ATTACH: each received or dropped.
+			uint64_t seen = 0;
+			while (std::optional<Event> e = c.monitor->next(0)) {
+				FN_CHECK(e->type == IOMMULAB_EVENT_PASID_ALLOC ||
+						 e->type == IOMMULAB_EVENT_AUX_ATTACH,
+					 "unexpected event %s", e->line().c_str());
+				seen++;
+			}
+			uint64_t dropped = Monitor::stats().dropped - c.dropped0;
+			FN_CHECK(seen + dropped == 2, "%llu events and %llu dropped, not 2",
+				 (unsigned long long)seen, (unsigned long long)dropped);
+		},
+		[](Ctx &c) {
+			std::optional<Event> e = c.monitor->next(0);
+			FN_CHECK(!e, "a failed AUX_ATTACH sent %s", e ? e->line().c_str() : "");
 			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
 				 "the HWPT is held after a failed AUX_ATTACH");
 			c.hwpt2 = 0;

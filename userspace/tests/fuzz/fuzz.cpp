@@ -7,10 +7,13 @@
 // K threads share F iommufds (and the objects made through them) and issue
 // random calls until N calls in all (N/K per thread) or T seconds, whichever
 // comes first. Every command of the module is in the table below, with the
-// IOMMU_TEST_CMD ops, unknown commands and ops, and four pseudo-calls
+// IOMMU_TEST_CMD ops, unknown commands and ops, and five pseudo-calls
 // (close an access fd, replace a shared iommufd by a new one with dup2()
 // while the others use it, truncate or punch a memfd that IOAS_MAP_FILE
-// maps, unplug nothing else). Arguments start from a
+// maps, and the notification family's netlink commands: open, close,
+// subscribe, unsubscribe, join the multicast group, GET_STATS and unknown
+// commands with random attributes, on a pool of sockets that are never
+// read but by the call itself, so that full receivers drop events). Arguments start from a
 // plausible call (real IDs of objects the threads created, mapped IOVAs,
 // valid memory) and are then corrupted at random: the size field (short,
 // zero or non-zero tail, huge), reserved fields and flags, huge and
@@ -72,6 +75,10 @@ extern "C" {
 #include <iommulab/iommufd.h>
 #include <iommulab/iommufd_test.h>
 #include <iommulab/iommulab.h>
+#include <iommulab/iommulab_genl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
 }
 
 #include "../common/caps.hpp"
@@ -1166,7 +1173,7 @@ void b_pseudo(Thread &) {}
 const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST, EBADE,
 			     ENOSPC, EMFILE, EACCES});
 
-enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE };
+enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE, P_NETLINK };
 
 // The table. kErr* sets: the base set above plus what each handler
 // documents (uAPI headers) or returns (see the kmod sources):
@@ -1294,6 +1301,7 @@ const std::vector<Cmd> &table()
 	{"close-access-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_CLOSE_ACCESS},
 	{"replace-shared-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_REPLACE_FD},
 	{"truncate-memfd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_TRUNCATE},
+	{"netlink", 0, 0, 2, Errs(), b_pseudo, nullptr, P_NETLINK},
 	};
 	return t;
 }
@@ -1386,6 +1394,224 @@ std::string describe(const Cmd &c, Thread &t, unsigned long nr, int fd, uintptr_
 	return s;
 }
 
+// ------------------------------------------------------------ netlink ---
+// The notification family (uapi/iommulab/iommulab_genl.h), spoken with
+// raw sockets. nl_family is resolved once by child(); 0: not registered.
+int nl_family;
+int nl_group;
+std::mutex nl_mutex;
+std::vector<int> nl_socks;  // under nl_mutex
+constexpr size_t kNlPool = 8;
+
+struct NlReq {
+	nlmsghdr n;
+	genlmsghdr g;
+	uint8_t attrs[64];
+};
+
+// Sends a genl request; returns its size or -errno.
+int nl_send(int sock, uint16_t type, uint8_t cmd, uint8_t reserved,
+	    const uint8_t *attrs, size_t alen, uint16_t flags, uint32_t seq = 0)
+{
+	NlReq r{};
+	r.n.nlmsg_seq = seq;
+	alen = std::min(alen, sizeof(r.attrs));
+	r.n.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(GENL_HDRLEN + alen));
+	r.n.nlmsg_type = type;
+	r.n.nlmsg_flags = NLM_F_REQUEST | flags;
+	r.g.cmd = cmd;
+	r.g.version = IOMMULAB_GENL_VERSION;
+	r.g.reserved = reserved;
+	if (alen)
+		memcpy(r.attrs, attrs, alen);
+	sockaddr_nl to{};
+	to.nl_family = AF_NETLINK;
+	ssize_t n = sendto(sock, &r, r.n.nlmsg_len, 0, reinterpret_cast<sockaddr *>(&to),
+			   sizeof(to));
+	return n < 0 ? -errno : static_cast<int>(n);
+}
+
+// Reads what is queued without waiting; returns the errno of the ack of
+// request @seq (0 for a plain ack), or 1 if this read did not see it (not
+// sent yet, or another thread sharing the socket read it).
+std::atomic<uint32_t> nl_seq{1};
+int nl_drain(int sock, uint32_t seq = 0)
+{
+	alignas(8) static thread_local uint8_t buf[16384];
+	int first = 1;
+	for (;;) {
+		ssize_t n = recv(sock, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS)  // a full receiver: events dropped
+				continue;
+			return first;
+		}
+		for (nlmsghdr *h = reinterpret_cast<nlmsghdr *>(buf); NLMSG_OK(h, n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_ERROR && seq && h->nlmsg_seq == seq) {
+				auto *e = static_cast<nlmsgerr *>(NLMSG_DATA(h));
+				first = -e->error;
+			}
+		}
+	}
+}
+
+int nl_open()
+{
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (sock < 0)
+		return -1;
+	// Small: a receiver that is never read fills at once.
+	int sz = 4096;
+	setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	return sock;
+}
+
+// CTRL_CMD_GETFAMILY of "iommulab": the family ID and the events group.
+void nl_resolve()
+{
+	int sock = nl_open();
+	if (sock < 0)
+		return;
+	alignas(4) uint8_t a[32] = {};
+	auto *nla = reinterpret_cast<nlattr *>(a);
+	nla->nla_type = CTRL_ATTR_FAMILY_NAME;
+	nla->nla_len = static_cast<uint16_t>(NLA_HDRLEN + sizeof(IOMMULAB_GENL_NAME));
+	memcpy(a + NLA_HDRLEN, IOMMULAB_GENL_NAME, sizeof(IOMMULAB_GENL_NAME));
+	int sz = 65536;
+	setsockopt(sock, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (nl_send(sock, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, a, NLA_ALIGN(nla->nla_len), 0) < 0) {
+		close(sock);
+		return;
+	}
+	alignas(8) static uint8_t buf[16384];
+	ssize_t n = recv(sock, buf, sizeof(buf), 0);
+	close(sock);
+	for (nlmsghdr *h = reinterpret_cast<nlmsghdr *>(buf); n > 0 && NLMSG_OK(h, n);
+	     h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type != GENL_ID_CTRL)
+			continue;
+		auto *p = static_cast<uint8_t *>(NLMSG_DATA(h)) + GENL_HDRLEN;
+		int left = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
+		for (auto *at = reinterpret_cast<nlattr *>(p); left >= NLA_HDRLEN &&
+		     at->nla_len >= NLA_HDRLEN && at->nla_len <= left;
+		     left -= NLA_ALIGN(at->nla_len),
+		     at = reinterpret_cast<nlattr *>(reinterpret_cast<uint8_t *>(at) +
+						     NLA_ALIGN(at->nla_len))) {
+			uint8_t *d = reinterpret_cast<uint8_t *>(at) + NLA_HDRLEN;
+			if (at->nla_type == CTRL_ATTR_FAMILY_ID)
+				nl_family = *reinterpret_cast<uint16_t *>(d);
+			if ((at->nla_type & NLA_TYPE_MASK) != CTRL_ATTR_MCAST_GROUPS)
+				continue;
+			// Nested: groups, each with NAME and ID; there is one.
+			int gl = at->nla_len - NLA_HDRLEN;
+			for (auto *g = reinterpret_cast<nlattr *>(d); gl >= NLA_HDRLEN &&
+			     g->nla_len >= NLA_HDRLEN && g->nla_len <= gl;
+			     gl -= NLA_ALIGN(g->nla_len),
+			     g = reinterpret_cast<nlattr *>(reinterpret_cast<uint8_t *>(g) +
+							    NLA_ALIGN(g->nla_len))) {
+				int il = g->nla_len - NLA_HDRLEN;
+				for (auto *i = reinterpret_cast<nlattr *>(
+					     reinterpret_cast<uint8_t *>(g) + NLA_HDRLEN);
+				     il >= NLA_HDRLEN && i->nla_len >= NLA_HDRLEN && i->nla_len <= il;
+				     il -= NLA_ALIGN(i->nla_len),
+				     i = reinterpret_cast<nlattr *>(reinterpret_cast<uint8_t *>(i) +
+								    NLA_ALIGN(i->nla_len)))
+					if (i->nla_type == CTRL_ATTR_MCAST_GRP_ID)
+						nl_group = *reinterpret_cast<uint32_t *>(
+							reinterpret_cast<uint8_t *>(i) + NLA_HDRLEN);
+			}
+		}
+	}
+}
+
+// The errnos the family's commands document, and what the genetlink core
+// gives for a malformed or unknown request.
+bool nl_errno_ok(uint8_t cmd, uint8_t reserved, size_t alen, int err)
+{
+	if (err == 0 || err == 1 || err == ENOMEM || err == ENOBUFS)
+		return true;
+	// Random attribute bytes: the genetlink core's strict validation
+	// refuses a malformed attribute stream (EINVAL) before any handler.
+	if (alen && err == EINVAL)
+		return true;
+	if (reserved || cmd == 0 || cmd == IOMMULAB_GENL_CMD_EVENT ||
+	    cmd >= __IOMMULAB_GENL_CMD_MAX)
+		return err == EINVAL || err == EOPNOTSUPP;
+	switch (cmd) {
+	case IOMMULAB_GENL_CMD_SUBSCRIBE: return err == EALREADY || err == ENOSPC;
+	case IOMMULAB_GENL_CMD_UNSUBSCRIBE: return err == ENOENT;
+	default: return err == EMSGSIZE;
+	}
+}
+
+void nl_call(Thread &t, uint64_t n, char *log)
+{
+	unsigned what = static_cast<unsigned>(t.r.below(10));
+	int sock = -1;
+	{
+		std::lock_guard<std::mutex> g(nl_mutex);
+		if (what == 0 || nl_socks.empty()) {
+			if (nl_socks.size() >= kNlPool) {
+				sock = nl_socks.front();
+				nl_socks.erase(nl_socks.begin());
+				close(sock);  // its subscription goes with it
+			}
+			sock = nl_open();
+			if (sock >= 0)
+				nl_socks.push_back(sock);
+			snprintf(log, kRec, "#%llu netlink open -> %d", (unsigned long long)n, sock);
+			return;
+		}
+		sock = nl_socks[t.r.below(nl_socks.size())];
+		if (what == 1) {
+			nl_socks.erase(std::find(nl_socks.begin(), nl_socks.end(), sock));
+			close(sock);
+			snprintf(log, kRec, "#%llu netlink close %d", (unsigned long long)n, sock);
+			return;
+		}
+	}
+	// Another thread may close the socket meanwhile: the calls below then
+	// fail with EBADF, or reach whatever file reused the number, where
+	// they fail harmlessly (ENOTSOCK, or another pool socket).
+	if (what == 2) {
+		int grp = nl_group;
+		int rc = setsockopt(sock, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp))
+				 ? errno : 0;
+		snprintf(log, kRec, "#%llu netlink join %d on %d -> %s", (unsigned long long)n,
+			 grp, sock, ename(rc));
+		if (rc && rc != EBADF && rc != ENOTSOCK && rc != ENOPROTOOPT && rc != EINVAL)
+			fail(t, strf("netlink join: %s", ename(rc)));
+		return;
+	}
+	uint8_t cmd;
+	if (what < 5)
+		cmd = IOMMULAB_GENL_CMD_SUBSCRIBE;
+	else if (what < 7)
+		cmd = IOMMULAB_GENL_CMD_UNSUBSCRIBE;
+	else if (what < 8)
+		cmd = IOMMULAB_GENL_CMD_GET_STATS;
+	else
+		cmd = static_cast<uint8_t>(t.r.below(256));
+	uint8_t reserved = t.r.pct(10) ? static_cast<uint8_t>(1 + t.r.below(255)) : 0;
+	uint8_t attrs[64];
+	size_t alen = t.r.pct(30) ? 4 * t.r.below(17) : 0;
+	for (size_t i = 0; i < alen; i++)
+		attrs[i] = static_cast<uint8_t>(t.r.next());
+	nl_drain(sock);
+	uint32_t seq = nl_seq++;
+	int rc = nl_send(sock, static_cast<uint16_t>(nl_family), cmd, reserved, attrs, alen,
+			 NLM_F_ACK, seq);
+	// The kernel answers before sendto returns.
+	int err = rc < 0 ? -rc : nl_drain(sock, seq);
+	snprintf(log, kRec, "#%llu netlink cmd %u reserved %u attrs %zu on %d -> %s",
+		 (unsigned long long)n, cmd, reserved, alen, sock, err == 1 ? "(no ack)" : ename(err));
+	if (rc < 0)
+		return;  // closed by another thread meanwhile
+	if (!nl_errno_ok(cmd, reserved, alen, err))
+		fail(t, strf("netlink cmd %u reserved %u: %s", cmd, reserved, ename(err)));
+}
+
 void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 {
 	const auto &tab = table();
@@ -1397,6 +1623,13 @@ void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 	char *log = rec(t.idx, n);
 
 	// Pseudo-calls.
+	if (!c.nr && c.op == P_NETLINK) {
+		if (nl_family)
+			nl_call(t, n, log);
+		else
+			snprintf(log, kRec, "#%llu netlink: no family", (unsigned long long)n);
+		return;
+	}
 	if (!c.nr && c.op == P_CLOSE_ACCESS) {
 		int victim = -1;
 		{
@@ -1634,6 +1867,9 @@ int child()
 	if (pipe2(pp, O_CLOEXEC) == 0)
 		files.pipe_rd = pp[0];  // the write end stays open too
 	files.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	nl_resolve();
+	printf("fuzz: notification family %s (id %d, events group %d)\n",
+	       nl_family ? "found" : "not found", nl_family, nl_group);
 	printf("fuzz: IOAS_MAP_FILE maps shmem memfds of %llu and %llu KiB%s\n",
 	       (unsigned long long)(files.shm_len >> 10),
 	       (unsigned long long)(files.sparse_len >> 10),

@@ -192,7 +192,7 @@ std::vector<CommandCase> command_cases(bool extensions)
 	if (!extensions)
 		return cases;
 	cases.clear();
-	cases.push_back({"IOMMULAB_GET_INFO", IOMMULAB_GET_INFO, 32, 32,
+	cases.push_back({"IOMMULAB_GET_INFO", IOMMULAB_GET_INFO, 40, 32,
 			 [](const Iommufd &, std::vector<uint8_t> &buf) {
 				 iommulab_info c{};
 				 c.size = sizeof(c);
@@ -649,7 +649,7 @@ const SizeRule upstream_rules[] = {
 };
 
 const SizeRule extension_rules[] = {
-	{"IOMMULAB_GET_INFO", 0xc0, 32, 32, 0, [](uint8_t *) {}},
+	{"IOMMULAB_GET_INFO", 0xc0, 32, 40, 0, [](uint8_t *) {}},
 	{"IOMMULAB_BENCH_PIN", 0xc1, 40, 40, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_MOCK_GROUP_ALLOC", 0xc2, 24, 24, EOPNOTSUPP,
@@ -724,7 +724,7 @@ SAME(iommu_ioas_change_process, __reserved, 8, 8);
 SAME(iommu_veventq_alloc, out_veventq_fd, 28, 32);
 SAME(iommu_hw_queue_alloc, length, 40, 40);
 SAME(iommu_test_cmd, last, 68, 72);
-SAME(iommulab_info, out_nr_objects_all, 32, 32);
+SAME(iommulab_info, out_nr_objects_all, 32, 40);
 SAME(iommulab_bench_pin, out_unpin_ns, 40, 40);
 SAME(iommulab_mock_group_alloc, devs_uptr, 24, 24);
 SAME(iommulab_device_bind, cookie, 24, 24);
