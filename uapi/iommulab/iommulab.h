@@ -255,6 +255,9 @@ enum iommulab_pasid_op {
  *	fd without one, the system space), attaches it and writes it to
  *	@pasid. The allocation is the caller's, as if by IOMMULAB_IOASID
  *	ALLOC: detaching leaves it allocated. A failed attach frees it.
+ *	(One exception to "no event for a failed call": when the answer
+ *	cannot be written back (EFAULT), the attach and the allocation
+ *	already announced are undone with PASID_DETACH and PASID_FREE.)
  */
 enum iommulab_device_pasid_flags {
 	IOMMULAB_DEVICE_PASID_ALLOC = 1 << 0,

@@ -461,6 +461,27 @@ void Device::detach() const
 	iommufd().call("IOMMULAB_DEVICE_DETACH", IOMMULAB_DEVICE_DETACH, &cmd);
 }
 
+namespace {
+
+// IOMMULAB_DEVICE_PASID with @flags; returns the PASID it used.
+uint32_t device_pasid_call(const Iommufd &fd, const char *name,
+			   uint32_t flags, uint32_t dev_id, uint32_t op,
+			   uint32_t pasid, uint32_t pt_id)
+{
+	iommulab_device_pasid cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.op = op;
+	cmd.dev_id = dev_id;
+	cmd.pasid = pasid;
+	cmd.pt_id = pt_id;
+	fd.call(name, IOMMULAB_DEVICE_PASID, &cmd);
+	return cmd.pasid;
+}
+
+} // namespace
+
 void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
 		  uint32_t pasid, uint32_t pt_id)
 {
@@ -469,30 +490,17 @@ void device_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t op,
 		"IOMMULAB_DEVICE_PASID(replace)",
 		"IOMMULAB_DEVICE_PASID(detach)",
 	};
-	iommulab_device_pasid cmd{};
 
-	cmd.size = sizeof(cmd);
-	cmd.op = op;
-	cmd.dev_id = dev_id;
-	cmd.pasid = pasid;
-	cmd.pt_id = pt_id;
-	fd.call(op < 3 ? names[op] : "IOMMULAB_DEVICE_PASID",
-		IOMMULAB_DEVICE_PASID, &cmd);
+	device_pasid_call(fd, op < 3 ? names[op] : "IOMMULAB_DEVICE_PASID", 0,
+			  dev_id, op, pasid, pt_id);
 }
 
 uint32_t device_pasid_alloc(const Iommufd &fd, uint32_t dev_id,
 			    uint32_t pt_id)
 {
-	iommulab_device_pasid cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.flags = IOMMULAB_DEVICE_PASID_ALLOC;
-	cmd.op = IOMMULAB_PASID_ATTACH;
-	cmd.dev_id = dev_id;
-	cmd.pt_id = pt_id;
-	fd.call("IOMMULAB_DEVICE_PASID(attach, alloc)", IOMMULAB_DEVICE_PASID,
-		&cmd);
-	return cmd.pasid;
+	return device_pasid_call(fd, "IOMMULAB_DEVICE_PASID(attach, alloc)",
+				 IOMMULAB_DEVICE_PASID_ALLOC, dev_id,
+				 IOMMULAB_PASID_ATTACH, 0, pt_id);
 }
 
 namespace {
