@@ -27,15 +27,17 @@ enum {
 	IOMMULAB_CMD_IOASID_SET_ALLOC = 0xc8,
 	IOMMULAB_CMD_IOASID = 0xc9,
 	IOMMULAB_CMD_IOASID_SET_INFO = 0xca,
+	IOMMULAB_CMD_MOCK_SUBDEV_ALLOC = 0xcb,
 	IOMMULAB_CMD_DEVICE_PASID = 0xd1,
 	IOMMULAB_CMD_AUX_ATTACH = 0xd2,
 	IOMMULAB_CMD_AUX_DETACH = 0xd3,
 	IOMMULAB_CMD_AUX_GET_PASID = 0xd4,
+	IOMMULAB_CMD_AUX_GET_DOMAIN = 0xd5,
 	IOMMULAB_CMD_LAST = 0xdf,
 };
 
 /* Version of this header's ABI; bumped when a command is added. */
-#define IOMMULAB_ABI_VERSION 5
+#define IOMMULAB_ABI_VERSION 6
 
 /**
  * enum iommulab_features - what this module implements
@@ -199,17 +201,60 @@ struct iommulab_device_bind {
 #define IOMMULAB_DEVICE_BIND _IO(IOMMUFD_TYPE, IOMMULAB_CMD_DEVICE_BIND)
 
 /**
+ * enum iommulab_attach_flags - flags of IOMMULAB_DEVICE_ATTACH
+ * @IOMMULAB_ATTACH_SUBDEV_AUX: a sub-device: route it by the aux-domain
+ *	path (the HWPT's default PASID on the parent)
+ * @IOMMULAB_ATTACH_SUBDEV_PASID: a sub-device: route it by the PASID
+ *	attach path (a PASID of its own on the parent)
+ *
+ * Neither flag: a sub-device keeps the path of its current attachment,
+ * or, when it has none, takes the one the module parameter subdev_aux
+ * names (0, the default: the PASID path; 1: the aux path). EINVAL for
+ * either flag on a device that is not an IOMMU-routed sub-device, for
+ * both at once, and for a replace that names the other path than the
+ * attachment's (detach first). Unknown bits: EOPNOTSUPP.
+ */
+enum iommulab_attach_flags {
+	IOMMULAB_ATTACH_SUBDEV_AUX = 1 << 0,
+	IOMMULAB_ATTACH_SUBDEV_PASID = 1 << 1,
+};
+
+/**
  * struct iommulab_device_attach - ioctl(IOMMULAB_DEVICE_ATTACH)
  * @size: sizeof(struct iommulab_device_attach)
- * @flags: must be 0
+ * @flags: enum iommulab_attach_flags
  * @dev_id: a bound device
  * @pt_id: an IOAS (a compatible automatic HWPT is reused or made), or a HWPT
- * @out_hwpt_id: the HWPT the device's RID now uses
+ * @out_hwpt_id: the HWPT the device's RID now uses (a sub-device: the one
+ *		 its PASID on the parent uses; software-mediated: 0)
  * @__reserved: must be 0
  *
  * Attaches the device's RID, or replaces its current attachment: the new
  * domain is installed before the old one is let go, so the device never
  * sees a moment of no translation. On failure the old attachment stays.
+ *
+ * A sub-device (IOMMULAB_MOCK_SUBDEV_ALLOC) has no RID of its own: its
+ * requests go out with its parent's RID and a PASID, and attaching it
+ * programs the parent's PASID table:
+ *
+ * - the PASID path (upstream 6.15's shape): the kernel allocates the
+ *   sub-device a PASID from this fd's IOASID set (ENOSPC at its quota;
+ *   without a set, from the system space), kept while it stays attached,
+ *   replace included, and freed by the detach. The HWPT must be allocated
+ *   with IOMMU_HWPT_ALLOC_PASID (else EINVAL); an IOAS gets an automatic
+ *   HWPT that is.
+ * - the aux path (the API Linux had until 5.18): the sub-device uses the
+ *   HWPT's default PASID (see IOMMULAB_AUX_ATTACH; made at the HWPT's
+ *   first aux attachment, gone with its last), so a replace changes the
+ *   PASID. Any paging HWPT of IOMMU_HWPT_ALLOC or an IOAS. EBUSY when the
+ *   HWPT is the parent's RID domain or already aux-attached to the parent
+ *   (directly or by another of its sub-devices).
+ *
+ * EBUSY on both paths when another user of the parent holds that PASID.
+ * A nested HWPT is EINVAL. A sub-device whose parent cannot take PASIDs
+ * is software-mediated (seed 001's sw mdev): @pt_id must be an IOAS
+ * (else EINVAL), nothing is programmed into the IOMMU, and its DMA reaches
+ * exactly what the IOAS maps, through the IOAS itself.
  */
 struct iommulab_device_attach {
 	__u32 size;
@@ -466,6 +511,92 @@ struct iommulab_aux {
 #define IOMMULAB_AUX_GET_PASID _IO(IOMMUFD_TYPE, IOMMULAB_CMD_AUX_GET_PASID)
 
 /**
+ * enum iommulab_subdev_path - how a sub-device's DMA is translated
+ * @IOMMULAB_SUBDEV_PATH_NONE: not attached (MOCK_SUBDEV_ALLOC: routed by
+ *			       the IOMMU, by the path each attach picks)
+ * @IOMMULAB_SUBDEV_PATH_AUX: parent's RID + the HWPT's default PASID
+ * @IOMMULAB_SUBDEV_PATH_PASID: parent's RID + the sub-device's own PASID
+ * @IOMMULAB_SUBDEV_PATH_SW: software-mediated: through an IOAS, no IOMMU
+ */
+enum iommulab_subdev_path {
+	IOMMULAB_SUBDEV_PATH_NONE = 0,
+	IOMMULAB_SUBDEV_PATH_AUX = 1,
+	IOMMULAB_SUBDEV_PATH_PASID = 2,
+	IOMMULAB_SUBDEV_PATH_SW = 3,
+};
+
+/**
+ * struct iommulab_mock_subdev_alloc - ioctl(IOMMULAB_MOCK_SUBDEV_ALLOC)
+ * @size: sizeof(struct iommulab_mock_subdev_alloc)
+ * @flags: must be 0
+ * @parent_id: a mock device this fd plugged in (its stdev ID)
+ * @nr_subdevs: sub-devices to make, 1 to 8
+ * @subdevs_uptr: array of @nr_subdevs struct iommulab_mock_dev_info,
+ *		  filled in: each sub-device's stdev ID and its handle, a
+ *		  number outside the RID space (0x10000 to 0x1ffff) that
+ *		  IOMMULAB_DEVICE_BIND and IOMMULAB_MOCK_DMA take as its RID
+ * @out_path: IOMMULAB_SUBDEV_PATH_NONE when the sub-devices are routed by
+ *	      the IOMMU (the parent takes PASIDs and is alone in its group),
+ *	      IOMMULAB_SUBDEV_PATH_SW when they are software-mediated
+ * @__reserved: must be 0
+ *
+ * Gives a mock device N sub-devices (seed 001: work queues of a shared
+ * device, mdevs), each a device in its own right: a group of its own,
+ * bindable by any fd (another VM) with its own cookie, attachable to an
+ * IOAS or HWPT (IOMMULAB_DEVICE_ATTACH says how it is routed). The parent
+ * keeps its RID and its RID's domain for its own driver's DMA. While it
+ * has sub-devices the parent's stdev cannot be destroyed (EBUSY).
+ * Destroying a sub-device's stdev unplugs it, as for any mock device.
+ *
+ * ENOENT for a bad @parent_id, EINVAL for a parent that is itself a
+ * sub-device or a bad @nr_subdevs, EOPNOTSUPP for @flags or @__reserved,
+ * EFAULT for @subdevs_uptr (nothing made).
+ */
+struct iommulab_mock_subdev_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 parent_id;
+	__u32 nr_subdevs;
+	__aligned_u64 subdevs_uptr;
+	__u32 out_path;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_MOCK_SUBDEV_ALLOC _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_SUBDEV_ALLOC)
+
+/**
+ * struct iommulab_aux_get_domain - ioctl(IOMMULAB_AUX_GET_DOMAIN)
+ * @size: sizeof(struct iommulab_aux_get_domain)
+ * @flags: must be 0
+ * @dev_id: a sub-device: bound to this fd (its device ID), or plugged in
+ *	    by this fd (its stdev ID: the parent driver's view)
+ * @out_hwpt_id: the HWPT translating it, an ID of the fd it is bound to
+ *		 (0 when software-mediated)
+ * @out_pasid: the PASID its requests carry on the parent (0 when
+ *	       software-mediated)
+ * @out_path: enum iommulab_subdev_path
+ * @out_parent_rid: its parent's requester ID
+ * @__reserved: must be 0
+ *
+ * aux_get_domain_for_dev(sub-device), with the PASID that a parent driver
+ * programs into its hardware for the sub-device (seed 002), for either
+ * path. ENOENT for a bad @dev_id or a sub-device that is not attached;
+ * EINVAL for a device that is not a sub-device.
+ */
+struct iommulab_aux_get_domain {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 out_hwpt_id;
+	__u32 out_pasid;
+	__u32 out_path;
+	__u32 out_parent_rid;
+	__u32 __reserved;
+};
+
+#define IOMMULAB_AUX_GET_DOMAIN _IO(IOMMUFD_TYPE, IOMMULAB_CMD_AUX_GET_DOMAIN)
+
+/**
  * struct iommulab_mock_set_driver - ioctl(IOMMULAB_MOCK_SET_DRIVER)
  * @size: sizeof(struct iommulab_mock_set_driver)
  * @stdev_id: a mock device this fd plugged in
@@ -518,7 +649,15 @@ enum iommulab_dma_fault {
  *	 ID or a mock device's stdev ID). It must be one this fd plugged in
  *	 or bound (else ENOENT), and its group must be owned by this fd
  *	 (else EPERM): see "Who drives a device's DMA" below.
- * @pasid: with IOMMULAB_DMA_PASID, the PASID of the request
+ * @pasid: with IOMMULAB_DMA_PASID, the PASID of the request. A
+ *	   sub-device's requests carry its own PASID without the flag; with
+ *	   it, @pasid is what its driver (perhaps a guest) tags the request
+ *	   with: a vPASID of the binding fd's IOASID set, or a PASID. Unless
+ *	   that names the sub-device's own PASID, the request faults
+ *	   (IOMMULAB_DMA_FAULT_NO_PASID) without touching memory: the
+ *	   parent's hardware puts the sub-device's PASID on its requests,
+ *	   whatever its driver asks. A software-mediated sub-device takes
+ *	   no PASID (EINVAL).
  * @iova: the address the device uses
  * @length: bytes, not 0, at most 64 MiB
  * @uptr: the data to write, or where read data goes

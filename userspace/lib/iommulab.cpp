@@ -408,6 +408,14 @@ uint32_t MockDomain::replace(uint32_t pt_id)
 	return hwpt_id_;
 }
 
+static std::vector<MockDev> mock_devs(const std::vector<iommulab_mock_dev_info> &info)
+{
+	std::vector<MockDev> devs;
+	for (auto &i : info)
+		devs.push_back({i.stdev_id, i.rid});
+	return devs;
+}
+
 std::vector<MockDev> mock_group_alloc(const Iommufd &fd, uint32_t n,
 				      uint32_t dev_flags)
 {
@@ -419,10 +427,35 @@ std::vector<MockDev> mock_group_alloc(const Iommufd &fd, uint32_t n,
 	cmd.dev_flags = dev_flags;
 	cmd.devs_uptr = reinterpret_cast<uintptr_t>(info.data());
 	fd.call("IOMMULAB_MOCK_GROUP_ALLOC", IOMMULAB_MOCK_GROUP_ALLOC, &cmd);
-	std::vector<MockDev> devs;
-	for (auto &i : info)
-		devs.push_back({i.stdev_id, i.rid});
-	return devs;
+	return mock_devs(info);
+}
+
+std::vector<MockDev> mock_subdev_alloc(const Iommufd &fd,
+				       uint32_t parent_stdev, uint32_t n,
+				       uint32_t *path)
+{
+	std::vector<iommulab_mock_dev_info> info(n);
+	iommulab_mock_subdev_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.parent_id = parent_stdev;
+	cmd.nr_subdevs = n;
+	cmd.subdevs_uptr = reinterpret_cast<uintptr_t>(info.data());
+	fd.call("IOMMULAB_MOCK_SUBDEV_ALLOC", IOMMULAB_MOCK_SUBDEV_ALLOC, &cmd);
+	if (path)
+		*path = cmd.out_path;
+	return mock_devs(info);
+}
+
+SubdevRoute aux_get_domain(const Iommufd &fd, uint32_t dev_id)
+{
+	iommulab_aux_get_domain cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.dev_id = dev_id;
+	fd.call("IOMMULAB_AUX_GET_DOMAIN", IOMMULAB_AUX_GET_DOMAIN, &cmd);
+	return {cmd.out_hwpt_id, cmd.out_pasid, cmd.out_path,
+		cmd.out_parent_rid};
 }
 
 static uint32_t device_bind(const Iommufd &fd, uint32_t rid, uint64_t cookie)
@@ -441,11 +474,12 @@ Device::Device(const Iommufd &fd, uint32_t rid, uint64_t cookie)
 {
 }
 
-uint32_t Device::attach(uint32_t pt_id) const
+uint32_t Device::attach(uint32_t pt_id, uint32_t flags) const
 {
 	iommulab_device_attach cmd{};
 
 	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
 	cmd.dev_id = id();
 	cmd.pt_id = pt_id;
 	iommufd().call("IOMMULAB_DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH, &cmd);

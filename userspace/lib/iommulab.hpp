@@ -197,12 +197,33 @@ struct MockDev {
 std::vector<MockDev> mock_group_alloc(const Iommufd &fd, uint32_t n,
 				      uint32_t dev_flags = 0);
 
+// Gives the mock device @parent_stdev (a stdev ID of this fd) @n
+// sub-devices (IOMMULAB_MOCK_SUBDEV_ALLOC); their rid is the handle that
+// BIND and DMA take. @path, if given, gets the out_path: an enum
+// iommulab_subdev_path (NONE: routed by the IOMMU; SW: software-mediated).
+std::vector<MockDev> mock_subdev_alloc(const Iommufd &fd,
+				       uint32_t parent_stdev, uint32_t n,
+				       uint32_t *path = nullptr);
+
+// What IOMMULAB_AUX_GET_DOMAIN says of a sub-device.
+struct SubdevRoute {
+	uint32_t hwpt_id;    // in the binding fd; 0 when software-mediated
+	uint32_t pasid;	     // the PASID its requests carry on the parent
+	uint32_t path;	     // enum iommulab_subdev_path
+	uint32_t parent_rid; // its parent's requester ID
+};
+
+// IOMMULAB_AUX_GET_DOMAIN of the sub-device @dev_id (a device ID bound to
+// @fd, or the stdev ID of the fd that plugged it in).
+SubdevRoute aux_get_domain(const Iommufd &fd, uint32_t dev_id);
+
 // A device bound to the fd (IOMMULAB_DEVICE_BIND); destroying it unbinds.
 class Device : public Object {
 public:
 	Device(const Iommufd &fd, uint32_t rid, uint64_t cookie = 0);
-	// IOMMULAB_DEVICE_ATTACH (or replace); returns the HWPT used.
-	uint32_t attach(uint32_t pt_id) const;
+	// IOMMULAB_DEVICE_ATTACH (or replace) with @flags (enum
+	// iommulab_attach_flags: a sub-device's path); returns the HWPT used.
+	uint32_t attach(uint32_t pt_id, uint32_t flags = 0) const;
 	void detach() const;
 };
 
