@@ -23,6 +23,8 @@
  *			Held only for short lookups and updates, never
  *			across a driver call, so one fd's bind or DMA never
  *			waits for another group's DMA.
+ *   busdev.pasid_claims	its own xa_lock: which user holds each PASID of
+ *			the device's PASID table (a leaf).
  */
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -61,6 +63,11 @@ struct iolab_group {
  * @creator: the fd that plugged it in; NULL once unplugged
  * @kernel_driver: a (simulated) kernel driver is bound
  * @idev: the fd binding of the device, NULL when unbound
+ * @pasid_claims: PASID -> the user that programs it into the device's
+ *		  PASID table: the device's own binding (either path), or
+ *		  one of its sub-devices (subdev.c). A user holds a PASID
+ *		  slot from before it programs it until after it removes
+ *		  it, so two users, perhaps of two fds, never share one.
  */
 struct iolab_busdev {
 	struct kref kref;
@@ -71,6 +78,7 @@ struct iolab_busdev {
 	struct iolab_ctx *creator;
 	bool kernel_driver;
 	struct iolab_idev *idev;
+	struct xarray pasid_claims;
 };
 
 static DEFINE_MUTEX(iolab_devices_lock);
@@ -108,6 +116,7 @@ static void iolab_busdev_release(struct kref *kref)
 	list_del(&busdev->group_item);
 	mutex_unlock(&group->lock);
 	kref_put(&group->kref, iolab_group_release);
+	xa_destroy(&busdev->pasid_claims);
 	busdev->release(busdev->dev);
 	kfree(busdev);
 }
@@ -115,6 +124,62 @@ static void iolab_busdev_release(struct kref *kref)
 void iolab_busdev_put(struct iolab_busdev *busdev)
 {
 	kref_put_mutex(&busdev->kref, iolab_busdev_release, &iolab_devices_lock);
+}
+
+void iolab_busdev_get(struct iolab_busdev *busdev)
+{
+	kref_get(&busdev->kref);
+}
+
+/**
+ * iolab_busdev_pasid_claim() - @owner takes @pasid of @busdev's PASID table
+ * @busdev: the device
+ * @pasid: the PASID
+ * @owner: who programs it (an idev, a sub-device)
+ *
+ * Return: 0 (also when @owner holds it already); EBUSY when another user
+ * does; ENOMEM.
+ */
+int iolab_busdev_pasid_claim(struct iolab_busdev *busdev, u32 pasid,
+			     void *owner)
+{
+	void *old = xa_cmpxchg(&busdev->pasid_claims, pasid, NULL, owner,
+			       GFP_KERNEL_ACCOUNT);
+
+	if (xa_is_err(old))
+		return xa_err(old);
+	return old && old != owner ? -EBUSY : 0;
+}
+
+/* @owner gives @pasid of @busdev back. */
+void iolab_busdev_pasid_release(struct iolab_busdev *busdev, u32 pasid,
+				void *owner)
+{
+	xa_cmpxchg(&busdev->pasid_claims, pasid, owner, NULL, 0);
+}
+
+/* Whether anyone holds @pasid of @busdev. */
+static bool iolab_busdev_pasid_claimed(struct iolab_busdev *busdev, u32 pasid)
+{
+	return xa_load(&busdev->pasid_claims, pasid);
+}
+
+/*
+ * Whether @busdev's RID is attached to @hwpt, a HWPT of @ctx (a binding in
+ * another fd cannot use it). Holds @ctx's attach_lock, which keeps a
+ * binding of @ctx from changing its HWPT.
+ */
+bool iolab_busdev_rid_uses(struct iolab_busdev *busdev, struct iolab_ctx *ctx,
+			   struct iolab_hwpt *hwpt)
+{
+	bool uses;
+
+	lockdep_assert_held(&ctx->attach_lock);
+	mutex_lock(&iolab_devices_lock);
+	uses = busdev->idev && busdev->idev->ctx == ctx &&
+	       busdev->idev->hwpt == hwpt;
+	mutex_unlock(&iolab_devices_lock);
+	return uses;
 }
 
 /**
@@ -149,6 +214,7 @@ struct iolab_busdev *iolab_busdev_plug(struct iolab_hwdev *dev,
 		INIT_LIST_HEAD(&group->busdevs);
 	}
 	kref_init(&busdev->kref);
+	xa_init_flags(&busdev->pasid_claims, XA_FLAGS_ACCOUNT);
 	busdev->dev = dev;
 	busdev->release = release;
 	busdev->creator = creator;
@@ -328,8 +394,8 @@ static void iolab_idev_unbind(struct iolab_idev *idev)
  * released (an ioctl holding a short-term reference on it may be waiting
  * for attach_lock).
  */
-static struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
-						  struct iolab_hwpt *hwpt)
+struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
+					   struct iolab_hwpt *hwpt)
 {
 	lockdep_assert_held(&ctx->attach_lock);
 	if (--hwpt->nr_devices || !hwpt->auto_domain) {
@@ -375,7 +441,9 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	 */
 	if (!hwpt->pasid_compat && xa_marked(&idev->pasids, IOLAB_PASID_PATH))
 		return -EINVAL;
-	if (iolab_aux_attached(idev, hwpt))
+	/* Aux-attached to this device, directly or by a sub-device. */
+	if (hwpt->nr_aux &&
+	    iolab_busdev_pasid_claimed(idev->busdev, hwpt->aux_pasid))
 		return -EBUSY;
 	/* Devices of one group share one HWPT, as upstream requires. */
 	if (group->hwpt && group->hwpt != hwpt &&
@@ -437,24 +505,36 @@ static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
  * iolab_idev_attach() - attach or replace the domain of a device's RID
  * @idev: the bound device
  * @pt_id: an IOAS or a HWPT of the same fd
+ * @flags: enum iommulab_attach_flags (a sub-device's path)
  * @hwpt_id: the HWPT now used
  *
+ * A sub-device is routed by subdev.c instead.
+ *
  * Return: 0; ENOENT for a bad @pt_id; EINVAL when the device cannot use
- * the HWPT or its group uses another one; ENOMEM. On failure the device
- * keeps its old attachment.
+ * the HWPT or its group uses another one, or for @flags on a device that
+ * is not a sub-device; ENOMEM. On failure the device keeps its old
+ * attachment.
  */
-int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id)
+int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 flags,
+		      u32 *hwpt_id)
 {
 	struct iolab_ctx *ctx = idev->ctx;
+	bool subdev = iolab_hwdev_is_subdev(idev->busdev->dev);
 	struct iolab_hwpt *dead = NULL;
 	struct iolab_object *pt;
 	u32 old_id;
 	int rc;
 
+	if (flags && !subdev)
+		return -EINVAL;
 	pt = iolab_get_object(ctx, pt_id, IOLAB_OBJ_ANY);
 	if (IS_ERR(pt))
 		return PTR_ERR(pt);
 	mutex_lock(&ctx->attach_lock);
+	if (subdev) {
+		rc = iolab_subdev_attach(idev, pt, flags, hwpt_id, &dead);
+		goto out_unlock;
+	}
 	old_id = idev->hwpt ? idev->hwpt->obj.id : 0;
 	switch (pt->type) {
 	case IOLAB_OBJ_IOAS:
@@ -475,6 +555,7 @@ int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id)
 		iolab_notify_dev(idev, old_id ? IOMMULAB_EVENT_RID_REPLACE :
 						IOMMULAB_EVENT_RID_ATTACH,
 				 IOLAB_RID_PASID, *hwpt_id, old_id);
+out_unlock:
 	mutex_unlock(&ctx->attach_lock);
 	iolab_put_object(pt);
 	if (dead)
@@ -488,10 +569,18 @@ int iolab_idev_detach(struct iolab_idev *idev)
 	struct iolab_group *group = idev->busdev->group;
 	struct iolab_hwdev *dev = idev->busdev->dev;
 	struct iolab_ctx *ctx = idev->ctx;
-	struct iolab_hwpt *old, *dead;
+	struct iolab_hwpt *old, *dead = NULL;
 	u32 old_id;
+	int rc;
 
 	mutex_lock(&ctx->attach_lock);
+	if (iolab_hwdev_is_subdev(dev)) {
+		rc = iolab_subdev_detach(idev, &dead);
+		mutex_unlock(&ctx->attach_lock);
+		if (dead)
+			iolab_object_destroy_wait(&dead->obj);
+		return rc;
+	}
 	old = idev->hwpt;
 	if (!old) {
 		mutex_unlock(&ctx->attach_lock);
@@ -542,6 +631,11 @@ static bool iolab_group_is_singleton(struct iolab_group *group)
 	return singleton;
 }
 
+bool iolab_busdev_is_singleton(struct iolab_busdev *busdev)
+{
+	return iolab_group_is_singleton(busdev->group);
+}
+
 /**
  * iolab_idev_pasid_ok() - whether @idev may have @pasid attached at all
  * @idev: the bound device
@@ -583,14 +677,22 @@ int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
 	rc = xa_insert(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		return rc;
+	/* A sub-device of this device may hold the PASID. */
+	rc = iolab_busdev_pasid_claim(idev->busdev, pasid, idev);
+	if (rc)
+		goto err_erase;
 	rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
 	if (rc) {
-		xa_erase(&idev->pasids, pasid);
-		return rc;
+		iolab_busdev_pasid_release(idev->busdev, pasid, idev);
+		goto err_erase;
 	}
 	xa_set_mark(&idev->pasids, pasid, mark);
 	refcount_inc(&hwpt->obj.users);
 	return 0;
+
+err_erase:
+	xa_erase(&idev->pasids, pasid);
+	return rc;
 }
 
 /**
@@ -610,6 +712,7 @@ struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	/* Translation off first: removing it cannot fail. */
 	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
+	iolab_busdev_pasid_release(idev->busdev, pasid, idev);
 	return xa_erase(&idev->pasids, pasid);
 }
 
@@ -857,12 +960,14 @@ int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd)
 	struct iolab_idev *idev;
 	int rc;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~(IOMMULAB_ATTACH_SUBDEV_AUX |
+			   IOMMULAB_ATTACH_SUBDEV_PASID) ||
+	    cmd->__reserved)
 		return -EOPNOTSUPP;
 	idev = iolab_get_idev(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
-	rc = iolab_idev_attach(idev, cmd->pt_id, &cmd->out_hwpt_id);
+	rc = iolab_idev_attach(idev, cmd->pt_id, cmd->flags, &cmd->out_hwpt_id);
 	if (!rc)
 		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	iolab_put_object(&idev->obj);

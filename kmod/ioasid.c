@@ -281,6 +281,20 @@ int iolab_ioasid_alloc(struct iolab_ctx *ctx, bool kernel, u32 *pasid)
 	return rc;
 }
 
+/* The PASID @vpasid names in @ctx's IOASID set; 0 for none (or no set). */
+u32 iolab_ioasid_vpasid_lookup(struct iolab_ctx *ctx, u32 vpasid)
+{
+	struct iolab_ioasid *ioasid = NULL;
+	u32 pasid;
+
+	mutex_lock(&iolab_ioasid_lock);
+	if (ctx->ioasid_set)
+		ioasid = xa_load(&ctx->ioasid_set->vpasids, vpasid);
+	pasid = ioasid ? ioasid->pasid : 0;
+	mutex_unlock(&iolab_ioasid_lock);
+	return pasid;
+}
+
 /*
  * The allocation of @pasid (by iolab_ioasid_alloc()) is the caller's for
  * good: the call that made it succeeded. Its PASID_ALLOC event goes out.

@@ -22,6 +22,11 @@
  *   iolab_ctx.attach_lock (one fd's attach, detach, replace, HWPT alloc,
  *			    IOAS_CHANGE_PROCESS; PASIDs as RIDs)
  *     -> iolab_group.lock (a PASID attach checks the group is a singleton)
+ *     -> iolab_devices_lock (a sub-device's aux attach looks at its
+ *        parent's RID domain)
+ *     -> iolab_busdev.pasid_claims xa_lock (a leaf spinlock)
+ *     -> iolab_subdev.route_rwsem (subdev.c: a sub-device's route)
+ *       -> mock_hwdev.ctx_rwsem (the parent's set_dev_pasid)
  *     -> mock_hwdev.ctx_rwsem (attach_dev, set_dev_pasid)
  *     -> every IOAS's iolab_iopt.rwsem at once (IOAS_CHANGE_PROCESS, as
  *        down_write_nest_lock() under attach_lock)
@@ -51,6 +56,12 @@
  *       -> mmap_write_lock (RLIMIT charge and uncharge per mm; the
  *          caller's mm while a memfd is mapped into it to be pinned)
  *     -> mmap_read_lock (a fault in copy_to_user of IOVA_RANGES)
+ *
+ *   iolab_subdev.route_rwsem (read: a sub-device's DMA)
+ *     -> iolab_ioasid_lock is NOT taken under it (a tag is looked up
+ *        before)
+ *     -> mock_hwdev.ctx_rwsem (read: the parent's PASID table)
+ *     -> iolab_iopt.rwsem (read: a software-mediated copy)
  *
  *   mock_hwdev.ctx_rwsem (a device's context: DMA holds it for read)
  *     -> mock_domain.lock (read: a DMA walks the table)
@@ -433,7 +444,8 @@ struct iolab_idev *iolab_get_idev(struct iolab_ctx *ctx, u32 id);
 int iolab_idev_bind(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
 		    struct iolab_idev **out);
 void iolab_idev_destroy(struct iolab_object *obj);
-int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 *hwpt_id);
+int iolab_idev_attach(struct iolab_idev *idev, u32 pt_id, u32 flags,
+		      u32 *hwpt_id);
 int iolab_idev_detach(struct iolab_idev *idev);
 /* Which path attached a PASID (a mark of iolab_idev.pasids) */
 #define IOLAB_PASID_PATH XA_MARK_0
@@ -461,6 +473,16 @@ int iolab_busdev_set_driver(struct iolab_busdev *busdev, bool bound);
 struct iolab_hwdev *iolab_hwdev_for_dma(struct iolab_ctx *ctx, u32 rid,
 					struct iolab_busdev **busdev);
 void iolab_busdev_put(struct iolab_busdev *busdev);
+void iolab_busdev_get(struct iolab_busdev *busdev);
+bool iolab_busdev_is_singleton(struct iolab_busdev *busdev);
+int iolab_busdev_pasid_claim(struct iolab_busdev *busdev, u32 pasid,
+			     void *owner);
+void iolab_busdev_pasid_release(struct iolab_busdev *busdev, u32 pasid,
+				void *owner);
+bool iolab_busdev_rid_uses(struct iolab_busdev *busdev, struct iolab_ctx *ctx,
+			   struct iolab_hwpt *hwpt);
+struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
+					   struct iolab_hwpt *hwpt);
 int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd);
@@ -523,8 +545,22 @@ int iolab_aux_attach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_aux_detach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_aux_get_pasid_ioctl(struct iolab_ucmd *ucmd);
 
+/* Mock sub-devices (subdev.c) */
+struct iolab_dma_result;
+bool iolab_hwdev_is_subdev(struct iolab_hwdev *dev);
+int iolab_subdev_attach(struct iolab_idev *idev, struct iolab_object *pt,
+			u32 flags, u32 *hwpt_id, struct iolab_hwpt **dead);
+int iolab_subdev_detach(struct iolab_idev *idev, struct iolab_hwpt **dead);
+int iolab_subdev_dma(struct iolab_ctx *ctx, struct iolab_hwdev *dev,
+		     bool tagged, u32 tag, u64 iova, void *buf, u64 len,
+		     bool write, struct iolab_dma_result *res);
+int iolab_mock_subdev_alloc(struct iolab_ucmd *ucmd);
+int iolab_aux_get_domain_ioctl(struct iolab_ucmd *ucmd);
+void iolab_subdev_exit(void);
+
 /* IOASID sets: the system PASID space (ioasid.c) */
 int iolab_ioasid_alloc(struct iolab_ctx *ctx, bool kernel, u32 *pasid);
+u32 iolab_ioasid_vpasid_lookup(struct iolab_ctx *ctx, u32 vpasid);
 void iolab_ioasid_announce(u32 pasid);
 void iolab_ioasid_free(u32 pasid);
 int iolab_ioasid_get(struct iolab_ctx *ctx, u32 pasid);
@@ -595,12 +631,15 @@ struct iolab_access {
  * @busdev: the device (a reference)
  * @idev: MOCK_DOMAIN only: the binding it made (a users reference), which
  *	  goes with it
+ * @parent: a sub-device's: its parent's stdev (a users reference, so the
+ *	    parent is not unplugged before its sub-devices), else NULL
  */
 struct iolab_stdev {
 	struct iolab_object obj;
 	struct iolab_ctx *ctx;
 	struct iolab_busdev *busdev;
 	struct iolab_idev *idev;
+	struct iolab_stdev *parent;
 };
 
 static_assert(offsetof(struct iolab_stdev, obj) == 0);

@@ -356,6 +356,8 @@ union iolab_ucmd_buffer {
 	struct iommulab_device_detach device_detach;
 	struct iommulab_device_pasid device_pasid;
 	struct iommulab_aux aux;
+	struct iommulab_aux_get_domain aux_get_domain;
+	struct iommulab_mock_subdev_alloc mock_subdev_alloc;
 	struct iommulab_ioasid_set_alloc ioasid_set_alloc;
 	struct iommulab_ioasid ioasid;
 	struct iommulab_ioasid_set_info ioasid_set_info;
@@ -480,6 +482,8 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommulab_aux, __reserved),
 	IOLAB_IOCTL_OP(IOMMULAB_AUX_GET_PASID, iolab_aux_get_pasid_ioctl,
 		       struct iommulab_aux, __reserved),
+	IOLAB_IOCTL_OP(IOMMULAB_AUX_GET_DOMAIN, iolab_aux_get_domain_ioctl,
+		       struct iommulab_aux_get_domain, __reserved),
 	IOLAB_IOCTL_OP(IOMMULAB_IOASID_SET_ALLOC, iolab_ioasid_set_alloc_ioctl,
 		       struct iommulab_ioasid_set_alloc, out_token_id),
 	IOLAB_IOCTL_OP(IOMMULAB_IOASID, iolab_ioasid_ioctl,
@@ -490,6 +494,8 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		      struct iommulab_mock_set_driver, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA, iolab_mock_dma_ioctl,
 		      struct iommulab_mock_dma, __reserved),
+	IOLAB_TEST_OP(IOMMULAB_MOCK_SUBDEV_ALLOC, iolab_mock_subdev_alloc,
+		      struct iommulab_mock_subdev_alloc, __reserved),
 };
 
 static const struct iolab_ioctl_op *iolab_find_op(unsigned int cmd)
@@ -628,6 +634,7 @@ static void __exit iolab_exit(void)
 	misc_deregister(&iolab_misc);
 	iolab_notify_exit();
 	iolab_ioasid_exit();
+	iolab_subdev_exit();
 }
 
 module_init(iolab_init);

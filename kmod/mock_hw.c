@@ -157,8 +157,18 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 			rc = -EFAULT;
 			break;
 		}
-		iolab_mock_dma(container_of(dev, struct mock_hwdev, dev), pasid,
-			       cmd->iova + done, buf, n, write, &res);
+		if (iolab_hwdev_is_subdev(dev)) {
+			rc = iolab_subdev_dma(ucmd->ctx, dev,
+					      cmd->flags & IOMMULAB_DMA_PASID,
+					      cmd->pasid, cmd->iova + done, buf,
+					      n, write, &res);
+			if (rc)
+				break;
+		} else {
+			iolab_mock_dma(container_of(dev, struct mock_hwdev, dev),
+				       pasid, cmd->iova + done, buf, n, write,
+				       &res);
+		}
 		if (!write && copy_to_user(uptr + done, buf, res.done)) {
 			rc = -EFAULT;
 			break;

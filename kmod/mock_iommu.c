@@ -94,7 +94,7 @@ static const struct iolab_domain_ops mock_nested_ops;
 static const struct iolab_domain_ops mock_blocked_ops = {};
 static const struct iolab_iommu_ops mock_iommu_ops;
 
-static struct iolab_domain mock_blocked_domain = {
+struct iolab_domain iolab_mock_blocked_domain = {
 	.ops = &mock_blocked_ops,
 	.type = IOLAB_DOMAIN_BLOCKED,
 };
@@ -536,7 +536,7 @@ static u8 mock_max_pasid_log2(struct iolab_hwdev *dev)
 static const struct iolab_iommu_ops mock_iommu_ops = {
 	.domain_alloc_paging = mock_domain_alloc_paging,
 	.domain_alloc_nested = mock_domain_alloc_nested,
-	.blocked_domain = &mock_blocked_domain,
+	.blocked_domain = &iolab_mock_blocked_domain,
 	.attach_dev = mock_attach_dev,
 	.set_dev_pasid = mock_set_dev_pasid,
 	.capable = mock_capable,
@@ -566,7 +566,7 @@ struct mock_hwdev *iolab_mock_hwdev_create(u32 flags)
 	mdev->dev.ops = &mock_iommu_ops;
 	mdev->dev.rid = rid;
 	mdev->flags = flags;
-	mdev->rid_domain = &mock_blocked_domain;
+	mdev->rid_domain = &iolab_mock_blocked_domain;
 	init_rwsem(&mdev->ctx_rwsem);
 	xa_init(&mdev->pasids);
 	return mdev;

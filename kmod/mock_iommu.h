@@ -49,6 +49,9 @@ struct iolab_dma_result {
 	u64 max_iopte;
 };
 
+/* The domain that blocks every DMA, shared by every mock device. */
+extern struct iolab_domain iolab_mock_blocked_domain;
+
 struct mock_hwdev *iolab_mock_hwdev_create(u32 flags);
 void iolab_mock_hwdev_destroy(struct mock_hwdev *mdev);
 void iolab_mock_dma(struct mock_hwdev *mdev, u32 pasid, u64 iova, void *buf,

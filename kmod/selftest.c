@@ -69,6 +69,8 @@ void iolab_selftest_destroy(struct iolab_object *obj)
 		iolab_object_destroy_wait(&stdev->idev->obj);
 	}
 	iolab_busdev_unplug(stdev->busdev);
+	if (stdev->parent)
+		iolab_put_object(&stdev->parent->obj);
 }
 
 struct iolab_stdev *iolab_get_stdev(struct iolab_ctx *ctx, u32 id)
@@ -144,7 +146,7 @@ static int iolab_test_mock_domain(struct iolab_ucmd *ucmd,
 	rc = iolab_idev_bind(ctx, stdev->busdev, &idev);
 	if (rc)
 		goto err_stdev;
-	rc = iolab_idev_attach(idev, cmd->id, &hwpt_id);
+	rc = iolab_idev_attach(idev, cmd->id, 0, &hwpt_id);
 	if (rc)
 		goto err_idev;
 
@@ -182,7 +184,7 @@ static int iolab_test_mock_domain_replace(struct iolab_ucmd *ucmd,
 		goto out_put;
 	}
 	rc = iolab_idev_attach(stdev->idev, cmd->mock_domain_replace.pt_id,
-			       &hwpt_id);
+			       0, &hwpt_id);
 	if (rc)
 		goto out_put;
 	cmd->mock_domain_replace.pt_id = hwpt_id;
@@ -319,7 +321,7 @@ static int iolab_test_pasid(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 			rc = -EINVAL;
 		else
 			rc = iolab_idev_attach(idev, cmd->pasid_attach.pt_id,
-					       &cmd->pasid_attach.pt_id);
+					       0, &cmd->pasid_attach.pt_id);
 		if (!rc)
 			rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 		break;
