@@ -490,9 +490,11 @@ struct iommulab_ioasid_set_info {
  *
  * IOMMULAB_AUX_DETACH undoes it (EINVAL when not aux-attached); the last
  * aux detach of a domain frees its default PASID. While aux-attached to a
- * device, the HWPT cannot become that device's RID domain (EBUSY) nor be
- * destroyed (EBUSY); the PASID path cannot detach or replace its PASID
- * (EBUSY).
+ * device (here, or by a sub-device of the device routed by the aux path:
+ * IOMMULAB_DEVICE_ATTACH), the HWPT cannot become that device's RID domain
+ * (EBUSY) nor be destroyed (EBUSY); the PASID path cannot detach or
+ * replace its PASID (EBUSY). A PASID that a sub-device of the device uses
+ * is EBUSY for both paths here.
  *
  * IOMMULAB_AUX_GET_PASID (aux_get_pasid(domain, device)) returns the
  * default PASID; ENOENT when the HWPT is not aux-attached to the device.
