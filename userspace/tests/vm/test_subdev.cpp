@@ -12,10 +12,13 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
+#include <string>
 #include <set>
 #include <vector>
 
 #include "harness.hpp"
+#include "monitor.hpp"
 
 using namespace harness;
 
@@ -890,4 +893,99 @@ TEST_CASE("subdev: fd close frees every PASID" * IOMMULAB_ONLY)
 		CHECK(nr_objects_all(p.fd) == base);
 	}
 	check_parent_rid(p, 0x9C);
+}
+
+namespace {
+
+// The next RID_* event of the fd @fd_id (other events, of other fds or of
+// PASID allocations, are passed over); nullopt after 10 s of none.
+std::optional<Event> next_rid_event(Monitor &m, uint32_t fd_id)
+{
+	for (;;) {
+		std::optional<Event> e = m.next(10000);
+		if (!e)
+			return e;
+		if (e->fd_id == fd_id && (e->type == IOMMULAB_EVENT_RID_ATTACH ||
+					  e->type == IOMMULAB_EVENT_RID_REPLACE ||
+					  e->type == IOMMULAB_EVENT_RID_DETACH))
+			return e;
+	}
+}
+
+std::string opt(const std::optional<uint32_t> &v)
+{
+	return v ? std::to_string(*v) : "absent";
+}
+
+// The next RID event of @fd_id is @type with these attributes.
+void expect_rid_event(Monitor &m, uint32_t fd_id, uint32_t type,
+		      uint32_t dev, uint32_t rid, std::optional<uint32_t> pt,
+		      std::optional<uint32_t> old_pt,
+		      std::optional<uint32_t> pasid)
+{
+	std::optional<Event> e = next_rid_event(m, fd_id);
+	REQUIRE_MESSAGE(e, "no event, wanted ", event_name(type));
+	INFO("got: ", e->line());
+	CHECK(event_name(e->type) == event_name(type));
+	CHECK(opt(e->dev_id) == opt(dev));
+	CHECK(opt(e->rid) == opt(rid));
+	CHECK(opt(e->pt_id) == opt(pt));
+	CHECK(opt(e->old_pt_id) == opt(old_pt));
+	CHECK(opt(e->pasid) == opt(pasid));
+}
+
+} // namespace
+
+TEST_CASE("subdev: notifications of a sub-device's attach" * IOMMULAB_ONLY)
+{
+	Monitor m(Monitor::Mode::multicast);
+	Parent p(1), sw(1, 0);
+	REQUIRE(sw.path == IOMMULAB_SUBDEV_PATH_SW);
+	Vm vm(0x5eed7, 0x71);
+	const uint32_t me = vm.fd.info().fd_id;
+	Device wq(vm.fd, p.subs[0].rid), swq(vm.fd, sw.subs[0].rid);
+	const uint32_t rid = p.subs[0].rid;
+	Ioas other(vm.fd);
+
+	for (uint32_t flags : {VIA_PASID, AUX}) {
+		CAPTURE(flags);
+		const uint32_t extra = flags == VIA_PASID ? IOMMU_HWPT_ALLOC_PASID : 0;
+		const uint32_t h1 = hwpt_alloc(vm.fd, wq.id(), vm.ioas.id(), extra);
+		const uint32_t h2 = hwpt_alloc(vm.fd, wq.id(), other.id(), extra);
+
+		REQUIRE(wq.attach(h1, flags) == h1);
+		const uint32_t p1 = aux_get_domain(vm.fd, wq.id()).pasid;
+		expect_rid_event(m, me, IOMMULAB_EVENT_RID_ATTACH, wq.id(), rid,
+				 h1, {}, p1);
+		// A refused replace sends nothing: the replace's event is next.
+		CHECK(attach_raw(vm.fd, wq.id(), h2,
+				 flags == AUX ? VIA_PASID : AUX) == EINVAL);
+		REQUIRE(wq.attach(h2, flags) == h2);
+		const uint32_t p2 = aux_get_domain(vm.fd, wq.id()).pasid;
+		if (flags == VIA_PASID)
+			CHECK(p2 == p1);
+		expect_rid_event(m, me, IOMMULAB_EVENT_RID_REPLACE, wq.id(), rid,
+				 h2, h1, p2);
+		wq.detach();
+		expect_rid_event(m, me, IOMMULAB_EVENT_RID_DETACH, wq.id(), rid,
+				 {}, h2, p2);
+		// The DMA agrees: detached, blocked.
+		CHECK(refused(dma_fill(vm.fd, wq.id(), GPA, 8, 0xEE),
+			      IOMMULAB_DMA_FAULT_BLOCKED));
+		vm.fd.destroy(h1);
+		vm.fd.destroy(h2);
+	}
+
+	// Software-mediated: the IOAS is the pt, and no PASID is sent.
+	const uint32_t srid = sw.subs[0].rid;
+	CHECK(attach_raw(vm.fd, swq.id(), vm.ioas.id(), AUX) == EINVAL);
+	REQUIRE(swq.attach(vm.ioas.id()) == 0);
+	expect_rid_event(m, me, IOMMULAB_EVENT_RID_ATTACH, swq.id(), srid,
+			 vm.ioas.id(), {}, {});
+	REQUIRE(swq.attach(other.id()) == 0);
+	expect_rid_event(m, me, IOMMULAB_EVENT_RID_REPLACE, swq.id(), srid,
+			 other.id(), vm.ioas.id(), {});
+	swq.detach();
+	expect_rid_event(m, me, IOMMULAB_EVENT_RID_DETACH, swq.id(), srid, {},
+			 other.id(), {});
 }
