@@ -313,7 +313,7 @@ TEST_CASE("unknown ioctl numbers are ENOTTY")
 	// Gaps of the table, just past upstream's last number (0x94), and the
 	// ends of the extension range. (Every number upstream defines has a
 	// row, implemented or not: see the size-rule cases.)
-	for (unsigned nr : {0x00u, 0x7fu, 0x95u, 0x9fu, 0xa1u, 0xbfu, 0xcbu, 0xdfu,
+	for (unsigned nr : {0x00u, 0x7fu, 0x95u, 0x9fu, 0xa1u, 0xbfu, 0xccu, 0xdfu,
 			    0xe0u, 0xffu}) {
 		CAPTURE(nr);
 		CHECK(fd.raw(_IO(IOMMUFD_TYPE, nr), buf) == ENOTTY);
@@ -670,6 +670,8 @@ const SizeRule extension_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_IOASID_SET_INFO", 0xca, 40, 40, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_MOCK_SUBDEV_ALLOC", 0xcb, 32, 32, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_DEVICE_PASID", 0xd1, 24, 24, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_AUX_ATTACH", 0xd2, 24, 24, EOPNOTSUPP,
@@ -678,6 +680,9 @@ const SizeRule extension_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_AUX_GET_PASID", 0xd4, 24, 24, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	// A bad dev_id: ENOENT, after the size rules.
+	{"IOMMULAB_AUX_GET_DOMAIN", 0xd5, 32, 32, ENOENT,
+	 [](uint8_t *b) { put<uint32_t>(b, 8, 0xdead); }},
 };
 
 // Commands upstream has and iommulab does not implement. UPSTREAM-ABI.md:
@@ -737,6 +742,11 @@ SAME(iommulab_ioasid, vpasid, 24, 24);
 SAME(iommulab_ioasid_set_info, out_token_id, 40, 40);
 SAME(iommulab_device_pasid, pt_id, 24, 24);
 SAME(iommulab_aux, __reserved, 24, 24);
+SAME(iommulab_mock_subdev_alloc, __reserved, 32, 32);
+SAME(iommulab_aux_get_domain, __reserved, 32, 32);
+// ABI 6 is the one whose commands the rows above list (6: MOCK_SUBDEV_ALLOC
+// and AUX_GET_DOMAIN); a new command bumps it and needs its row here.
+static_assert(IOMMULAB_ABI_VERSION == 6, "the extension rows are ABI 6's");
 #undef SAME
 #undef OFFSETOFEND
 static_assert(N(IOMMU_DESTROY) == 0x80 && N(IOMMU_IOAS_ALLOC) == 0x81 &&

@@ -1287,8 +1287,22 @@ TEST_CASE("the device ops and the DMA op refuse bad input" * IOMMULAB_ONLY)
 	at.size = sizeof(at);
 	at.dev_id = dev.id();
 	at.pt_id = ioas.id();
-	at.flags = 1;
-	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EOPNOTSUPP);
+	// Unknown flag bits: EOPNOTSUPP; the sub-device path flags on a
+	// device that is no sub-device, alone or both: EINVAL.
+	for (uint32_t f : {1u << 2, 1u << 3, 1u << 31,
+			   IOMMULAB_ATTACH_SUBDEV_AUX | (1u << 2)}) {
+		CAPTURE(f);
+		at.flags = f;
+		CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EOPNOTSUPP);
+	}
+	for (uint32_t f : {uint32_t(IOMMULAB_ATTACH_SUBDEV_AUX),
+			   uint32_t(IOMMULAB_ATTACH_SUBDEV_PASID),
+			   uint32_t(IOMMULAB_ATTACH_SUBDEV_AUX |
+				    IOMMULAB_ATTACH_SUBDEV_PASID)}) {
+		CAPTURE(f);
+		at.flags = f;
+		CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EINVAL);
+	}
 	at.flags = 0;
 	at.__reserved = 1;
 	CHECK(send(fd, IOMMULAB_DEVICE_ATTACH, at) == EOPNOTSUPP);
