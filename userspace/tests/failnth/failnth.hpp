@@ -97,6 +97,8 @@ union Arg {
 	iommulab_mock_set_driver set_driver;
 	iommulab_mock_dma dma;
 	iommu_vfio_ioas vfio_ioas;
+	iommulab_mock_subdev_alloc subdev_alloc;
+	iommulab_aux_get_domain get_domain;
 	// Commands added later: add their structures here.
 };
 
@@ -111,6 +113,7 @@ struct Ctx {
 	uint32_t stdev = 0, idev = 0;  // a mock device: stdev and bound IDs
 	uint32_t hwpt = 0, hwpt2 = 0;  // HWPT IDs
 	uint32_t set = 0;              // an IOASID set ID
+	uint32_t subdev = 0;           // a bound sub-device's device ID
 	std::vector<MockDev> devs;     // a group made by MOCK_GROUP_ALLOC
 	Arg arg{};
 	iommu_iova_range ranges[16]{};

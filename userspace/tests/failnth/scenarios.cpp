@@ -340,6 +340,59 @@ void check_pasid_unchanged(Ctx &c, const uint8_t *had)
 	c.hwpt2 = 0;
 }
 
+// A mock device (c.stdev; PASID-capable when @pasid_parent) on IOAS 1 (A
+// at IOVA_A) with one sub-device, bound to the fd (c.subdev); IOAS 2 (B
+// at IOVA_A, no domain yet: its first one fills IOPTE tables); and an
+// IOASID set of the fd (c.set, quota 4) for the PASIDs the kernel picks.
+void setup_subdev(Ctx &c, bool pasid_parent)
+{
+	setup_domain(c, pasid_parent ? MOCK_FLAGS_DEVICE_PASID : 0);
+	uint32_t path = 0xff;
+	auto subs = mock_subdev_alloc(*c.fd, c.stdev, 1, &path);
+	FN_CHECK(path == (pasid_parent ? IOMMULAB_SUBDEV_PATH_NONE :
+					 IOMMULAB_SUBDEV_PATH_SW),
+		 "sub-device path %u", path);
+	c.devs = subs;
+	c.subdev = bind(c, subs[0].rid);
+	c.ioas2 = ioas_alloc(c);
+	map_fixed(c, c.ioas2, mem.B(), MAP_LEN, IOVA_A);
+	c.set = set_setup(c, 0);
+}
+
+iommulab_device_attach subdev_attach_arg(Ctx &c, uint32_t pt_id,
+					 uint32_t flags)
+{
+	iommulab_device_attach cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = flags;
+	cmd.dev_id = c.subdev;
+	cmd.pt_id = pt_id;
+	return cmd;
+}
+
+// What IOMMULAB_AUX_GET_DOMAIN says of c.subdev: 0 or the errno.
+int get_domain_raw(Ctx &c, iommulab_aux_get_domain *out)
+{
+	*out = {};
+	out->size = sizeof(*out);
+	out->dev_id = c.subdev;
+	return c.fd->raw(IOMMULAB_AUX_GET_DOMAIN, out);
+}
+
+// After a failed sub-device attach: no route (its DMA is blocked, GET_DOMAIN
+// says ENOENT), and the same attach works now.
+void check_subdev_unrouted(Ctx &c)
+{
+	uint8_t b[8];
+	iommulab_aux_get_domain gd;
+	FN_CHECK(dma_raw(c, c.subdev, IOVA_A, b, sizeof(b), false) ==
+			 IOMMULAB_DMA_FAULT_BLOCKED,
+		 "sub-device not blocked after a failed ATTACH");
+	FN_CHECK(get_domain_raw(c, &gd) == ENOENT,
+		 "sub-device routed after a failed ATTACH");
+}
+
 } // namespace
 
 const std::vector<std::string> &must_cover()
@@ -392,6 +445,8 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_IOASID_SET_ALLOC",
 		"IOMMULAB_IOASID",
 		"IOMMULAB_IOASID_SET_INFO",
+		"IOMMULAB_MOCK_SUBDEV_ALLOC",
+		"IOMMULAB_AUX_GET_DOMAIN",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -1751,6 +1806,150 @@ const std::vector<Scenario> &scenarios()
 		},
 		[](Ctx &c) { return c.fd->raw(IOMMULAB_AUX_GET_PASID, &c.arg.aux); },
 		nullptr,
+		nullptr,
+	},
+	{
+		// N sub-devices of a PASID-capable mock device: each a stdev
+		// object, a handle, a busdev and a group of its own.
+		"MOCK_SUBDEV_ALLOC", "IOMMULAB_MOCK_SUBDEV_ALLOC", {ENOMEM},
+		[](Ctx &c) {
+			setup_domain(c, MOCK_FLAGS_DEVICE_PASID);
+			c.arg.subdev_alloc = {};
+			c.arg.subdev_alloc.size = sizeof(iommulab_mock_subdev_alloc);
+			c.arg.subdev_alloc.parent_id = c.stdev;
+			c.arg.subdev_alloc.nr_subdevs = 3;
+			c.arg.subdev_alloc.subdevs_uptr =
+				reinterpret_cast<uintptr_t>(c.data);
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMULAB_MOCK_SUBDEV_ALLOC, &c.arg.subdev_alloc);
+		},
+		[](Ctx &c) {
+			FN_CHECK(c.arg.subdev_alloc.out_path == IOMMULAB_SUBDEV_PATH_NONE,
+				 "path %u", c.arg.subdev_alloc.out_path);
+			auto *d = reinterpret_cast<iommulab_mock_dev_info *>(c.data);
+			for (int i = 0; i < 3; i++)
+				FN_CHECK(d[i].rid >= 0x10000 && d[i].rid <= 0x1ffff,
+					 "handle %#x", d[i].rid);
+			c.subdev = bind(c, d[2].rid);
+			uint8_t b[8];
+			FN_CHECK(dma_raw(c, c.subdev, IOVA_A, b, sizeof(b), false) ==
+					 IOMMULAB_DMA_FAULT_BLOCKED,
+				 "a new bound sub-device is not blocked");
+			FN_CHECK(destroy_raw(c, c.stdev) == EBUSY,
+				 "the parent can go while it has sub-devices");
+		},
+		[](Ctx &c) {
+			// No half-made sub-device holds the parent: it can go.
+			FN_CHECK(destroy_raw(c, c.stdev) == 0,
+				 "a failed SUBDEV_ALLOC left the parent busy");
+			c.stdev = 0;
+		},
+	},
+	{
+		// The PASID path on an IOAS: an automatic PASID-compatible
+		// HWPT (IOAS 2's first domain), a PASID from the fd's set, the
+		// parent's PASID table.
+		"DEVICE_ATTACH/subdev-pasid", "IOMMULAB_DEVICE_ATTACH", {ENOMEM},
+		[](Ctx &c) {
+			setup_subdev(c, true);
+			c.arg.attach = subdev_attach_arg(c, c.ioas2,
+							 IOMMULAB_ATTACH_SUBDEV_PASID);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_DEVICE_ATTACH, &c.arg.attach); },
+		[](Ctx &c) {
+			check_dma_reads(c, c.subdev, IOVA_A + 5, mem.B() + 5, 100);
+			iommulab_aux_get_domain gd;
+			FN_CHECK(get_domain_raw(c, &gd) == 0 &&
+					 gd.out_path == IOMMULAB_SUBDEV_PATH_PASID &&
+					 gd.out_hwpt_id == c.arg.attach.out_hwpt_id &&
+					 gd.out_pasid != 0,
+				 "GET_DOMAIN after a PASID-path attach");
+			FN_CHECK(set_room(c, c.set) == 3,
+				 "the PASID is not the set's");
+		},
+		[](Ctx &c) {
+			check_subdev_unrouted(c);
+			FN_CHECK(set_room(c, c.set) == 4,
+				 "a failed attach kept its PASID");
+			FN_CHECK(destroy_raw(c, c.ioas2) == 0,
+				 "IOAS 2 referenced after a failed ATTACH");
+			c.ioas2 = 0;
+		},
+		true, // page_alloc: IOPTE tables of IOAS 2's first domain
+	},
+	{
+		// The aux path on a HWPT: its default PASID from the fd's set.
+		"DEVICE_ATTACH/subdev-aux", "IOMMULAB_DEVICE_ATTACH", {ENOMEM},
+		[](Ctx &c) {
+			setup_subdev(c, true);
+			c.hwpt2 = hwpt_alloc(c, c.subdev, c.ioas2, 0);
+			c.arg.attach = subdev_attach_arg(c, c.hwpt2,
+							 IOMMULAB_ATTACH_SUBDEV_AUX);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_DEVICE_ATTACH, &c.arg.attach); },
+		[](Ctx &c) {
+			check_dma_reads(c, c.subdev, IOVA_A + 9, mem.B() + 9, 100);
+			iommulab_aux_get_domain gd;
+			FN_CHECK(get_domain_raw(c, &gd) == 0 &&
+					 gd.out_path == IOMMULAB_SUBDEV_PATH_AUX &&
+					 gd.out_hwpt_id == c.hwpt2 && gd.out_pasid != 0,
+				 "GET_DOMAIN after an aux-path attach");
+			FN_CHECK(destroy_raw(c, c.hwpt2) == EBUSY,
+				 "an aux-attached HWPT can be destroyed");
+		},
+		[](Ctx &c) {
+			check_subdev_unrouted(c);
+			FN_CHECK(set_room(c, c.set) == 4,
+				 "a failed attach kept the default PASID");
+			FN_CHECK(destroy_raw(c, c.hwpt2) == 0,
+				 "the HWPT is held after a failed ATTACH");
+			c.hwpt2 = 0;
+		},
+		false,
+	},
+	{
+		// Software mediation: the IOAS itself, nothing to allocate.
+		"DEVICE_ATTACH/subdev-sw", "IOMMULAB_DEVICE_ATTACH", {},
+		[](Ctx &c) {
+			setup_subdev(c, false);
+			c.arg.attach = subdev_attach_arg(c, c.ioas2, 0);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_DEVICE_ATTACH, &c.arg.attach); },
+		[](Ctx &c) {
+			FN_CHECK(c.arg.attach.out_hwpt_id == 0, "HWPT %u for a sw sub-device",
+				 c.arg.attach.out_hwpt_id);
+			check_dma_reads(c, c.subdev, IOVA_A + 3, mem.B() + 3, 200);
+			FN_CHECK(destroy_raw(c, c.ioas2) == EBUSY,
+				 "the IOAS can go under a sw sub-device");
+		},
+		nullptr,
+	},
+	{
+		"AUX_GET_DOMAIN", "IOMMULAB_AUX_GET_DOMAIN", {},
+		[](Ctx &c) {
+			setup_subdev(c, true);
+			iommulab_device_attach at = subdev_attach_arg(
+				c, c.ioas2, IOMMULAB_ATTACH_SUBDEV_PASID);
+			c.fd->call("DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH, &at);
+			c.hwpt2 = at.out_hwpt_id;
+			c.arg.get_domain = {};
+			c.arg.get_domain.size = sizeof(iommulab_aux_get_domain);
+			c.arg.get_domain.dev_id = c.subdev;
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMULAB_AUX_GET_DOMAIN, &c.arg.get_domain);
+		},
+		[](Ctx &c) {
+			FN_CHECK(c.arg.get_domain.out_path == IOMMULAB_SUBDEV_PATH_PASID &&
+					 c.arg.get_domain.out_hwpt_id == c.hwpt2 &&
+					 c.arg.get_domain.out_pasid != 0,
+				 "GET_DOMAIN: path %u HWPT %u PASID %u",
+				 c.arg.get_domain.out_path,
+				 c.arg.get_domain.out_hwpt_id,
+				 c.arg.get_domain.out_pasid);
+			c.hwpt2 = 0; // automatic: not the row's to destroy
+		},
 		nullptr,
 	},
 	{
