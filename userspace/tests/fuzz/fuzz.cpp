@@ -1019,6 +1019,39 @@ D(group_alloc)
 	for (unsigned i = 0; i < c.nr_devices; i++)
 		push_capped(rids, d[i].rid, 32, t.r);
 }
+B(subdev_alloc)
+{
+	auto &c = t.a<iommulab_mock_subdev_alloc>();
+	c.flags = t.flags32(0);
+	c.parent_id = t.id(STDEV);
+	c.nr_subdevs = static_cast<uint32_t>(t.r.pct(90) ? t.r.below(10) : t.r.next());
+	c.subdevs_uptr = t.r.pct(80) ? reinterpret_cast<uintptr_t>(t.s.buf()) : t.out_ptr();
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
+D(subdev_alloc)
+{
+	auto &c = t.a<iommulab_mock_subdev_alloc>();
+	if (c.subdevs_uptr != reinterpret_cast<uintptr_t>(t.s.buf()) || c.nr_subdevs > 8)
+		return;
+	auto *d = reinterpret_cast<iommulab_mock_dev_info *>(t.s.buf());
+	{
+		std::lock_guard<std::mutex> g(t.f->m);
+		for (unsigned i = 0; i < c.nr_subdevs; i++)
+			push_capped(t.f->ids[STDEV], d[i].stdev_id, 16, t.r);
+	}
+	// Their handles are what BIND and MOCK_DMA take as the RID.
+	std::lock_guard<std::mutex> g(g_mutex);
+	for (unsigned i = 0; i < c.nr_subdevs; i++)
+		push_capped(rids, d[i].rid, 32, t.r);
+}
+B(aux_get_domain)
+{
+	auto &c = t.a<iommulab_aux_get_domain>();
+	c.flags = t.flags32(0);
+	// A bound device's ID, or the creator's stdev ID of a sub-device.
+	c.dev_id = t.r.pct(60) ? t.id(DEV) : t.id(STDEV);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
 B(device_bind)
 {
 	auto &c = t.a<iommulab_device_bind>();
@@ -1034,7 +1067,9 @@ D(device_bind)
 B(device_attach)
 {
 	auto &c = t.a<iommulab_device_attach>();
-	c.flags = t.flags32(0);
+	// The sub-device path flags (both at once, or on a device that is no
+	// sub-device: EINVAL; other bits: EOPNOTSUPP).
+	c.flags = t.flags32(IOMMULAB_ATTACH_SUBDEV_AUX | IOMMULAB_ATTACH_SUBDEV_PASID);
 	c.dev_id = t.id(DEV);
 	c.pt_id = t.r.pct(50) ? t.id(IOAS) : t.id(HWPT);
 	c.__reserved = t.r.pct(97) ? 0 : 1;
@@ -1251,6 +1286,11 @@ const std::vector<Cmd> &table()
 	 b_hwpt_invalidate, nullptr, 0},
 	{"MOCK_GROUP_ALLOC", IOMMULAB_MOCK_GROUP_ALLOC, sizeof(iommulab_mock_group_alloc), 3,
 	 errs({ENOSPC}), b_group_alloc, d_group_alloc, 0},
+	// ENOSPC: the sub-device handle space (0x10000 to 0x1ffff) is full.
+	{"MOCK_SUBDEV_ALLOC", IOMMULAB_MOCK_SUBDEV_ALLOC, sizeof(iommulab_mock_subdev_alloc), 3,
+	 errs({ENOSPC}), b_subdev_alloc, d_subdev_alloc, 0},
+	{"AUX_GET_DOMAIN", IOMMULAB_AUX_GET_DOMAIN, sizeof(iommulab_aux_get_domain), 2,
+	 errs({}), b_aux_get_domain, nullptr, 0},
 	{"DEVICE_BIND", IOMMULAB_DEVICE_BIND, sizeof(iommulab_device_bind), 4,
 	 errs({EBUSY, EPERM}), b_device_bind, d_device_bind, 0},
 	{"DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH, sizeof(iommulab_device_attach), 4,
@@ -1321,7 +1361,8 @@ unsigned long unknown_number(Rng &r)
 		IOMMULAB_DEVICE_BIND, IOMMULAB_DEVICE_ATTACH, IOMMULAB_DEVICE_DETACH,
 		IOMMULAB_MOCK_SET_DRIVER, IOMMULAB_MOCK_DMA, IOMMULAB_DEVICE_PASID,
 		IOMMULAB_AUX_ATTACH, IOMMULAB_AUX_DETACH, IOMMULAB_AUX_GET_PASID,
-		IOMMULAB_IOASID_SET_ALLOC, IOMMULAB_IOASID, IOMMULAB_IOASID_SET_INFO};
+		IOMMULAB_IOASID_SET_ALLOC, IOMMULAB_IOASID, IOMMULAB_IOASID_SET_INFO,
+		IOMMULAB_MOCK_SUBDEV_ALLOC, IOMMULAB_AUX_GET_DOMAIN};
 	for (;;) {
 		unsigned long n;
 		switch (r.below(4)) {
@@ -1354,6 +1395,7 @@ std::vector<unsigned> pointer_fields(unsigned long nr)
 	case IOMMU_HWPT_ALLOC: return {offsetof(iommu_hwpt_alloc, data_uptr)};
 	case IOMMU_HWPT_INVALIDATE: return {offsetof(iommu_hwpt_invalidate, data_uptr)};
 	case IOMMULAB_MOCK_GROUP_ALLOC: return {offsetof(iommulab_mock_group_alloc, devs_uptr)};
+	case IOMMULAB_MOCK_SUBDEV_ALLOC: return {offsetof(iommulab_mock_subdev_alloc, subdevs_uptr)};
 	case IOMMULAB_MOCK_DMA: return {offsetof(iommulab_mock_dma, uptr)};
 	case IOMMU_VIOMMU_ALLOC: return {offsetof(iommu_viommu_alloc, data_uptr)};
 	default: return {};
