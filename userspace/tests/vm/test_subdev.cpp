@@ -149,6 +149,7 @@ struct Parent {
 	Buffer mem{4 * PS, 0x50};
 	MockDev hw;
 	std::unique_ptr<Device> dev;
+	uint32_t rid_hwpt = 0;
 	std::vector<MockDev> subs;
 	uint32_t path = 0xff;
 
@@ -158,9 +159,10 @@ struct Parent {
 	{
 		ioas.map(mem.p, mem.len, RW | FIXED, GPA);
 		dev = std::make_unique<Device>(fd, hw.rid);
-		dev->attach(hwpt_alloc(fd, dev->id(), ioas.id(),
-				       dev_flags & MOCK_FLAGS_DEVICE_PASID ?
-					       IOMMU_HWPT_ALLOC_PASID : 0));
+		rid_hwpt = hwpt_alloc(fd, dev->id(), ioas.id(),
+				      dev_flags & MOCK_FLAGS_DEVICE_PASID ?
+					      IOMMU_HWPT_ALLOC_PASID : 0);
+		REQUIRE(dev->attach(rid_hwpt) == rid_hwpt);
 		subs = mock_subdev_alloc(fd, hw.stdev_id, n, &path);
 	}
 };
@@ -689,25 +691,30 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		CHECK(get_domain_raw(vm.fd, wq2.id()) == ENOENT);
 	};
 
+	// A refused call: its errno, and nothing changed.
+#define REFUSED(call, err)                                                     \
+	do {                                                                   \
+		CHECK((call) == (err));                                        \
+		same();                                                        \
+	} while (0)
+
 	SUBCASE("MOCK_SUBDEV_ALLOC") {
 		std::vector<iommulab_mock_dev_info> out;
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 1) == EOPNOTSUPP);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 0x80000000u) ==
-		      EOPNOTSUPP);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 0, 1) == EOPNOTSUPP);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 0) == EINVAL);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 9) == EINVAL);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 0xffffffffu) == EINVAL);
-		CHECK(subdev_alloc_raw(p.fd, 0, 1) == ENOENT);
-		CHECK(subdev_alloc_raw(p.fd, 0xfffffff, 1) == ENOENT);
-		CHECK(subdev_alloc_raw(p.fd, p.ioas.id(), 1) == ENOENT);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 1), EOPNOTSUPP);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 0x80000000u), EOPNOTSUPP);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 1, 0, 1), EOPNOTSUPP);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 0), EINVAL);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 9), EINVAL);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 0xffffffffu), EINVAL);
+		REFUSED(subdev_alloc_raw(p.fd, 0, 1), ENOENT);
+		REFUSED(subdev_alloc_raw(p.fd, 0xfffffff, 1), ENOENT);
+		REFUSED(subdev_alloc_raw(p.fd, p.ioas.id(), 1), ENOENT);
 		// Another fd's parent is no parent of this one.
-		CHECK(subdev_alloc_raw(vm.fd, p.hw.stdev_id, 1) == ENOENT);
+		REFUSED(subdev_alloc_raw(vm.fd, p.hw.stdev_id, 1), ENOENT);
 		// A sub-device cannot have sub-devices.
-		CHECK(subdev_alloc_raw(p.fd, p.subs[0].stdev_id, 1) == EINVAL);
-		CHECK(subdev_alloc_raw(p.fd, p.subs[1].stdev_id, 1) == EINVAL);
-		CHECK(subdev_alloc_raw(p.fd, p.hw.stdev_id, 2, 0, 0, nullptr, 8) ==
-		      EFAULT);
+		REFUSED(subdev_alloc_raw(p.fd, p.subs[0].stdev_id, 1), EINVAL);
+		REFUSED(subdev_alloc_raw(p.fd, p.subs[1].stdev_id, 1), EINVAL);
+		REFUSED(subdev_alloc_raw(p.fd, p.hw.stdev_id, 2, 0, 0, nullptr, 8), EFAULT);
 		same();
 		// 8 is allowed (and undone).
 		REQUIRE(subdev_alloc_raw(p.fd, p.hw.stdev_id, 8, 0, 0, &out) == 0);
@@ -724,28 +731,25 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 	}
 	SUBCASE("DEVICE_ATTACH") {
 		uint32_t out = 0;
-		CHECK(attach_raw(vm.fd, wq2.id(), h_pasid, AUX | VIA_PASID) ==
-		      EINVAL);
-		CHECK(attach_raw(vm.fd, wq2.id(), h_pasid, 4) == EOPNOTSUPP);
-		CHECK(attach_raw(vm.fd, wq2.id(), h_pasid, VIA_PASID | 4) ==
-		      EOPNOTSUPP);
-		CHECK(attach_raw(vm.fd, wq2.id(), h_pasid, 0x80000000u) ==
-		      EOPNOTSUPP);
+		REFUSED(attach_raw(vm.fd, wq2.id(), h_pasid, AUX | VIA_PASID), EINVAL);
+		REFUSED(attach_raw(vm.fd, wq2.id(), h_pasid, 4), EOPNOTSUPP);
+		REFUSED(attach_raw(vm.fd, wq2.id(), h_pasid, VIA_PASID | 4), EOPNOTSUPP);
+		REFUSED(attach_raw(vm.fd, wq2.id(), h_pasid, 0x80000000u), EOPNOTSUPP);
 		// Flags on a device that is not a sub-device.
-		CHECK(attach_raw(vm.fd, plain.id(), h_pasid, AUX) == EINVAL);
-		CHECK(attach_raw(vm.fd, plain.id(), h_pasid, VIA_PASID) == EINVAL);
+		REFUSED(attach_raw(vm.fd, plain.id(), h_pasid, AUX), EINVAL);
+		REFUSED(attach_raw(vm.fd, plain.id(), h_pasid, VIA_PASID), EINVAL);
 		// The PASID path needs a PASID-compatible HWPT; no nested one
 		// on either path.
-		CHECK(attach_raw(vm.fd, wq2.id(), h_plain, VIA_PASID) == EINVAL);
-		CHECK(attach_raw(vm.fd, wq2.id(), nested, VIA_PASID) == EINVAL);
-		CHECK(attach_raw(vm.fd, wq2.id(), nested, AUX) == EINVAL);
-		CHECK(attach_raw(vm.fd, wq.id(), nested, 0) == EINVAL);
+		REFUSED(attach_raw(vm.fd, wq2.id(), h_plain, VIA_PASID), EINVAL);
+		REFUSED(attach_raw(vm.fd, wq2.id(), nested, VIA_PASID), EINVAL);
+		REFUSED(attach_raw(vm.fd, wq2.id(), nested, AUX), EINVAL);
+		REFUSED(attach_raw(vm.fd, wq.id(), nested, 0), EINVAL);
 		// Bad IDs.
-		CHECK(attach_raw(vm.fd, wq2.id(), 0, VIA_PASID) == ENOENT);
-		CHECK(attach_raw(vm.fd, 0xfffffff, h_pasid, VIA_PASID) == ENOENT);
+		REFUSED(attach_raw(vm.fd, wq2.id(), 0, VIA_PASID), ENOENT);
+		REFUSED(attach_raw(vm.fd, 0xfffffff, h_pasid, VIA_PASID), ENOENT);
 		// A replace naming the other path.
-		CHECK(attach_raw(vm.fd, wq.id(), h_plain, AUX) == EINVAL);
-		CHECK(attach_raw(vm.fd, wq.id(), vm.ioas.id(), AUX) == EINVAL);
+		REFUSED(attach_raw(vm.fd, wq.id(), h_plain, AUX), EINVAL);
+		REFUSED(attach_raw(vm.fd, wq.id(), vm.ioas.id(), AUX), EINVAL);
 		// The quota: the set holds 2, one is wq's, take the other.
 		const uint32_t last = vm.set.alloc();
 		const IoasidSetInfo full = vm.set.info();
@@ -753,6 +757,8 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		CHECK(attach_raw(vm.fd, wq2.id(), vm.ioas.id(), VIA_PASID) ==
 		      ENOSPC);
 		CHECK(vm.set.info().nr_pasids == full.nr_pasids);
+		CHECK(nr_objects(vm.fd) == o1 + 0);
+		CHECK(get_domain_raw(vm.fd, wq2.id()) == ENOENT);
 		vm.set.free(last);
 		// The aux path: EBUSY when the HWPT is already aux-attached on
 		// the same parent (by the other sub-device).
@@ -772,17 +778,17 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		same();
 	}
 	SUBCASE("AUX_GET_DOMAIN") {
-		CHECK(get_domain_raw(vm.fd, wq2.id()) == ENOENT); // not attached
-		CHECK(get_domain_raw(vm.fd, 0) == ENOENT);
-		CHECK(get_domain_raw(vm.fd, 0xfffffff) == ENOENT);
-		CHECK(get_domain_raw(vm.fd, plain.id()) == EINVAL);
-		CHECK(get_domain_raw(p.fd, p.dev->id()) == EINVAL);
-		CHECK(get_domain_raw(p.fd, p.hw.stdev_id) == EINVAL);
-		CHECK(get_domain_raw(vm.fd, wq.id(), 1) == EOPNOTSUPP);
-		CHECK(get_domain_raw(vm.fd, wq.id(), 0, 1) != 0);
+		REFUSED(get_domain_raw(vm.fd, wq2.id()), ENOENT); // not attached
+		REFUSED(get_domain_raw(vm.fd, 0), ENOENT);
+		REFUSED(get_domain_raw(vm.fd, 0xfffffff), ENOENT);
+		REFUSED(get_domain_raw(vm.fd, plain.id()), EINVAL);
+		REFUSED(get_domain_raw(p.fd, p.dev->id()), EINVAL);
+		REFUSED(get_domain_raw(p.fd, p.hw.stdev_id), EINVAL);
+		REFUSED(get_domain_raw(vm.fd, wq.id(), 1), EOPNOTSUPP);
+		REFUSED(get_domain_raw(vm.fd, wq.id(), 0, 1), EOPNOTSUPP);
 		// The creator's view of the attached one answers.
 		CHECK(get_domain_raw(p.fd, p.subs[0].stdev_id) == 0);
-		CHECK(get_domain_raw(p.fd, p.subs[1].stdev_id) == ENOENT);
+		REFUSED(get_domain_raw(p.fd, p.subs[1].stdev_id), ENOENT);
 		same();
 	}
 	SUBCASE("DEVICE_BIND and MOCK_DMA") {
@@ -790,12 +796,47 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		iommulab_device_bind b{};
 		b.size = sizeof(b);
 		b.rid = p.subs[0].rid;
-		CHECK(send(p.fd, IOMMULAB_DEVICE_BIND, b) == EBUSY);
+		REFUSED(send(p.fd, IOMMULAB_DEVICE_BIND, b), EBUSY);
 		b.rid = 0x1ffff;
-		CHECK(send(p.fd, IOMMULAB_DEVICE_BIND, b) == ENOENT);
+		REFUSED(send(p.fd, IOMMULAB_DEVICE_BIND, b), ENOENT);
 		// The creator cannot drive a sub-device another fd bound.
-		CHECK(dma_raw(p.fd, IOMMULAB_DMA_DEV_ID, p.subs[0].stdev_id, 0,
-			      GPA, 8, 0xEE) == EPERM);
+		REFUSED(dma_raw(p.fd, IOMMULAB_DMA_DEV_ID, p.subs[0].stdev_id, 0,
+			      GPA, 8, 0xEE), EPERM);
+		same();
+	}
+	SUBCASE("the creator binds a sub-device itself") {
+		// The parent's driver plays the hardware for a sub-device it
+		// bound itself: by the stdev ID, the device ID or the handle.
+		const MockDev own_hw = mock_subdev_alloc(p.fd, p.hw.stdev_id, 1)[0];
+		Device own(p.fd, own_hw.rid);
+		// The aux path refuses the parent's own RID domain.
+		CHECK(attach_raw(p.fd, own.id(), p.rid_hwpt, AUX) == EBUSY);
+		CHECK(get_domain_raw(p.fd, own.id()) == ENOENT);
+		CHECK(get_domain_raw(p.fd, own_hw.stdev_id) == ENOENT);
+		// The PASID path may share it.
+		REQUIRE(attach_raw(p.fd, own.id(), p.rid_hwpt, VIA_PASID) == 0);
+		const SubdevRoute r = aux_get_domain(p.fd, own_hw.stdev_id);
+		CHECK(r.path == IOMMULAB_SUBDEV_PATH_PASID);
+		CHECK(r.hwpt_id == p.rid_hwpt);
+		// Three requests, one by each name, land side by side.
+		const auto pm0 = p.mem.snapshot();
+		DmaResult d;
+		REQUIRE(dma_raw(p.fd, IOMMULAB_DMA_DEV_ID, own_hw.stdev_id, 0,
+				GPA + 200, 8, 0xC1, &d) == 0);
+		CHECK(d.ok());
+		REQUIRE(dma_raw(p.fd, IOMMULAB_DMA_DEV_ID, own.id(), 0, GPA + 208,
+				8, 0xC1, &d) == 0);
+		CHECK(d.ok());
+		REQUIRE(dma_raw(p.fd, 0, own_hw.rid, 0, GPA + 216, 8, 0xC1, &d) == 0);
+		CHECK(d.ok());
+		CHECK(only_changed(p.mem, pm0, 200, 24, 0xC1));
+		const auto pm = p.mem.snapshot();
+		// Nobody else can drive it.
+		CHECK(dma_raw(vm.fd, 0, own_hw.rid, 0, GPA, 8, 0xEE) != 0);
+		CHECK(unchanged(p.mem, pm));
+		own.detach();
+		own.destroy();
+		p.fd.destroy(own_hw.stdev_id);
 		same();
 	}
 	// Whatever failed, the route still works, and the parent's RID.
@@ -803,6 +844,7 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 	CHECK(dma_fill(vm.fd, wq.id(), GPA + 32, 8, 0x8A).ok());
 	CHECK(only_changed(vm.mem, m, Vm::at(32), 8, 0x8A));
 	check_parent_rid(p, 0x8B);
+#undef REFUSED
 
 	// The parent's stdev cannot go while it has sub-devices.
 	iommu_destroy d{};
