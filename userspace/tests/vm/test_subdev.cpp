@@ -934,6 +934,47 @@ TEST_CASE("subdev: fd close frees every PASID" * IOMMULAB_ONLY)
 		}
 		CHECK(nr_objects_all(p.fd) == base);
 	}
+
+	// A binder without a set takes the PASIDs from the system space: its
+	// close frees them too.
+	{
+		Iommufd fd;
+		Ioas ioas(fd);
+		Buffer mem(N * PS, 0x93);
+		ioas.map(mem.p, mem.len, RW | FIXED, GPA);
+		std::vector<std::unique_ptr<Device>> wqs;
+		for (uint32_t i = 0; i < N; i++) {
+			CAPTURE(i);
+			wqs.push_back(std::make_unique<Device>(fd, p.subs[i].rid));
+			const uint32_t h = hwpt_alloc(fd, wqs[i]->id(), ioas.id(),
+						      IOMMU_HWPT_ALLOC_PASID);
+			REQUIRE(wqs[i]->attach(h, i % 2 ? AUX : VIA_PASID) == h);
+			const auto m = mem.snapshot();
+			CHECK(dma_fill(fd, wqs[i]->id(), GPA + i * PS, 8, 0xB0 + i)
+				      .ok());
+			CHECK(only_changed(mem, m, i * PS, 8, 0xB0 + i));
+		}
+		// The system space (N PASIDs) is used up.
+		Iommufd probe;
+		IoasidSet pset(probe, 1, 0xc1060);
+		iommulab_ioasid a{};
+		a.size = sizeof(a);
+		a.op = IOMMULAB_IOASID_ALLOC;
+		a.set_id = pset.id();
+		CHECK(send(probe, IOMMULAB_IOASID, a) == ENOSPC);
+		for (auto &w : wqs)
+			w->release();
+	}
+	CHECK(nr_objects_all(p.fd) == base);
+	{
+		Iommufd fd;
+		IoasidSet set(fd, N, 0xc1061);
+		std::set<uint32_t> got;
+		for (uint32_t i = 0; i < N; i++)
+			got.insert(set.alloc());
+		CHECK(got.size() == N);
+	}
+	CHECK(nr_objects_all(p.fd) == base);
 	check_parent_rid(p, 0x9C);
 }
 
