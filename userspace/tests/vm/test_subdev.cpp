@@ -311,17 +311,18 @@ void seed_000(uint32_t flags)
 	CHECK(unchanged(vm1.mem, v1));
 	CHECK(unchanged(vm2.mem, v2));
 
-	// Only the binder drives the sub-device: not the creator, nor the
-	// other VM.
+	// Only the binder drives the sub-device: not the creator (EPERM: the
+	// group is the binder's), nor the other VM (ENOENT: neither plugged
+	// in nor bound there).
+	const auto pm = p.mem.snapshot();
 	DmaResult r;
 	CHECK(dma_raw(p.fd, IOMMULAB_DMA_DEV_ID, p.subs[0].stdev_id, 0, GPA, 8,
 		      0x68, &r) == EPERM);
 	CHECK(dma_raw(p.fd, 0, p.subs[0].rid, 0, GPA, 8, 0x68, &r) == EPERM);
-	CHECK(dma_raw(vm2.fd, 0, p.subs[0].rid, 0, GPA, 8, 0x68, &r) != 0);
-	CHECK(dma_raw(vm1.fd, 0, p.subs[1].rid, 0, GPA, 8, 0x68, &r) != 0);
+	CHECK(dma_raw(vm2.fd, 0, p.subs[0].rid, 0, GPA, 8, 0x68, &r) == ENOENT);
+	CHECK(dma_raw(vm1.fd, 0, p.subs[1].rid, 0, GPA, 8, 0x68, &r) == ENOENT);
 	CHECK(unchanged(vm1.mem, v1));
 	CHECK(unchanged(vm2.mem, v2));
-	const auto pm = p.mem.snapshot();
 	CHECK(unchanged(p.mem, pm));
 
 	// And the parent's RID still reaches only its own memory.
@@ -832,7 +833,7 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		CHECK(only_changed(p.mem, pm0, 200, 24, 0xC1));
 		const auto pm = p.mem.snapshot();
 		// Nobody else can drive it.
-		CHECK(dma_raw(vm.fd, 0, own_hw.rid, 0, GPA, 8, 0xEE) != 0);
+		CHECK(dma_raw(vm.fd, 0, own_hw.rid, 0, GPA, 8, 0xEE) == ENOENT);
 		CHECK(unchanged(p.mem, pm));
 		own.detach();
 		own.destroy();
