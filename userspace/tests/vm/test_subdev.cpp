@@ -287,6 +287,15 @@ void seed_000(uint32_t flags)
 				       IOMMU_HWPT_ALLOC_PASID);
 	const uint32_t pp = device_pasid_alloc(p.fd, p.dev->id(), ph);
 	CHECK(pp != r2.pasid);
+	CHECK(pp != r3.pasid);
+	{
+		// The parent's driver's PASID reaches fd0's memory only.
+		const auto pm0 = p.mem.snapshot();
+		CHECK(write_pasid(p.fd, p.dev->id(), pp, GPA + 300, 8, 0x9D).ok());
+		CHECK(only_changed(p.mem, pm0, 300, 8, 0x9D));
+		CHECK(unchanged(vm1.mem, v1));
+		CHECK(unchanged(vm2.mem, v2));
+	}
 	const uint32_t other1 = vm1.set.alloc();
 	vm1.set.bind(other1, 77);
 	const uint32_t other2 = vm2.set.alloc();
