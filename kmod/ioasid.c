@@ -17,7 +17,9 @@
  * on the set's object, so IOMMU_DESTROY of a set that still has PASIDs is
  * EBUSY; closing the fd first frees the owner's PASIDs
  * (iolab_ioasid_ctx_close()), then the device PASIDs go with their
- * devices, and the set with the last of them.
+ * devices, and the set with the last of them. The PASIDs an fd without a
+ * set took from the system space go once its devices are gone
+ * (iolab_ioasid_ctx_release()).
  *
  * Locking: iolab_ioasid_lock, a mutex, protects the system space
  * (iolab_pasids), the registry of sets (iolab_ioasid_sets), every
@@ -479,6 +481,23 @@ void iolab_ioasid_ctx_close(struct iolab_ctx *ctx)
 		list_for_each_entry_safe(ioasid, next, &set->pasids, node)
 			if (ioasid->allocated && !ioasid->kernel)
 				iolab_ioasid_drop(ioasid);
+	mutex_unlock(&iolab_ioasid_lock);
+}
+
+/*
+ * The fd is gone, its objects destroyed: the PASIDs it took from the
+ * system space without a set (IOMMULAB_DEVICE_PASID_ALLOC) are freed
+ * too, now that no device of it can still use them.
+ */
+void iolab_ioasid_ctx_release(struct iolab_ctx *ctx)
+{
+	struct iolab_ioasid *ioasid;
+	unsigned long pasid;
+
+	mutex_lock(&iolab_ioasid_lock);
+	xa_for_each(&iolab_pasids, pasid, ioasid)
+		if (ioasid->ctx == ctx && !ioasid->set && ioasid->allocated)
+			iolab_ioasid_drop(ioasid);
 	mutex_unlock(&iolab_ioasid_lock);
 }
 

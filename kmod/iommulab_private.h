@@ -570,6 +570,7 @@ int iolab_ioasid_ioctl(struct iolab_ucmd *ucmd);
 int iolab_ioasid_set_info_ioctl(struct iolab_ucmd *ucmd);
 void iolab_ioasid_set_destroy(struct iolab_object *obj);
 void iolab_ioasid_ctx_close(struct iolab_ctx *ctx);
+void iolab_ioasid_ctx_release(struct iolab_ctx *ctx);
 void iolab_ioasid_exit(void);
 
 /* Virtual IOMMUs (viommu.c) */

@@ -591,6 +591,7 @@ static int iolab_fops_release(struct inode *inode, struct file *filp)
 		}
 	}
 	xa_destroy(&ctx->objects);
+	iolab_ioasid_ctx_release(ctx);
 	mutex_destroy(&ctx->attach_lock);
 	kfree(ctx);
 	return 0;

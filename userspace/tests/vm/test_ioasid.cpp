@@ -412,3 +412,38 @@ TEST_CASE("IOASID sets: closing the fd frees every PASID" * IOMMULAB_ONLY)
 	for (uint32_t i = 0; i < N; i++)
 		set.alloc();
 }
+
+TEST_CASE("IOASID sets: closing an fd without a set frees the PASIDs the "
+	  "kernel picked for it" * IOMMULAB_ONLY)
+{
+	constexpr uint32_t N = 2;
+	// The whole system space is N PASIDs: a PASID the set-less fd's
+	// close left behind would make the new set's quota unreachable.
+	ScopedSetting max(PASID_MAX, std::to_string(N));
+	REQUIRE(max.ok());
+	{
+		Iommufd fd;
+		PasidRig rig(fd);
+		const uint32_t dev = rig.dev.id();
+		// One PASID picked and detached again (the allocation stays
+		// the fd's), one picked and left attached at close.
+		uint32_t p1 = 0, p2 = 0;
+		REQUIRE(ext_pasid(fd, IOMMULAB_PASID_ATTACH, dev, 0, rig.hwpt,
+				  IOMMULAB_DEVICE_PASID_ALLOC, &p1) == 0);
+		device_pasid(fd, dev, IOMMULAB_PASID_DETACH, p1);
+		REQUIRE(ext_pasid(fd, IOMMULAB_PASID_ATTACH, dev, 0, rig.hwpt,
+				  IOMMULAB_DEVICE_PASID_ALLOC, &p2) == 0);
+		CHECK(p1 != p2);
+		// Proof that the second one is live: its DMA lands.
+		std::vector<uint8_t> w(8, 0x5c);
+		CHECK(dma_pasid(fd, dev, p2, IOVA, w.data(), w.size(), true).ok());
+		CHECK(rig.buf.p[0] == 0x5c);
+		rig.dev.release();
+	}
+	Iommufd fd;
+	IoasidSet set(fd, N);
+	std::set<uint32_t> got;
+	for (uint32_t i = 0; i < N; i++)
+		got.insert(set.alloc());
+	CHECK(got.size() == N);
+}
