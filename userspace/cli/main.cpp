@@ -2,9 +2,10 @@
 // iommulab CLI: thin CLI11 front end over the library.
 //
 // Every subcommand can run alone, or many can run from a scenario file with
-// `iommulab run FILE`, all on one open fd (iommufd objects die with the fd).
-// In a scenario, `--as NAME` remembers an ID as $NAME for later lines, and a
-// line starting with `! ERRNO` expects that command to fail with ERRNO.
+// `iommulab run FILE`, all on one open fd (iommufd objects die with the fd)
+// unless `fd NAME` switches to another (one fd per VM, say). In a scenario,
+// `--as NAME` remembers an ID as $NAME for later lines, and a line starting
+// with `! ERRNO` expects that command to fail with ERRNO.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -29,7 +30,9 @@ namespace {
 
 struct Session {
 	std::string device = default_device_path();
-	std::unique_ptr<Iommufd> fd;
+	// The open fds by name ("main" first); commands use the current one.
+	std::map<std::string, std::unique_ptr<Iommufd>> fds;
+	std::string current = "main";
 	std::map<std::string, uint32_t> vars;
 	std::vector<std::unique_ptr<MockDomain>> mock_domains;
 
@@ -41,10 +44,11 @@ struct Session {
 
 	const Iommufd &iommufd()
 	{
+		auto &fd = fds[current];
 		if (!fd) {
 			fd = std::make_unique<Iommufd>(device);
-			std::cout << "opened " << device << " (fd " << fd->fd()
-				  << ")\n";
+			std::cout << "opened " << device << " as fd '" << current
+				  << "' (fd " << fd->fd() << ")\n";
 		}
 		return *fd;
 	}
@@ -348,7 +352,8 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *grp = app.add_subcommand("group-alloc",
 				       "plug in a group of mock devices (kernel-owned)");
 	auto *grp_n = grp->add_option("n", "devices")->required();
-	auto *grp_as = grp->add_option("--as", "name: $NAME0.. are their RIDs");
+	auto *grp_as = grp->add_option("--as", "name: $NAME0.. are their RIDs, "
+					      "$NAME0_stdev.. their stdev IDs");
 	auto *grp_flags = grp->add_option("--flags", "MOCK_FLAGS_DEVICE_* bits (4: PASIDs)")
 				  ->default_val(0);
 	grp->callback([&s, grp_n, grp_as, grp_flags] {
@@ -358,9 +363,12 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			std::cout << "  device " << i << ": RID 0x" << std::hex
 				  << devs[i].rid << std::dec << ", stdev "
 				  << devs[i].stdev_id << "\n";
-			if (!grp_as->empty())
-				s.bind(grp_as->as<std::string>() + std::to_string(i),
-				       devs[i].rid);
+			if (!grp_as->empty()) {
+				std::string n = grp_as->as<std::string>() +
+						std::to_string(i);
+				s.bind(n, devs[i].rid);
+				s.bind(n + "_stdev", devs[i].stdev_id);
+			}
 		}
 	});
 
@@ -377,11 +385,17 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *att = app.add_subcommand("attach", "attach (or replace) a device's RID");
 	auto *att_dev = att->add_option("dev", "device ID")->required();
 	auto *att_pt = att->add_option("pt", "IOAS or HWPT ID")->required();
-	att->callback([&s, att_dev, att_pt] {
+	CLI::Option *att_aux = att->add_flag("--aux")->description(
+		"a sub-device: route it by the aux-domain path");
+	CLI::Option *att_pasid = att->add_flag("--pasid")->description(
+		"a sub-device: route it by the PASID attach path");
+	att->callback([&s, att_dev, att_pt, att_aux, att_pasid] {
 		iommulab_device_attach cmd{};
 		cmd.size = sizeof(cmd);
 		cmd.dev_id = att_dev->as<uint32_t>();
 		cmd.pt_id = att_pt->as<uint32_t>();
+		cmd.flags = (att_aux->count() ? IOMMULAB_ATTACH_SUBDEV_AUX : 0) |
+			    (att_pasid->count() ? IOMMULAB_ATTACH_SUBDEV_PASID : 0);
 		s.iommufd().call("IOMMULAB_DEVICE_ATTACH", IOMMULAB_DEVICE_ATTACH,
 				 &cmd);
 		std::cout << "device " << cmd.dev_id << " now uses HWPT "
@@ -439,8 +453,15 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	CLI::Option *dma_rid = dmac->add_flag("--rid")->description(
 		"dev is a requester ID, not an ID of this fd");
 	auto *dma_pasid_opt = dmac->add_option("--pasid", "the request carries this PASID");
+	auto *dma_expect = dmac->add_option(
+		"--expect", "a read: fail unless it moves every byte and each "
+			    "has this value");
+	auto *dma_fault = dmac->add_option(
+		"--expect-fault", "fail unless the request stops with this fault "
+				  "(none, blocked, not-mapped, permission, "
+				  "no-pasid) and, for a fault, moves nothing");
 	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid,
-			dma_pasid_opt] {
+			dma_pasid_opt, dma_expect, dma_fault] {
 		uint64_t len = dma_len->as<uint64_t>();
 		std::vector<uint8_t> data(len, 0);
 		bool write = !dma_write->empty();
@@ -456,6 +477,8 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				  dma_iova->as<uint64_t>(), data.data(), len, write);
 		static const char *reasons[] = {"none", "blocked", "not mapped",
 						"permission", "no PASID domain"};
+		static const char *const fault_names[] = {
+			"none", "blocked", "not-mapped", "permission", "no-pasid"};
 		std::cout << (write ? "wrote " : "read ") << r.done << " of " << len
 			  << " bytes";
 		if (!write && r.done) {
@@ -469,6 +492,79 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				  << std::dec << ": "
 				  << (r.fault_reason < 5 ? reasons[r.fault_reason] : "?");
 		std::cout << "\n";
+		if (!dma_fault->empty()) {
+			const std::string want = dma_fault->as<std::string>();
+			const char *got = r.fault_reason < 5 ?
+						  fault_names[r.fault_reason] : "?";
+			if (want != got || (!r.ok() && r.done))
+				throw std::runtime_error(
+					"dma: expected fault " + want + ", got " +
+					got + " after " + std::to_string(r.done) +
+					" bytes");
+		}
+		if (!dma_expect->empty()) {
+			const auto want = static_cast<uint8_t>(dma_expect->as<unsigned>());
+			if (write || r.done != len ||
+			    std::any_of(data.begin(), data.end(),
+					[want](uint8_t b) { return b != want; }))
+				throw std::runtime_error(
+					"dma: the bytes read are not all " +
+					std::to_string(want));
+		}
+	});
+
+	auto *fdc = app.add_subcommand(
+		"fd", "switch to the fd NAME, opening it on first use (the "
+		      "first is 'main'); later commands use it");
+	auto *fd_name = fdc->add_option("name", "a name of your choosing")
+				->required();
+	fdc->callback([&s, fd_name] {
+		s.current = fd_name->as<std::string>();
+		s.iommufd();
+		std::cout << "now on fd '" << s.current << "'\n";
+	});
+
+	auto *sub = app.add_subcommand("subdev", "mock sub-devices (work queues, mdevs)");
+	sub->require_subcommand(1);
+	auto *sa = sub->add_subcommand("alloc", "give a mock device of this fd sub-devices");
+	auto *sa_parent = sa->add_option("parent", "the parent's stdev ID")->required();
+	auto *sa_n = sa->add_option("n", "how many (1 to 8)")->default_val(1);
+	auto *sa_as = sa->add_option("--as", "name: $NAME0.. are their handles "
+					     "(BIND and DMA take them as RIDs), "
+					     "$NAME0_stdev.. their stdev IDs");
+	sa->callback([&s, sa_parent, sa_n, sa_as] {
+		uint32_t path = 0;
+		auto devs = mock_subdev_alloc(s.iommufd(), sa_parent->as<uint32_t>(),
+					      sa_n->as<uint32_t>(), &path);
+		std::cout << "  "
+			  << (path == IOMMULAB_SUBDEV_PATH_SW ?
+				      "software-mediated" :
+				      "routed by the IOMMU (parent's RID + a PASID)")
+			  << "\n";
+		for (size_t i = 0; i < devs.size(); i++) {
+			std::cout << "  sub-device " << i << ": handle 0x" << std::hex
+				  << devs[i].rid << std::dec << ", stdev "
+				  << devs[i].stdev_id << "\n";
+			if (!sa_as->empty()) {
+				std::string n = sa_as->as<std::string>() +
+						std::to_string(i);
+				s.bind(n, devs[i].rid);
+				s.bind(n + "_stdev", devs[i].stdev_id);
+			}
+		}
+	});
+	auto *si = sub->add_subcommand("info", "a sub-device's route (AUX_GET_DOMAIN)");
+	auto *si_dev = si->add_option("dev", "its device ID here, or its stdev ID")
+			       ->required();
+	auto *si_as = si->add_option("--as", "name for its PASID");
+	si->callback([&s, si_dev, si_as] {
+		static const char *const paths[] = {"none", "aux", "pasid", "sw"};
+		SubdevRoute r = aux_get_domain(s.iommufd(), si_dev->as<uint32_t>());
+		std::cout << "  path " << (r.path < 4 ? paths[r.path] : "?")
+			  << ", PASID " << r.pasid << ", HWPT " << r.hwpt_id
+			  << ", parent RID 0x" << std::hex << r.parent_rid
+			  << std::dec << "\n";
+		s.bind(si_as->empty() ? "" : si_as->as<std::string>(), r.pasid);
 	});
 
 	auto *bench = app.add_subcommand("bench", "benchmarks (print figures)");
