@@ -60,6 +60,22 @@ struct Session {
 			std::cout << "  $" << name << " = " << id << "\n";
 		}
 	}
+	// Prints mock devices; with --as NAME, $NAME<i> is the i-th one's RID
+	// (or handle) and $NAME<i>_stdev its stdev ID.
+	void show_devs(const std::vector<MockDev> &devs, const char *what,
+		       const char *rid_name, CLI::Option *as)
+	{
+		for (size_t i = 0; i < devs.size(); i++) {
+			std::cout << "  " << what << " " << i << ": " << rid_name
+				  << " 0x" << std::hex << devs[i].rid << std::dec
+				  << ", stdev " << devs[i].stdev_id << "\n";
+			if (as->empty())
+				continue;
+			std::string n = as->as<std::string>() + std::to_string(i);
+			bind(n, devs[i].rid);
+			bind(n + "_stdev", devs[i].stdev_id);
+		}
+	}
 };
 
 int run_scenario(Session &s, const std::string &path);
@@ -359,17 +375,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	grp->callback([&s, grp_n, grp_as, grp_flags] {
 		auto devs = mock_group_alloc(s.iommufd(), grp_n->as<uint32_t>(),
 					     grp_flags->as<uint32_t>());
-		for (size_t i = 0; i < devs.size(); i++) {
-			std::cout << "  device " << i << ": RID 0x" << std::hex
-				  << devs[i].rid << std::dec << ", stdev "
-				  << devs[i].stdev_id << "\n";
-			if (!grp_as->empty()) {
-				std::string n = grp_as->as<std::string>() +
-						std::to_string(i);
-				s.bind(n, devs[i].rid);
-				s.bind(n + "_stdev", devs[i].stdev_id);
-			}
-		}
+		s.show_devs(devs, "device", "RID", grp_as);
 	});
 
 	auto *bind = app.add_subcommand("bind", "bind a device (by RID) to this fd");
@@ -541,17 +547,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				      "software-mediated" :
 				      "routed by the IOMMU (parent's RID + a PASID)")
 			  << "\n";
-		for (size_t i = 0; i < devs.size(); i++) {
-			std::cout << "  sub-device " << i << ": handle 0x" << std::hex
-				  << devs[i].rid << std::dec << ", stdev "
-				  << devs[i].stdev_id << "\n";
-			if (!sa_as->empty()) {
-				std::string n = sa_as->as<std::string>() +
-						std::to_string(i);
-				s.bind(n, devs[i].rid);
-				s.bind(n + "_stdev", devs[i].stdev_id);
-			}
-		}
+		s.show_devs(devs, "sub-device", "handle", sa_as);
 	});
 	auto *si = sub->add_subcommand("info", "a sub-device's route (AUX_GET_DOMAIN)");
 	auto *si_dev = si->add_option("dev", "its device ID here, or its stdev ID")
