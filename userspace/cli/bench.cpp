@@ -156,7 +156,16 @@ void bench_paths(const Iommufd &fd, int rounds)
 		if (!r.ok())
 			throw Error("bench: DMA after attach", EIO);
 	};
-	std::vector<double> at[3], de[3];
+	// A sub-device of the device, bound here, routed by each path onto
+	// the same HWPT (PASID-capable, so both paths take it).
+	auto subs = mock_subdev_alloc(fd, devs[0].stdev_id, 1);
+	Device sub(fd, subs[0].rid);
+	auto prove_sub = [&] {
+		DmaResult r = dma(fd, sub.id(), iova, &byte, 1, false);
+		if (!r.ok())
+			throw Error("bench: sub-device DMA after attach", EIO);
+	};
+	std::vector<double> at[5], de[5];
 
 	std::printf("bench paths: one device, %d rounds each, median\n", rounds);
 	for (int i = 0; i < rounds; i++) {
@@ -197,10 +206,28 @@ void bench_paths(const Iommufd &fd, int rounds)
 		t3 = now_s();
 		at[2].push_back(t1 - t0);
 		de[2].push_back(t3 - t2);
+
+		// A sub-device's attach by each path: the kernel picks (or,
+		// aux, makes the domain's default) PASID and frees it.
+		const uint32_t flags[] = {IOMMULAB_ATTACH_SUBDEV_PASID,
+					  IOMMULAB_ATTACH_SUBDEV_AUX};
+		for (int k = 0; k < 2; k++) {
+			t0 = now_s();
+			sub.attach(pasid_hwpt.id(), flags[k]);
+			t1 = now_s();
+			prove_sub();
+			t2 = now_s();
+			sub.detach();
+			t3 = now_s();
+			at[3 + k].push_back(t1 - t0);
+			de[3 + k].push_back(t3 - t2);
+		}
 	}
 	print_row("PASID path (PASID allocated beforehand)", at[0], de[0]);
 	print_row("PASID path, --alloc (detach includes free)", at[1], de[1]);
 	print_row("aux path (kernel allocates and frees)", at[2], de[2]);
+	print_row("sub-device, PASID path (DEVICE_ATTACH)", at[3], de[3]);
+	print_row("sub-device, aux path (DEVICE_ATTACH)", at[4], de[4]);
 }
 
 } // namespace iommulab

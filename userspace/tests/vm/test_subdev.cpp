@@ -823,6 +823,20 @@ TEST_CASE("subdev: bad input changes nothing" * IOMMULAB_ONLY)
 		CHECK(attach_raw(p.fd, own.id(), p.rid_hwpt, AUX) == EBUSY);
 		CHECK(get_domain_raw(p.fd, own.id()) == ENOENT);
 		CHECK(get_domain_raw(p.fd, own_hw.stdev_id) == ENOENT);
+		// And the reverse: a HWPT the sub-device uses as its aux
+		// domain cannot become the parent's RID domain; the RID stays.
+		{
+			const uint32_t hx = hwpt_alloc(p.fd, p.dev->id(),
+						       p.ioas.id());
+			REQUIRE(attach_raw(p.fd, own.id(), hx, AUX) == 0);
+			CHECK(attach_raw(p.fd, p.dev->id(), hx, 0) == EBUSY);
+			check_parent_rid(p, 0x3b);
+			own.detach();
+			// Once the sub-device let go, the RID may move there.
+			CHECK(attach_raw(p.fd, p.dev->id(), hx, 0) == 0);
+			CHECK(attach_raw(p.fd, p.dev->id(), p.rid_hwpt, 0) == 0);
+			p.fd.destroy(hx);
+		}
 		// The PASID path may share it.
 		REQUIRE(attach_raw(p.fd, own.id(), p.rid_hwpt, VIA_PASID) == 0);
 		const SubdevRoute r = aux_get_domain(p.fd, own_hw.stdev_id);
