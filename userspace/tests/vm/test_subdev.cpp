@@ -10,7 +10,9 @@
 // system meanwhile, which the lane's one harness process at a time gives.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -1095,4 +1097,67 @@ TEST_CASE("subdev: notifications of a sub-device's attach" * IOMMULAB_ONLY)
 	swq.detach();
 	expect_rid_event(m, me, IOMMULAB_EVENT_RID_DETACH, swq.id(), srid, {},
 			 other.id(), {});
+}
+
+// A sub-device's replace racing its DMA, each path: every request finds a
+// translation (the old route or the new, never none), and once a replace
+// has returned, requests begun after it never reach the old domain.
+TEST_CASE("subdev: DMA racing a replace always finds a route, and never the old one after" *
+	  IOMMULAB_ONLY)
+{
+	constexpr long ROUNDS = 60;
+	for (const uint32_t flags : {VIA_PASID, AUX}) {
+		CAPTURE(flags);
+		Parent p(1);
+		REQUIRE(p.path == IOMMULAB_SUBDEV_PATH_NONE);
+		Vm vm(0x7ace, 0x61);
+		// Two address spaces with memory at the same GPA: where a write
+		// lands tells which domain translated it.
+		Ioas other(vm.fd);
+		Buffer mem2(6 * PS, 0x62);
+		other.map(mem2.p, mem2.len, RW | FIXED, Vm::base);
+		Device wq(vm.fd, p.subs[0].rid);
+		const uint32_t h[2] = {
+			hwpt_alloc(vm.fd, wq.id(), vm.ioas.id(), IOMMU_HWPT_ALLOC_PASID),
+			hwpt_alloc(vm.fd, wq.id(), other.id(), IOMMU_HWPT_ALLOC_PASID)};
+		Buffer *const mems[2] = {&vm.mem, &mem2};
+		REQUIRE(wq.attach(h[0], flags) == h[0]);
+
+		std::atomic<long> gaps{0}, writes{0};
+		int late = 0;
+		Concurrent run;
+		run.add("device", 1, [&](long) {
+			DmaResult r = dma_fill(vm.fd, wq.id(), GPA, 8, 0xEE);
+			if (!r.ok())
+				gaps++;
+			else
+				writes++;
+		});
+		run.add("replacer", ROUNDS, [&](long i) {
+			const int to = (i + 1) % 2, from = i % 2;
+			wq.attach(h[to], 0);
+			// From here on the old domain's page is the process's alone.
+			std::memset(mems[from]->p + Vm::at(0), 0, 8);
+			// Two whole requests begun after the replace returned.
+			if (!run.wait_for("device", run.progress("device") + 2))
+				return;
+			for (int b = 0; b < 8; b++) {
+				if (mems[from]->p[Vm::at(b)]) {
+					late++;
+					break;
+				}
+			}
+		});
+		auto r = run.run();
+		INFO("iterations: ", r.summary());
+		REQUIRE_MESSAGE(r.ok(), r.error);
+		CHECK(r.count("replacer") == ROUNDS);
+		CHECK(r.count("device") >= 2 * ROUNDS);
+		CHECK(gaps.load() == 0);
+		CHECK(writes.load() >= 2 * ROUNDS);
+		CHECK_MESSAGE(late == 0, late, " of ", ROUNDS,
+			      " replaces saw the sub-device write the old domain after");
+		// The route it ended on is the last replace's.
+		CHECK(aux_get_domain(vm.fd, wq.id()).hwpt_id == h[ROUNDS % 2]);
+	}
 }
