@@ -463,34 +463,43 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	return 0;
 }
 
-/*
- * Attach to an IOAS: reuse an automatic HWPT of it that the device can
- * use, or make a new one.
+/**
+ * iolab_attach_auto_hwpt() - attach to an automatic HWPT of an IOAS
+ * @idev: the bound device
+ * @ioas: the IOAS
+ * @flags: IOMMU_HWPT_ALLOC_* of a new automatic HWPT
+ * @attach: attaches @idev to one HWPT; EINVAL or EBUSY when that HWPT does
+ *	    not suit it (the next one is tried), having changed nothing
+ * @arg: passed to @attach
+ * @hwpt_id: the HWPT now used
+ * @dead: as for @attach: an automatic HWPT the device left
+ *
+ * Reuses the first automatic HWPT of @ioas that @attach takes, else makes
+ * one. Holds ctx->attach_lock. Return: 0, or the first other error.
  */
-static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
-			     u32 *hwpt_id, struct iolab_hwpt **dead)
+int iolab_attach_auto_hwpt(struct iolab_idev *idev, struct iolab_ioas *ioas,
+			   u32 flags, iolab_attach_fn attach, void *arg,
+			   u32 *hwpt_id, struct iolab_hwpt **dead)
 {
 	struct iolab_ctx *ctx = idev->ctx;
 	struct iolab_hwpt *hwpt;
 	int rc;
 
-	/* Automatic HWPTs are never PASID-compatible (as upstream's). */
-	if (xa_marked(&idev->pasids, IOLAB_PASID_PATH))
-		return -EINVAL;
+	lockdep_assert_held(&ctx->attach_lock);
 	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
-		rc = iolab_attach_hwpt(idev, hwpt, dead);
+		rc = attach(idev, hwpt, arg, dead);
 		if (!rc) {
 			*hwpt_id = hwpt->obj.id;
 			return 0;
 		}
-		if (rc != -EINVAL)
+		if (rc != -EINVAL && rc != -EBUSY)
 			return rc;
 	}
 
-	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->busdev->dev, 0, true);
+	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, idev->busdev->dev, flags, true);
 	if (IS_ERR(hwpt))
 		return PTR_ERR(hwpt);
-	rc = iolab_attach_hwpt(idev, hwpt, dead);
+	rc = attach(idev, hwpt, arg, dead);
 	if (rc) {
 		iolab_object_abort_destroy(ctx, &hwpt->obj);
 		return rc;
@@ -499,6 +508,27 @@ static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
 	*hwpt_id = hwpt->obj.id;
 	iolab_object_finalize(ctx, &hwpt->obj);
 	return 0;
+}
+
+static int iolab_attach_hwpt_fn(struct iolab_idev *idev,
+				struct iolab_hwpt *hwpt, void *arg,
+				struct iolab_hwpt **dead)
+{
+	return iolab_attach_hwpt(idev, hwpt, dead);
+}
+
+/*
+ * Attach a device's RID to an IOAS. Upstream's automatic HWPTs are never
+ * PASID-compatible, so a device with PASIDs of the PASID path attached
+ * cannot use one (EINVAL).
+ */
+static int iolab_attach_ioas(struct iolab_idev *idev, struct iolab_ioas *ioas,
+			     u32 *hwpt_id, struct iolab_hwpt **dead)
+{
+	if (xa_marked(&idev->pasids, IOLAB_PASID_PATH))
+		return -EINVAL;
+	return iolab_attach_auto_hwpt(idev, ioas, 0, iolab_attach_hwpt_fn, NULL,
+				      hwpt_id, dead);
 }
 
 /**

@@ -483,6 +483,12 @@ bool iolab_busdev_rid_uses(struct iolab_busdev *busdev, struct iolab_ctx *ctx,
 			   struct iolab_hwpt *hwpt);
 struct iolab_hwpt *iolab_hwpt_put_attached(struct iolab_ctx *ctx,
 					   struct iolab_hwpt *hwpt);
+typedef int (*iolab_attach_fn)(struct iolab_idev *idev,
+			       struct iolab_hwpt *hwpt, void *arg,
+			       struct iolab_hwpt **dead);
+int iolab_attach_auto_hwpt(struct iolab_idev *idev, struct iolab_ioas *ioas,
+			   u32 flags, iolab_attach_fn attach, void *arg,
+			   u32 *hwpt_id, struct iolab_hwpt **dead);
 int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd);
@@ -502,7 +508,10 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  * @nest_parent: allocated with IOMMU_HWPT_ALLOC_NEST_PARENT
  * @pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID: it may translate a
  *		  PASID, and a device with PASIDs attached may use it for
- *		  its RID. Automatic HWPTs never are.
+ *		  its RID. Automatic HWPTs are only when a sub-device's
+ *		  PASID-path attach to an IOAS made them (subdev.c); a
+ *		  device's RID attach to an IOAS never uses them while the
+ *		  device has PASIDs attached, as upstream's.
  * @viommu: nested on a vIOMMU: that vIOMMU (a users reference)
  * @aux_pasid: the domain's default PASID while it is aux-attached to a
  *	       device (aux.c), else 0; under ctx->attach_lock

@@ -297,44 +297,12 @@ err_free:
 	return rc;
 }
 
-/*
- * Route through an automatic HWPT of @ioas: one the sub-device can use,
- * or a new one (PASID-capable for the PASID path).
- */
-static int iolab_subdev_route_ioas(struct iolab_idev *idev,
-				   enum iommulab_subdev_path path,
-				   struct iolab_ioas *ioas, u32 *hwpt_id,
-				   struct iolab_hwpt **dead)
+static int iolab_subdev_route_fn(struct iolab_idev *idev,
+				 struct iolab_hwpt *hwpt, void *arg,
+				 struct iolab_hwpt **dead)
 {
-	struct iolab_ctx *ctx = idev->ctx;
-	struct iolab_hwpt *hwpt;
-	int rc;
-
-	list_for_each_entry(hwpt, &ioas->hwpts, ioas_item) {
-		rc = iolab_subdev_route(idev, path, hwpt, dead);
-		if (!rc) {
-			*hwpt_id = hwpt->obj.id;
-			return 0;
-		}
-		if (rc != -EINVAL && rc != -EBUSY)
-			return rc;
-	}
-
-	hwpt = iolab_hwpt_paging_alloc(ctx, ioas, iolab_idev_hwdev(idev),
-				       path == IOMMULAB_SUBDEV_PATH_PASID ?
-					       IOMMU_HWPT_ALLOC_PASID : 0,
-				       true);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
-	rc = iolab_subdev_route(idev, path, hwpt, dead);
-	if (rc) {
-		iolab_object_abort_destroy(ctx, &hwpt->obj);
-		return rc;
-	}
-	list_add_tail(&hwpt->ioas_item, &ioas->hwpts);
-	*hwpt_id = hwpt->obj.id;
-	iolab_object_finalize(ctx, &hwpt->obj);
-	return 0;
+	return iolab_subdev_route(idev, *(enum iommulab_subdev_path *)arg, hwpt,
+				  dead);
 }
 
 /* Software-mediated: the sub-device's DMA goes through @ioas. */
@@ -393,10 +361,14 @@ int iolab_subdev_attach(struct iolab_idev *idev, struct iolab_object *pt,
 		return iolab_subdev_attach_sw(idev, pt, hwpt_id);
 	switch (pt->type) {
 	case IOLAB_OBJ_IOAS:
-		return iolab_subdev_route_ioas(idev, path,
-					       container_of(pt, struct iolab_ioas,
-							    obj),
-					       hwpt_id, dead);
+		/* An automatic HWPT: PASID-capable for the PASID path. */
+		return iolab_attach_auto_hwpt(idev,
+					      container_of(pt, struct iolab_ioas,
+							   obj),
+					      path == IOMMULAB_SUBDEV_PATH_PASID ?
+						      IOMMU_HWPT_ALLOC_PASID : 0,
+					      iolab_subdev_route_fn, &path,
+					      hwpt_id, dead);
 	case IOLAB_OBJ_HWPT_PAGING:
 		rc = iolab_subdev_route(idev, path,
 					container_of(pt, struct iolab_hwpt, obj),

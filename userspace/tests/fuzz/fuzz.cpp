@@ -1004,20 +1004,27 @@ B(group_alloc)
 				MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K);
 	c.devs_uptr = t.r.pct(80) ? reinterpret_cast<uintptr_t>(t.s.buf()) : t.out_ptr();
 }
-D(group_alloc)
+// The @n devices a call filled in at @uptr (when it is the scratch
+// buffer): their stdev IDs to the fd's pool, their RIDs (or sub-device
+// handles, which BIND and MOCK_DMA take as RIDs) to the shared one.
+void push_devs(Thread &t, uint64_t uptr, uint32_t n)
 {
-	auto &c = t.a<iommulab_mock_group_alloc>();
-	if (c.devs_uptr != reinterpret_cast<uintptr_t>(t.s.buf()) || c.nr_devices > 8)
+	if (uptr != reinterpret_cast<uintptr_t>(t.s.buf()) || n > 8)
 		return;
 	auto *d = reinterpret_cast<iommulab_mock_dev_info *>(t.s.buf());
 	{
 		std::lock_guard<std::mutex> g(t.f->m);
-		for (unsigned i = 0; i < c.nr_devices; i++)
+		for (unsigned i = 0; i < n; i++)
 			push_capped(t.f->ids[STDEV], d[i].stdev_id, 16, t.r);
 	}
 	std::lock_guard<std::mutex> g(g_mutex);
-	for (unsigned i = 0; i < c.nr_devices; i++)
+	for (unsigned i = 0; i < n; i++)
 		push_capped(rids, d[i].rid, 32, t.r);
+}
+D(group_alloc)
+{
+	auto &c = t.a<iommulab_mock_group_alloc>();
+	push_devs(t, c.devs_uptr, c.nr_devices);
 }
 B(subdev_alloc)
 {
@@ -1031,18 +1038,7 @@ B(subdev_alloc)
 D(subdev_alloc)
 {
 	auto &c = t.a<iommulab_mock_subdev_alloc>();
-	if (c.subdevs_uptr != reinterpret_cast<uintptr_t>(t.s.buf()) || c.nr_subdevs > 8)
-		return;
-	auto *d = reinterpret_cast<iommulab_mock_dev_info *>(t.s.buf());
-	{
-		std::lock_guard<std::mutex> g(t.f->m);
-		for (unsigned i = 0; i < c.nr_subdevs; i++)
-			push_capped(t.f->ids[STDEV], d[i].stdev_id, 16, t.r);
-	}
-	// Their handles are what BIND and MOCK_DMA take as the RID.
-	std::lock_guard<std::mutex> g(g_mutex);
-	for (unsigned i = 0; i < c.nr_subdevs; i++)
-		push_capped(rids, d[i].rid, 32, t.r);
+	push_devs(t, c.subdevs_uptr, c.nr_subdevs);
 }
 B(aux_get_domain)
 {
