@@ -220,7 +220,8 @@ harness_verdicts iommulab
 
 # compare WHERE A B: joins two "name<TAB>verdict<TAB>why" lists into
 # "name<TAB>va<TAB>vb<TAB>judgement<TAB>reason", judgement one of agree,
-# both-skip, known (listed, still differs), DISAGREE, stale (listed, agrees),
+# both-skip, known (listed, still differs; or listed as "sometimes:" and
+# agreeing this run), DISAGREE, stale (listed, agrees),
 # no-verdict (neither side finished it),
 # upstream-fails (a selftest case upstream does not pass and the table
 # does not list).
@@ -263,7 +264,9 @@ compare() {
 					# reason in the table (a Debian backport, say).
 					j = r ? "known" : "upstream-fails"
 				else if (va == "none" && vb == "none") j = "no-verdict"
-				else if (va == vb) j = r ? "stale" : (va == "skip" ? "both-skip" : "agree")
+				# A row whose reason starts "sometimes:" names a
+				# difference that comes and goes between runs.
+				else if (va == vb) j = r ? (kw[r] ~ /^sometimes: / ? "known" : "stale") : (va == "skip" ? "both-skip" : "agree")
 				else j = r ? "known" : "DISAGREE"
 				print c, va, vb, j, why
 			}
