@@ -50,7 +50,7 @@ static void iolab_area_unfill(struct iolab_area *area,
 {
 	if (!len)
 		return;
-	domain->ops->unmap_pages(domain, area->node.start, len);
+	domain->ops->unmap_pages(domain, area->node.start, len, NULL);
 	domain->ops->iotlb_sync(domain, area->node.start, len);
 }
 
@@ -417,13 +417,75 @@ int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg)
 {
+	return iolab_iopt_unmap_dirty(iopt, start, last, unmapped, notify, arg,
+				      NULL);
+}
+
+/* Read & unmap: every domain unmaps a piece, the dirty-capable report it. */
+static int iolab_unmap_dirty_fill(void *arg, u64 iova, u64 last,
+				  struct iolab_dirty_bitmap *win)
+{
+	struct iolab_iopt *iopt = arg;
+	struct iolab_domain *domain;
+	unsigned long index;
+
+	xa_for_each(&iopt->domains, index, domain)
+		domain->ops->unmap_pages(domain, iova, last - iova + 1,
+					 domain->dirty_capable ? win : NULL);
+	return 0;
+}
+
+/* Whether a domain of @iopt can track dirty pages, and all fit @ub. */
+static int iolab_iopt_check_dirty(struct iolab_iopt *iopt,
+				  struct iolab_ubitmap *ub)
+{
+	struct iolab_domain *domain;
+	unsigned long index;
+	bool any = false;
+
+	xa_for_each(&iopt->domains, index, domain) {
+		if (!iolab_ubitmap_fits(ub, domain))
+			return -EINVAL;
+		any |= domain->dirty_capable;
+	}
+	return any ? 0 : -EINVAL;
+}
+
+/**
+ * iolab_iopt_unmap_dirty() - iolab_iopt_unmap(), and read & unmap
+ * @iopt: the IOVA space
+ * @start: first IOVA
+ * @last: last IOVA (inclusive)
+ * @unmapped: bytes removed
+ * @notify: as for iolab_iopt_unmap()
+ * @arg: for @notify
+ * @ub: NULL, or a pinned bitmap covering [start, last] that receives the
+ *	dirty bits of the IOPTEs removed from the dirty-capable domains
+ *	(EINVAL, before anything changes, if the IOAS has none)
+ *
+ * Each domain's IOPTEs are read and cleared in one step by the driver, a
+ * chunk of the bitmap at a time, before the IOTLB of the area is synced.
+ */
+int iolab_iopt_unmap_dirty(struct iolab_iopt *iopt, u64 start, u64 last,
+			   u64 *unmapped,
+			   void (*notify)(void *arg, u64 iova, u64 last),
+			   void *arg, struct iolab_ubitmap *ub)
+{
 	struct interval_tree_node *node;
 	bool notified = false;
 	bool pinned;
 	u64 total;
+	int rc;
 
 again:
 	down_write(&iopt->rwsem);
+	if (ub) {
+		rc = iolab_iopt_check_dirty(iopt, ub);
+		if (rc) {
+			up_write(&iopt->rwsem);
+			return rc;
+		}
+	}
 	total = 0;
 	pinned = false;
 	for (node = interval_tree_iter_first(&iopt->area_itree, start, last);
@@ -456,9 +518,18 @@ again:
 		struct iolab_domain *domain;
 		unsigned long index;
 
-		xa_for_each(&iopt->domains, index, domain)
-			iolab_area_unfill(area, domain,
-					  node->last - node->start + 1);
+		if (ub) {
+			iolab_ubitmap_harvest(ub, node->start, node->last,
+					      iolab_unmap_dirty_fill, iopt);
+			xa_for_each(&iopt->domains, index, domain)
+				domain->ops->iotlb_sync(domain, node->start,
+							node->last -
+							node->start + 1);
+		} else {
+			xa_for_each(&iopt->domains, index, domain)
+				iolab_area_unfill(area, domain,
+						  node->last - node->start + 1);
+		}
 		if (iolab_iopt_has_domains(iopt))
 			iolab_pages_pin_put(area->pages);
 		interval_tree_remove(node, &iopt->area_itree);
@@ -793,6 +864,60 @@ static int iolab_iopt_walk_pieces(struct iolab_iopt *iopt, u64 iova, u64 last,
 		iova = piece_last + 1;
 		cond_resched();
 	}
+}
+
+struct iolab_read_dirty {
+	struct iolab_domain *domain;
+	bool clear;
+};
+
+static int iolab_read_dirty_fill(void *arg, u64 iova, u64 last,
+				 struct iolab_dirty_bitmap *win)
+{
+	struct iolab_read_dirty *rd = arg;
+
+	return rd->domain->ops->read_and_clear_dirty(rd->domain, iova,
+						      last - iova + 1,
+						      rd->clear, win);
+}
+
+static int iolab_piece_nop(struct iolab_area *area, u64 iova, u64 last,
+			   void *arg)
+{
+	return 0;
+}
+
+/**
+ * iolab_iopt_read_dirty() - IOMMU_HWPT_GET_DIRTY_BITMAP of @domain
+ * @iopt: the IOVA space @domain mirrors
+ * @domain: a dirty-capable paging domain
+ * @clear: clear the bits reported (else NO_CLEAR)
+ * @ub: the pinned bitmap, whose range must be mapped without a hole
+ *
+ * Return: 0; EINVAL for a hole, or while the domain does not track.
+ */
+int iolab_iopt_read_dirty(struct iolab_iopt *iopt, struct iolab_domain *domain,
+			  bool clear, struct iolab_ubitmap *ub)
+{
+	struct iolab_read_dirty rd = { .domain = domain, .clear = clear };
+	int rc;
+
+	down_read(&iopt->rwsem);
+	if (!iolab_ubitmap_fits(ub, domain) ||
+	    iolab_iopt_walk_pieces(iopt, ub->iova, ub->last, iolab_piece_nop,
+				   NULL)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = iolab_ubitmap_harvest(ub, ub->iova, ub->last,
+				   iolab_read_dirty_fill, &rd);
+	/* The next write must walk and set the bit again; drain DMA. */
+	if (!rc && clear)
+		domain->ops->iotlb_sync(domain, ub->iova,
+					ub->last - ub->iova + 1);
+out:
+	up_read(&iopt->rwsem);
+	return rc;
 }
 
 /* Offset of the byte at @iova of @area from its pages' first page. */

@@ -128,6 +128,17 @@ int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 				iolab_ioas_notify_unmap, ioas);
 }
 
+/* Read & unmap: iolab_ioas_unmap_range() filling the pinned bitmap @ub. */
+int iolab_ioas_unmap_range_dirty(struct iolab_ioas *ioas, u64 iova,
+				 u64 length, u64 *unmapped,
+				 struct iolab_ubitmap *ub)
+{
+	*unmapped = 0;
+	return iolab_iopt_unmap_dirty(&ioas->iopt, iova, iova + (length - 1),
+				      unmapped, iolab_ioas_notify_unmap, ioas,
+				      ub);
+}
+
 /* MAP's and MAP_FILE's checks before any lookup, in upstream's order. */
 static int iolab_map_check(u32 flags, u32 reserved, u64 iova, u64 length)
 {

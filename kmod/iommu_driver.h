@@ -36,6 +36,26 @@ enum iolab_iommu_cap {
 };
 
 /**
+ * struct iolab_dirty_bitmap - where a driver reports dirty IOPTEs
+ * @iova: the IOVA bit 0 stands for, aligned to @page_size
+ * @length: bytes the bitmap covers, a non-zero multiple of @page_size
+ * @page_size: bytes per bit, a power of two
+ * @bitmap: kernel memory the caller sized and zeroed; bit i stands for
+ *	    [@iova + i * @page_size, + @page_size). Drivers only set bits
+ * @nr_dirty: drivers add the number of bits they newly set
+ *
+ * A dirty IOPTE sets the bit of every @page_size unit it overlaps inside
+ * the bitmap, so a dirty 2 MiB IOPTE reports each of its 4 KiB pages.
+ */
+struct iolab_dirty_bitmap {
+	u64 iova;
+	u64 length;
+	u64 page_size;
+	unsigned long *bitmap;
+	u64 nr_dirty;
+};
+
+/**
  * struct iolab_domain - a translation context, as the core sees it
  * @ops: the driver's domain ops
  * @type: enum iolab_domain_type
@@ -43,6 +63,9 @@ enum iolab_iommu_cap {
  * @aperture_start: first IOVA the domain can translate
  * @aperture_end: last IOVA the domain can translate
  * @parent: for a nested domain, the paging domain of stage 2
+ * @dirty_capable: a paging domain allocated with IOLAB_DOMAIN_DIRTY_TRACKING:
+ *		   it has the dirty ops, and only devices that can track
+ *		   dirty pages may attach to it
  *
  * Drivers embed it in their own domain structure.
  */
@@ -53,18 +76,43 @@ struct iolab_domain {
 	u64 aperture_start;
 	u64 aperture_end;
 	struct iolab_domain *parent;
+	bool dirty_capable;
 };
 
 /**
  * struct iolab_domain_ops - what a domain can do
  * @map_pages: map [@iova, @iova + @len) to physical [@paddr, ...) with
  *	       @prot; on failure nothing of this call stays mapped
- * @unmap_pages: unmap [@iova, @iova + @len); returns the bytes removed
+ * @unmap_pages: unmap [@iova, @iova + @len); returns the bytes removed.
+ *		 With @dirty (read & unmap, dirty-capable domains only), each
+ *		 IOPTE's dirty bit is reported into @dirty by the same atomic
+ *		 step that clears the IOPTE, so a DMA write either lands
+ *		 before and is reported, or faults after
  * @iova_to_phys: look up a translation (0 if none), no side effects
  * @iotlb_sync: drop cached translations of a range; the core calls it
  *		after every unmap, before the pages can be reused. When it
  *		returns, no DMA can reach the range any more (requests that
  *		were still using a cached translation have completed)
+ * @set_dirty_tracking: dirty-capable domains: start or stop setting dirty
+ *			bits on DMA writes. Starting clears every dirty bit
+ *			first (a clean snapshot); stopping keeps them, for a
+ *			last read & unmap. EOPNOTSUPP if not dirty-capable
+ * @read_and_clear_dirty: report the dirty IOPTEs that intersect
+ *			  [@iova, @iova + @len) into @dirty, which contains
+ *			  the range, and with @clear clear the dirty bit of
+ *			  each one that @dirty holds whole, in the atomic
+ *			  step that reads it (an IOPTE sticking out of @dirty
+ *			  stays dirty). EOPNOTSUPP if not dirty-capable,
+ *			  EINVAL while tracking is stopped. The caller then
+ *			  calls @iotlb_sync, so the next write sets the bit
+ *			  again
+ * @split: break the IOPTEs that intersect [@iova, @iova + @len) down to
+ *	   @leaf_size inside the range (outside it, the largest sizes that
+ *	   fit), translations and access/dirty bits unchanged at every
+ *	   instant; *@before / *@after: IOPTEs intersecting the range
+ * @merge: fold runs of IOPTEs inside the range into the largest IOPTEs the
+ *	   domain supports where they map contiguous memory with one
+ *	   permission; the new IOPTE is dirty if any folded one was
  * @cache_invalidate_user: nested domains: a user IOTLB invalidation of
  *			   @data_type, @entry_num entries of @entry_len bytes;
  *			   sets *@done to the entries handled
@@ -73,9 +121,18 @@ struct iolab_domain {
 struct iolab_domain_ops {
 	int (*map_pages)(struct iolab_domain *domain, u64 iova, u64 paddr,
 			 u64 len, int prot);
-	u64 (*unmap_pages)(struct iolab_domain *domain, u64 iova, u64 len);
+	u64 (*unmap_pages)(struct iolab_domain *domain, u64 iova, u64 len,
+			   struct iolab_dirty_bitmap *dirty);
 	u64 (*iova_to_phys)(struct iolab_domain *domain, u64 iova);
 	void (*iotlb_sync)(struct iolab_domain *domain, u64 iova, u64 len);
+	int (*set_dirty_tracking)(struct iolab_domain *domain, bool enable);
+	int (*read_and_clear_dirty)(struct iolab_domain *domain, u64 iova,
+				    u64 len, bool clear,
+				    struct iolab_dirty_bitmap *dirty);
+	int (*split)(struct iolab_domain *domain, u64 iova, u64 len,
+		     u64 leaf_size, u64 *before, u64 *after);
+	int (*merge)(struct iolab_domain *domain, u64 iova, u64 len,
+		     u64 *before, u64 *after);
 	int (*cache_invalidate_user)(struct iolab_domain *domain,
 				     const void __user *data, u32 data_type,
 				     u32 entry_len, u32 entry_num, u32 *done);

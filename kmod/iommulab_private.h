@@ -50,7 +50,9 @@
  *   (unmap drops iolab_iopt.rwsem before it notifies the accesses)
  *
  *   iolab_iopt.rwsem (an IOAS's IOVA space)
- *     -> mock_domain.lock (map, unmap, IOTLB sync of each domain)
+ *     -> mock_domain.split_lock (an IOPTE split) -> mock_domain.lock
+ *     -> mock_domain.lock (map, unmap, IOTLB sync of each domain; dirty
+ *        harvests, merges)
  *     -> iolab_pages.mutex (pages.c: pinning on first use, unpinning)
  *       -> mmap_read_lock (GUP of the mapper's mm, or the caller's)
  *       -> mmap_write_lock (RLIMIT charge and uncharge per mm; the
@@ -314,6 +316,52 @@ struct iolab_iopt {
 };
 
 struct iolab_domain;
+struct iolab_dirty_bitmap;
+
+/* Dirty tracking (dirty.c) */
+
+/**
+ * struct iolab_ubitmap - a user's dirty bitmap, pinned for writing
+ * @iova: the IOVA bit 0 stands for
+ * @last: the last IOVA it covers
+ * @shift: log2 of the bytes per bit
+ * @span: bytes of IOVA per harvest chunk (a power of two, at least the
+ *	  largest IOPTE), 0 when one chunk covers any range
+ * @uaddr: the user's address of the bitmap's first byte
+ * @pages: the pinned pages holding the bitmap
+ * @npages: how many
+ * @kbuf: one chunk's kernel bitmap
+ * @nr_dirty: bits set so far
+ * @written: a bit was ORed into the user's pages
+ */
+struct iolab_ubitmap {
+	u64 iova;
+	u64 last;
+	unsigned int shift;
+	u64 span;
+	unsigned long uaddr;
+	struct page **pages;
+	unsigned long npages;
+	unsigned long *kbuf;
+	u64 nr_dirty;
+	bool written;
+};
+
+typedef int (*iolab_dirty_fill_fn)(void *arg, u64 iova, u64 last,
+				   struct iolab_dirty_bitmap *win);
+int iolab_dirty_check_range(u64 iova, u64 length, u64 page_size,
+			    u64 iova_alignment, u64 min_page);
+int iolab_ubitmap_init(struct iolab_ubitmap *ub, u64 iova, u64 length,
+		       u64 page_size, u64 uptr);
+void iolab_ubitmap_destroy(struct iolab_ubitmap *ub);
+int iolab_ubitmap_harvest(struct iolab_ubitmap *ub, u64 first, u64 last,
+			  iolab_dirty_fill_fn fill, void *arg);
+bool iolab_ubitmap_fits(struct iolab_ubitmap *ub, struct iolab_domain *domain);
+int iolab_hwpt_set_dirty_tracking(struct iolab_ucmd *ucmd);
+int iolab_hwpt_get_dirty_bitmap(struct iolab_ucmd *ucmd);
+int iolab_ioas_unmap_dirty(struct iolab_ucmd *ucmd);
+int iolab_hwpt_split(struct iolab_ucmd *ucmd);
+int iolab_hwpt_merge(struct iolab_ucmd *ucmd);
 
 int iolab_iopt_add_domain(struct iolab_iopt *iopt, struct iolab_domain *domain);
 void iolab_iopt_remove_domain(struct iolab_iopt *iopt,
@@ -330,6 +378,12 @@ int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     u64 *unmapped,
 		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg);
+int iolab_iopt_unmap_dirty(struct iolab_iopt *iopt, u64 start, u64 last,
+			   u64 *unmapped,
+			   void (*notify)(void *arg, u64 iova, u64 last),
+			   void *arg, struct iolab_ubitmap *ub);
+int iolab_iopt_read_dirty(struct iolab_iopt *iopt, struct iolab_domain *domain,
+			  bool clear, struct iolab_ubitmap *ub);
 int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last);
 int iolab_iopt_set_large_pages(struct iolab_iopt *iopt, bool enable);
 int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
@@ -383,6 +437,9 @@ int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);
 int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 			   u64 *unmapped);
+int iolab_ioas_unmap_range_dirty(struct iolab_ioas *ioas, u64 iova,
+				 u64 length, u64 *unmapped,
+				 struct iolab_ubitmap *ub);
 
 /* The VFIO compatibility layer (vfio_compat.c) */
 int iolab_vfio_ioas(struct iolab_ucmd *ucmd);
@@ -681,6 +738,7 @@ int iolab_test_access_rw(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd);
 int iolab_mock_group_alloc(struct iolab_ucmd *ucmd);
 int iolab_mock_set_driver(struct iolab_ucmd *ucmd);
 int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd);
+int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd);
 
 /* Notifications over generic netlink (notify.c) */
 

@@ -363,6 +363,9 @@ union iolab_ucmd_buffer {
 	struct iommulab_ioasid_set_info ioasid_set_info;
 	struct iommulab_mock_set_driver mock_set_driver;
 	struct iommulab_mock_dma mock_dma;
+	struct iommulab_mock_dma_burst mock_dma_burst;
+	struct iommulab_ioas_unmap_dirty ioas_unmap_dirty;
+	struct iommulab_hwpt_iopte hwpt_iopte;
 	struct iommu_ioas_alloc ioas_alloc;
 	struct iommu_ioas_allow_iovas allow_iovas;
 	struct iommu_ioas_change_process change_process;
@@ -429,11 +432,12 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		       struct iommu_hw_queue_alloc, length),
 	IOLAB_IOCTL_OP(IOMMU_HWPT_ALLOC, iolab_hwpt_alloc_ioctl,
 		       struct iommu_hwpt_alloc, __reserved),
-	IOLAB_IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iolab_cmd_not_implemented,
+	IOLAB_IOCTL_OP(IOMMU_HWPT_GET_DIRTY_BITMAP, iolab_hwpt_get_dirty_bitmap,
 		       struct iommu_hwpt_get_dirty_bitmap, data),
 	IOLAB_IOCTL_OP(IOMMU_HWPT_INVALIDATE, iolab_hwpt_invalidate,
 		       struct iommu_hwpt_invalidate, __reserved),
-	IOLAB_IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING, iolab_cmd_not_implemented,
+	IOLAB_IOCTL_OP(IOMMU_HWPT_SET_DIRTY_TRACKING,
+		       iolab_hwpt_set_dirty_tracking,
 		       struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOLAB_IOCTL_OP(IOMMU_IOAS_ALLOC, iolab_ioas_alloc_ioctl,
 		       struct iommu_ioas_alloc, out_ioas_id),
@@ -496,6 +500,14 @@ static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 		      struct iommulab_mock_dma, __reserved),
 	IOLAB_TEST_OP(IOMMULAB_MOCK_SUBDEV_ALLOC, iolab_mock_subdev_alloc,
 		      struct iommulab_mock_subdev_alloc, __reserved),
+	IOLAB_TEST_OP(IOMMULAB_MOCK_DMA_BURST, iolab_mock_dma_burst_ioctl,
+		      struct iommulab_mock_dma_burst, out_fault_iova),
+	IOLAB_IOCTL_OP(IOMMULAB_IOAS_UNMAP_DIRTY, iolab_ioas_unmap_dirty,
+		       struct iommulab_ioas_unmap_dirty, out_nr_dirty),
+	IOLAB_IOCTL_OP(IOMMULAB_HWPT_SPLIT, iolab_hwpt_split,
+		       struct iommulab_hwpt_iopte, out_iopte_after),
+	IOLAB_IOCTL_OP(IOMMULAB_HWPT_MERGE, iolab_hwpt_merge,
+		       struct iommulab_hwpt_iopte, out_iopte_after),
 };
 
 static const struct iolab_ioctl_op *iolab_find_op(unsigned int cmd)

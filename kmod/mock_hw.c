@@ -191,3 +191,103 @@ out_put:
 	iolab_busdev_put(busdev);
 	return rc;
 }
+
+#define IOLAB_BURST_MAX_NR 65536
+#define IOLAB_BURST_MAX_LEN 4096
+#define IOLAB_BURST_IOVAS 512
+
+/* IOMMULAB_MOCK_DMA_BURST: many small requests of one device. */
+int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd)
+{
+	struct iommulab_mock_dma_burst *cmd = ucmd->cmd;
+	u64 __user *uiovas = u64_to_user_ptr(cmd->iovas_uptr);
+	bool write = cmd->flags & IOMMULAB_DMA_WRITE;
+	struct iolab_dma_result res = {};
+	struct iolab_busdev *busdev;
+	struct iolab_hwdev *dev;
+	u32 pasid = IOMMULAB_NO_PASID;
+	u32 rid = cmd->rid, done = 0;
+	u64 *iovas;
+	void *buf;
+	int rc = 0;
+
+	if (cmd->flags & ~(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID |
+			   IOMMULAB_DMA_DEV_ID) ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	if (!cmd->nr || cmd->nr > IOLAB_BURST_MAX_NR || !cmd->length ||
+	    cmd->length > IOLAB_BURST_MAX_LEN || cmd->value > U8_MAX ||
+	    (!write && cmd->value))
+		return -EINVAL;
+	if (cmd->flags & IOMMULAB_DMA_PASID) {
+		if (cmd->pasid == IOMMULAB_NO_PASID)
+			return -EINVAL;
+		pasid = cmd->pasid;
+	}
+	if (cmd->flags & IOMMULAB_DMA_DEV_ID) {
+		rc = iolab_rid_of_id(ucmd->ctx, cmd->rid, &rid);
+		if (rc)
+			return rc;
+	}
+	dev = iolab_hwdev_for_dma(ucmd->ctx, rid, &busdev);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	buf = kmalloc(IOLAB_BURST_MAX_LEN, GFP_KERNEL_ACCOUNT);
+	iovas = kmalloc_array(IOLAB_BURST_IOVAS, sizeof(*iovas),
+			      GFP_KERNEL_ACCOUNT);
+	if (!buf || !iovas) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	memset(buf, cmd->value, cmd->length);
+	while (done < cmd->nr && !res.fault_reason) {
+		u32 n = min_t(u32, cmd->nr - done, IOLAB_BURST_IOVAS), i;
+
+		if (copy_from_user(iovas, uiovas + done, n * sizeof(*iovas))) {
+			rc = -EFAULT;
+			break;
+		}
+		for (i = 0; i != n; i++) {
+			u64 end;
+
+			if (check_add_overflow(iovas[i], (u64)cmd->length - 1,
+					       &end)) {
+				res.fault_reason = IOMMULAB_DMA_FAULT_NOT_MAPPED;
+				res.fault_iova = iovas[i];
+				break;
+			}
+			if (iolab_hwdev_is_subdev(dev)) {
+				rc = iolab_subdev_dma(ucmd->ctx, dev,
+						      cmd->flags &
+						      IOMMULAB_DMA_PASID,
+						      cmd->pasid, iovas[i], buf,
+						      cmd->length, write, &res);
+				if (rc)
+					break;
+			} else {
+				iolab_mock_dma(container_of(dev,
+							    struct mock_hwdev,
+							    dev),
+					       pasid, iovas[i], buf,
+					       cmd->length, write, &res);
+			}
+			if (res.fault_reason)
+				break;
+			done++;
+		}
+		if (rc)
+			break;
+		cond_resched();
+	}
+	if (rc)
+		goto out_free;
+	cmd->out_done = done;
+	cmd->out_fault_reason = res.fault_reason;
+	cmd->out_fault_iova = res.fault_reason ? res.fault_iova : 0;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	kfree(iovas);
+	kfree(buf);
+	iolab_busdev_put(busdev);
+	return rc;
+}

@@ -22,8 +22,13 @@
  *   mock_hwdev.ctx_rwsem   the device context (RID domain, PASID table);
  *			  DMA holds it for read for a whole request,
  *			  attach_dev and set_dev_pasid for write
- *   mock_domain.lock	  the page table's shape: map/unmap take it for
- *			  write, DMA walks for read
+ *   mock_domain.split_lock  serialises IOPTE splits (mutex), which
+ *			  change the table's shape under mock_domain.lock
+ *			  held for read, alongside DMA (see below)
+ *   mock_domain.lock	  the page table's shape and the dirty-tracking
+ *			  switch: map, unmap, merge and starting or
+ *			  stopping tracking take it for write; DMA, dirty
+ *			  harvests and splits hold it for read
  *   mock_domain.iotlb_lock  the IOTLB entries (spinlock)
  *
  * The IOTLB sync after an unmap flushes under mock_domain.lock taken for
@@ -32,11 +37,28 @@
  * using a stale entry: once it returns, no request can reach the unmapped
  * pages, neither through the table nor through the IOTLB, and the core
  * may unpin them at once.
+ *
+ * Dirty tracking, as hardware does it: while it is on, a write walk sets
+ * the IOPTE's DIRTY bit (one compare-exchange, before the first byte
+ * moves), and the IOTLB only caches a translation for writing after such a
+ * walk. A harvest reads and clears each DIRTY bit in one atomic step while
+ * DMA goes on, then the core syncs the IOTLB: the flush makes the next
+ * write walk and set the bit again, and taking the lock for write waits
+ * for every request that used a translation cached before the clear. Such
+ * a request's page was dirty when it was cached, so it is reported by this
+ * harvest, and its bytes have landed when the harvest returns; any later
+ * write is reported by the next one. No write is lost.
+ *
+ * A split installs each new subtree with one compare-exchange while DMA
+ * walks (the library's rule, iolab_pt.h): translations never change. A
+ * merge frees table pages, so it takes the lock for write: DMA waits for it
+ * and never faults.
  */
 #include <linux/highmem.h>
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -76,6 +98,8 @@ struct mock_domain {
 	u32 flavour;
 	bool nest_parent;
 	bool enforce_dirty;	/* only devices that can track dirty pages */
+	bool dirty_tracking;	/* DMA writes set DIRTY; under @lock */
+	struct mutex split_lock;
 	struct rw_semaphore lock;
 	struct iolab_pt pt;
 	spinlock_t iotlb_lock; /* protects @iotlb */
@@ -189,6 +213,7 @@ static struct iolab_domain *mock_domain_alloc_paging(struct iolab_hwdev *dev,
 	mock->flavour = mock_flavour_of(mdev->flags);
 	mock->nest_parent = flags & IOLAB_DOMAIN_NEST_PARENT;
 	mock->enforce_dirty = flags & IOLAB_DOMAIN_DIRTY_TRACKING;
+	mock->domain.dirty_capable = mock->enforce_dirty;
 	mock_flavour_cfg(mdev->flags, &cfg, &mock->domain.aperture_end);
 	rc = iolab_pt_init(&mock->pt, &cfg, &mock_pt_ops, mock);
 	if (rc) {
@@ -196,6 +221,7 @@ static struct iolab_domain *mock_domain_alloc_paging(struct iolab_hwdev *dev,
 		return ERR_PTR(rc);
 	}
 	init_rwsem(&mock->lock);
+	mutex_init(&mock->split_lock);
 	spin_lock_init(&mock->iotlb_lock);
 	mock->domain.ops = &mock_paging_ops;
 	mock->domain.type = IOLAB_DOMAIN_PAGING;
@@ -209,6 +235,7 @@ static void mock_domain_free(struct iolab_domain *domain)
 	struct mock_domain *mock = to_mock_domain(domain);
 
 	iolab_pt_destroy(&mock->pt);
+	mutex_destroy(&mock->split_lock);
 	kfree(mock);
 }
 
@@ -224,7 +251,7 @@ static int mock_domain_map_pages(struct iolab_domain *domain, u64 iova,
 	if (prot & IOLAB_IOMMU_WRITE)
 		pt_prot |= IOLAB_PT_WRITE;
 	down_write(&mock->lock);
-	rc = iolab_pt_map(&mock->pt, iova, paddr, len, pt_prot);
+	rc = iolab_pt_map(&mock->pt, iova, paddr, len, pt_prot, NULL);
 	up_write(&mock->lock);
 	return rc;
 }
@@ -243,15 +270,33 @@ static void mock_iotlb_flush(struct mock_domain *mock, u64 iova, u64 len)
 	spin_unlock(&mock->iotlb_lock);
 }
 
+/* The library's view of a bitmap the core gave: the same fields. */
+static void mock_pt_dirty(struct iolab_pt_dirty *d,
+			  const struct iolab_dirty_bitmap *dirty)
+{
+	d->iova = dirty->iova;
+	d->length = dirty->length;
+	d->page_size = dirty->page_size;
+	d->bitmap = dirty->bitmap;
+	d->nr_dirty = 0;
+}
+
 static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,
-				   u64 len)
+				   u64 len, struct iolab_dirty_bitmap *dirty)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
+	struct iolab_pt_dirty d;
 	u64 done;
 
+	if (dirty && mock->enforce_dirty)
+		mock_pt_dirty(&d, dirty);
+	else
+		dirty = NULL;
 	down_write(&mock->lock);
-	done = iolab_pt_unmap(&mock->pt, iova, len);
+	done = iolab_pt_unmap(&mock->pt, iova, len, dirty ? &d : NULL);
 	up_write(&mock->lock);
+	if (dirty)
+		dirty->nr_dirty += d.nr_dirty;
 	return done;
 }
 
@@ -274,10 +319,153 @@ static u64 mock_domain_iova_to_phys(struct iolab_domain *domain, u64 iova)
 	u64 pa = 0;
 
 	down_read(&mock->lock);
-	if (iolab_pt_iova_to_phys(&mock->pt, iova, &pa))
+	if (iolab_pt_iova_to_phys(&mock->pt, iova, &pa, NULL, NULL))
 		pa = 0;
 	up_read(&mock->lock);
 	return pa;
+}
+
+/* Clear every DIRTY bit of the table: one window bit covers it all. */
+static void mock_clear_all_dirty(struct mock_domain *mock)
+{
+	unsigned long bit = 0;
+	struct iolab_pt_dirty d = {
+		.iova = 0,
+		.length = mock->pt.max_iova + 1,
+		.page_size = mock->pt.max_iova + 1,
+		.bitmap = &bit,
+	};
+
+	iolab_pt_read_dirty(&mock->pt, 0, mock->pt.max_iova + 1, true, &d);
+}
+
+static int mock_domain_set_dirty_tracking(struct iolab_domain *domain,
+					  bool enable)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (!mock->enforce_dirty)
+		return -EOPNOTSUPP;
+	down_write(&mock->lock);
+	if (enable && !mock->dirty_tracking) {
+		mock_clear_all_dirty(mock);
+		/* Cached write translations never set DIRTY: walk again. */
+		mock_iotlb_flush(mock, 0, mock->pt.max_iova + 1);
+	}
+	mock->dirty_tracking = enable;
+	up_write(&mock->lock);
+	return 0;
+}
+
+static int mock_domain_read_and_clear_dirty(struct iolab_domain *domain,
+					    u64 iova, u64 len, bool clear,
+					    struct iolab_dirty_bitmap *dirty)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	struct iolab_pt_dirty d;
+	int rc;
+
+	if (!mock->enforce_dirty)
+		return -EOPNOTSUPP;
+	mock_pt_dirty(&d, dirty);
+	down_read(&mock->lock);
+	if (mock->dirty_tracking)
+		rc = iolab_pt_read_dirty(&mock->pt, iova, len, clear, &d);
+	else
+		rc = -EINVAL;
+	up_read(&mock->lock);
+	dirty->nr_dirty += d.nr_dirty;
+	return rc;
+}
+
+static int mock_count_leaf(void *arg, const struct iolab_pt_leaf *leaf)
+{
+	(*(u64 *)arg)++;
+	return 0;
+}
+
+/* IOPTEs intersecting [@iova, @iova + @len); the caller holds the lock. */
+static u64 mock_count_leaves(struct mock_domain *mock, u64 iova, u64 len)
+{
+	u64 n = 0;
+
+	iolab_pt_walk_leaves(&mock->pt, iova, len, mock_count_leaf, &n);
+	return n;
+}
+
+static int mock_domain_split(struct iolab_domain *domain, u64 iova, u64 len,
+			     u64 leaf_size, u64 *before, u64 *after)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	int rc;
+
+	mutex_lock(&mock->split_lock);
+	down_read(&mock->lock);
+	*before = mock_count_leaves(mock, iova, len);
+	rc = iolab_pt_split(&mock->pt, iova, len, leaf_size);
+	*after = mock_count_leaves(mock, iova, len);
+	up_read(&mock->lock);
+	mutex_unlock(&mock->split_lock);
+	return rc;
+}
+
+static int mock_domain_merge(struct iolab_domain *domain, u64 iova, u64 len,
+			     u64 *before, u64 *after)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	int rc;
+
+	down_write(&mock->lock);
+	*before = mock_count_leaves(mock, iova, len);
+	rc = iolab_pt_merge(&mock->pt, iova, len);
+	*after = mock_count_leaves(mock, iova, len);
+	/* Cached translations name the old, smaller IOPTEs' sizes. */
+	if (!rc)
+		mock_iotlb_flush(mock, iova, len);
+	up_write(&mock->lock);
+	return rc;
+}
+
+/**
+ * iolab_mock_domain_set_dirty() - IOMMU_TEST_OP_DIRTY: mark @iova dirty
+ * @domain: a paging domain of the mock
+ * @iova: an IOVA of the IOPTE to mark, as a DMA write would
+ *
+ * Return: 0; -ENOENT if @iova is not mapped; -EINVAL if @domain is not the
+ * mock's or does not track dirty pages now.
+ */
+int iolab_mock_domain_set_dirty(struct iolab_domain *domain, u64 iova)
+{
+	struct mock_domain *mock;
+	int rc;
+
+	if (domain->ops != &mock_paging_ops)
+		return -EINVAL;
+	mock = to_mock_domain(domain);
+	down_read(&mock->lock);
+	if (!mock->dirty_tracking)
+		rc = -EINVAL;
+	else if (iolab_pt_set_dirty(&mock->pt, iova))
+		rc = -ENOENT;
+	else
+		rc = 0;
+	up_read(&mock->lock);
+	return rc;
+}
+
+/* Whether @domain is the mock's and tracks dirty pages now. */
+bool iolab_mock_domain_tracking(struct iolab_domain *domain)
+{
+	struct mock_domain *mock;
+	bool on;
+
+	if (domain->ops != &mock_paging_ops)
+		return false;
+	mock = to_mock_domain(domain);
+	down_read(&mock->lock);
+	on = mock->dirty_tracking;
+	up_read(&mock->lock);
+	return on;
 }
 
 static const struct iolab_domain_ops mock_paging_ops = {
@@ -285,6 +473,10 @@ static const struct iolab_domain_ops mock_paging_ops = {
 	.unmap_pages = mock_domain_unmap_pages,
 	.iova_to_phys = mock_domain_iova_to_phys,
 	.iotlb_sync = mock_domain_iotlb_sync,
+	.set_dirty_tracking = mock_domain_set_dirty_tracking,
+	.read_and_clear_dirty = mock_domain_read_and_clear_dirty,
+	.split = mock_domain_split,
+	.merge = mock_domain_merge,
 	.free = mock_domain_free,
 };
 
@@ -629,9 +821,9 @@ static int mock_translate(struct iolab_domain *domain, u64 iova, bool write,
 	spin_unlock(&mock->iotlb_lock);
 	leaf = 1ULL << mock->pt.cfg.leaf_shift;
 	if (!hit) {
-		/* Dirty tracking cannot be enabled yet: no DIRTY bits */
-		rc = iolab_pt_translate(&mock->pt, iova, write, false, pa,
-					&leaf);
+		/* Under mock->lock, held for the whole request. */
+		rc = iolab_pt_translate(&mock->pt, iova, write,
+					mock->dirty_tracking, pa, &leaf);
 		if (rc) {
 			*reason = rc == -EACCES ? IOMMULAB_DMA_FAULT_PERMISSION :
 						  IOMMULAB_DMA_FAULT_NOT_MAPPED;

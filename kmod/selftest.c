@@ -6,8 +6,10 @@
  * plugged in (struct iolab_stdev), and IOMMULAB_BENCH_PIN.
  */
 #include <linux/anon_inodes.h>
+#include <linux/bitmap.h>
 #include <linux/file.h>
 #include <linux/io.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -245,6 +247,59 @@ out_put:
 	return rc;
 }
 
+/*
+ * IOMMU_TEST_OP_DIRTY: mark dirty, as DMA writes would, the IOPTE of each
+ * page whose bit is set in the user's bitmap; count those that are mapped.
+ * Upstream's argument rules; the HWPT must be tracking (EINVAL).
+ */
+static int iolab_test_dirty(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	u64 iova = cmd->dirty.iova, length = cmd->dirty.length;
+	u64 page_size = cmd->dirty.page_size, max, i, count = 0;
+	void __user *uptr = u64_to_user_ptr(cmd->dirty.uptr);
+	struct iolab_object *obj;
+	struct iolab_hwpt *hwpt;
+	unsigned long *tmp;
+	int rc;
+
+	if (!page_size || !length || iova % page_size || length % page_size ||
+	    !uptr)
+		return -EINVAL;
+	max = div64_u64(length, page_size);
+	if (max > (u64)SZ_16M * BITS_PER_BYTE)
+		return -EOVERFLOW;
+	obj = iolab_get_object(ucmd->ctx, cmd->id, IOLAB_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
+	if (!iolab_mock_domain_tracking(hwpt->domain)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	tmp = bitmap_zalloc(max, GFP_KERNEL_ACCOUNT);
+	if (!tmp) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	if (copy_from_user(tmp, uptr, DIV_ROUND_UP(max, BITS_PER_BYTE))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	for_each_set_bit(i, tmp, max) {
+		if (!iolab_mock_domain_set_dirty(hwpt->domain,
+						 iova + i * page_size))
+			count++;
+		cond_resched();
+	}
+	cmd->dirty.out_nr_dirty = count;
+	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	bitmap_free(tmp);
+out_put:
+	iolab_put_object(&hwpt->obj);
+	return rc;
+}
+
 static int iolab_test_md_check_iotlb(struct iolab_ucmd *ucmd,
 				     struct iommu_test_cmd *cmd)
 {
@@ -399,6 +454,8 @@ int iolab_test_cmd(struct iolab_ucmd *ucmd)
 		return iolab_test_md_check_iotlb(ucmd, cmd);
 	case IOMMU_TEST_OP_DEV_CHECK_CACHE:
 		return iolab_test_dev_check_cache(ucmd, cmd);
+	case IOMMU_TEST_OP_DIRTY:
+		return iolab_test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_PASID_ATTACH:
 	case IOMMU_TEST_OP_PASID_REPLACE:
 	case IOMMU_TEST_OP_PASID_DETACH:

@@ -9,13 +9,16 @@
  * IOLAB_PT_MAX_LEVELS deep and its frames are small.
  *
  * Invariant: no table page below the top one is empty. map undoes its
- * partial work including the table pages it allocated, and unmap frees the
- * tables it empties. So a table entry always has some leaf below it.
+ * partial work including the table pages it allocated, unmap frees the
+ * tables it empties, split installs only populated tables and merge frees
+ * what it folds. So a table entry always has some leaf below it.
  */
 #ifdef __KERNEL__
 #include <linux/atomic.h>
+#include <linux/bitops.h>
 #include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 #include <linux/types.h>
@@ -28,6 +31,8 @@
 #define PT_IDX_MASK	(IOLAB_PT_ENTRIES - 1)
 
 #define PTE_TYPE	(IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)
+#define PTE_PROT	(IOLAB_PTE_READ | IOLAB_PTE_WRITE)
+#define PTE_AD		(IOLAB_PTE_ACCESSED | IOLAB_PTE_DIRTY)
 
 static inline unsigned int pt_shift(const struct iolab_pt *pt,
 				    unsigned int lvl)
@@ -59,6 +64,21 @@ static inline bool pte_is_table(u64 pte)
 static inline u64 pte_addr(u64 pte)
 {
 	return pte & IOLAB_PTE_ADDR_MASK;
+}
+
+static unsigned int pte_flags(u64 pte)
+{
+	unsigned int flags = 0;
+
+	if (pte & IOLAB_PTE_READ)
+		flags |= IOLAB_PT_READ;
+	if (pte & IOLAB_PTE_WRITE)
+		flags |= IOLAB_PT_WRITE;
+	if (pte & IOLAB_PTE_ACCESSED)
+		flags |= IOLAB_PT_ACCESSED;
+	if (pte & IOLAB_PTE_DIRTY)
+		flags |= IOLAB_PT_DIRTY;
+	return flags;
 }
 
 static u64 *pt_table_of(const struct iolab_pt *pt, u64 pte)
@@ -150,6 +170,56 @@ void iolab_pt_destroy(struct iolab_pt *pt)
 	pt->top = NULL;
 }
 
+u64 iolab_pt_level_size(const struct iolab_pt *pt, unsigned int level)
+{
+	return BIT_ULL(pt_shift(pt, level));
+}
+
+/* Dirty bitmap windows */
+
+static int pt_dirty_check(const struct iolab_pt_dirty *d)
+{
+	if (!is_power_of_2(d->page_size) || !d->length || !d->bitmap)
+		return -EINVAL;
+	if ((d->iova | d->length) & (d->page_size - 1))
+		return -EINVAL;
+	if (d->iova + (d->length - 1) < d->iova)
+		return -EINVAL;
+	return 0;
+}
+
+/* Set bits @first to @last of @map, return how many were clear before. */
+static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
+{
+	u64 added = 0;
+
+	while (first <= last) {
+		u64 word = first / BITS_PER_LONG;
+		u64 top = last - word * BITS_PER_LONG;
+		unsigned int lo = first % BITS_PER_LONG;
+		unsigned int hi = top < BITS_PER_LONG ? top : BITS_PER_LONG - 1;
+		unsigned long mask = GENMASK(hi, lo);
+
+		added += hweight_long(mask & ~map[word]);
+		map[word] |= mask;
+		first = (word + 1) * BITS_PER_LONG;
+	}
+	return added;
+}
+
+/* Report the dirty leaf [@base, @end] in the window @d. */
+static void pt_dirty_record(struct iolab_pt_dirty *d, u64 base, u64 end)
+{
+	u64 wlast = d->iova + (d->length - 1);
+
+	if (end < d->iova || base > wlast)
+		return;
+	base = max(base, d->iova);
+	end = min(end, wlast);
+	d->nr_dirty += pt_bitmap_set(d->bitmap, (base - d->iova) / d->page_size,
+				     (end - d->iova) / d->page_size);
+}
+
 /* Map */
 
 struct pt_map_state {
@@ -236,6 +306,7 @@ static void pt_prune(struct iolab_pt *pt, u64 iova)
 
 struct pt_unmap_state {
 	u64 unmapped;
+	struct iolab_pt_dirty *dirty;
 	bool stop;	/* met a leaf sticking out of the range */
 };
 
@@ -256,8 +327,10 @@ static void pt_unmap_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 				st->stop = true;
 				return;
 			}
-			/* Atomically: a walker may be setting ACCESSED or DIRTY */
-			xchg(ptep, 0);
+			/* The DIRTY bit a walker set up to now comes back here */
+			pte = xchg(ptep, 0);
+			if (st->dirty && (pte & IOLAB_PTE_DIRTY))
+				pt_dirty_record(st->dirty, base, end);
 			st->unmapped += size;
 		} else if (pte_is_table(pte)) {
 			u64 *child = pt_table_of(pt, pte);
@@ -278,12 +351,14 @@ static void pt_unmap_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 }
 
 int iolab_pt_map(struct iolab_pt *pt, u64 iova, u64 oa, u64 len,
-		 unsigned int prot)
+		 unsigned int prot, u64 *mapped)
 {
 	u64 min_size = BIT_ULL(pt->cfg.leaf_shift);
 	struct pt_map_state st = { .iova = iova, .oa = oa };
 	int ret;
 
+	if (mapped)
+		*mapped = 0;
 	if (!prot || (prot & ~(IOLAB_PT_READ | IOLAB_PT_WRITE)))
 		return -EINVAL;
 	if ((iova | oa | len) & (min_size - 1))
@@ -312,15 +387,20 @@ int iolab_pt_map(struct iolab_pt *pt, u64 iova, u64 oa, u64 len,
 		pt_prune(pt, st.iova);
 		return ret;
 	}
+	if (mapped)
+		*mapped = len;
 	return 0;
 }
 
-u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len)
+u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len,
+		   struct iolab_pt_dirty *dirty)
 {
-	struct pt_unmap_state st = {};
+	struct pt_unmap_state st = { .dirty = dirty };
 	u64 last;
 
 	if (pt_check_range(pt, iova, len, &last))
+		return 0;
+	if (dirty && pt_dirty_check(dirty))
 		return 0;
 	pt_unmap_level(pt, pt->top, pt->top_level, iova, last, &st);
 	return st.unmapped;
@@ -351,7 +431,8 @@ static u64 *pt_find_leaf(struct iolab_pt *pt, u64 iova, u64 *ptev,
 	}
 }
 
-int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa)
+int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa,
+			  unsigned int *prot, u64 *leaf_size)
 {
 	unsigned int lvl;
 	u64 pte, size;
@@ -360,8 +441,12 @@ int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa)
 		return -ERANGE;
 	if (!pt_find_leaf(pt, iova, &pte, &lvl))
 		return -ENOENT;
-	size = BIT_ULL(pt_shift(pt, lvl));
+	size = iolab_pt_level_size(pt, lvl);
 	*pa = pte_addr(pte) + (iova & (size - 1));
+	if (prot)
+		*prot = pte_flags(pte);
+	if (leaf_size)
+		*leaf_size = size;
 	return 0;
 }
 
@@ -386,11 +471,443 @@ int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
 			return -EACCES;
 		if ((pte & set) == set || cmpxchg64(ptep, pte, pte | set) == pte)
 			break;
-		/* Changed meanwhile (another walker, an unmap): walk again */
+		/* Harvested, split or unmapped meanwhile: walk again */
 	}
-	size = BIT_ULL(pt_shift(pt, lvl));
+	size = iolab_pt_level_size(pt, lvl);
 	*pa = pte_addr(pte) + (iova & (size - 1));
 	if (leaf_size)
 		*leaf_size = size;
 	return 0;
+}
+
+int iolab_pt_set_dirty(struct iolab_pt *pt, u64 iova)
+{
+	unsigned int lvl;
+	u64 *ptep;
+	u64 pte;
+
+	if (iova > pt->max_iova)
+		return -ERANGE;
+	for (;;) {
+		ptep = pt_find_leaf(pt, iova, &pte, &lvl);
+		if (!ptep)
+			return -ENOENT;
+		if ((pte & IOLAB_PTE_DIRTY) ||
+		    cmpxchg64(ptep, pte, pte | IOLAB_PTE_DIRTY) == pte)
+			return 0;
+	}
+}
+
+/* Dirty harvest */
+
+/*
+ * Clear DIRTY in a dirty leaf and return the value it had, or return what
+ * the entry holds now if it is no longer a dirty leaf (cleared by someone
+ * else, unmapped or split meanwhile).
+ */
+static u64 pt_test_and_clear_dirty(u64 *ptep)
+{
+	u64 pte = READ_ONCE(*ptep), prev;
+
+	while (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY)) {
+		prev = cmpxchg64(ptep, pte, pte & ~IOLAB_PTE_DIRTY);
+		if (prev == pte)
+			break;
+		pte = prev;
+	}
+	return pte;
+}
+
+struct pt_dirty_state {
+	struct iolab_pt_dirty *d;
+	bool clear;
+};
+
+static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_dirty_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		/*
+		 * Only a leaf the window holds whole is cleared: every bit it
+		 * stands for is reported. One that sticks out stays dirty, so
+		 * its pages outside the window are not lost.
+		 */
+		if (st->clear && pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY) &&
+		    base >= st->d->iova &&
+		    end <= st->d->iova + (st->d->length - 1))
+			pte = pt_test_and_clear_dirty(ptep);
+		if (pte_is_table(pte))
+			pt_dirty_level(pt, pt_table_of(pt, pte), lvl - 1, cur,
+				       min(last, end), st);
+		else if (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
+			pt_dirty_record(st->d, base, end);
+		if (end >= last)
+			return;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
+			struct iolab_pt_dirty *d)
+{
+	struct pt_dirty_state st = { .d = d, .clear = clear };
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	ret = pt_dirty_check(d);
+	if (ret)
+		return ret;
+	if (iova < d->iova || last > d->iova + (d->length - 1))
+		return -EINVAL;
+	pt_dirty_level(pt, pt->top, pt->top_level, iova, last, &st);
+	return 0;
+}
+
+/* Split */
+
+/*
+ * A split runs twice over the range: first to count the table pages it
+ * needs, then, once they are all allocated, to build and install. The free
+ * pages are chained through their first word, which is zeroed again when a
+ * page is taken.
+ */
+struct pt_pool {
+	void *head;
+	u64 need;
+	bool counting;
+};
+
+struct pt_split_state {
+	u64 start;
+	u64 last;
+	unsigned int target;	/* level of the new leaf size */
+	struct pt_pool pool;
+};
+
+static u64 *pt_pool_take(struct pt_pool *pool)
+{
+	void **page = pool->head;
+
+	if (pool->counting) {
+		pool->need++;
+		return NULL;
+	}
+	pool->head = *page;
+	*page = NULL;
+	return (u64 *)page;
+}
+
+static void pt_pool_drain(struct iolab_pt *pt, struct pt_pool *pool)
+{
+	while (pool->head) {
+		void **page = pool->head;
+
+		pool->head = *page;
+		*page = NULL;
+		pt_free_table(pt, (u64 *)page);
+	}
+}
+
+static int pt_pool_fill(struct iolab_pt *pt, struct pt_pool *pool)
+{
+	u64 n;
+
+	for (n = 0; n < pool->need; n++) {
+		void **page = pt->ops->alloc_table(pt->cookie);
+
+		if (!page) {
+			pt_pool_drain(pt, pool);
+			return -ENOMEM;
+		}
+		*page = pool->head;
+		pool->head = page;
+	}
+	pool->counting = false;
+	return 0;
+}
+
+/*
+ * Build the table, with entries at level @lvl, that stands for the leaf @pte
+ * mapping @base one level up. Entries inside the range get the target size
+ * (or a table down to it); the others get the largest size that fits. When
+ * counting, only count the pages and return NULL.
+ */
+static u64 *pt_split_build(struct iolab_pt *pt, unsigned int lvl, u64 base,
+			   u64 pte, struct pt_split_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 *table = pt_pool_take(&st->pool);
+	unsigned int i;
+
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		u64 cbase = base + i * size;
+		u64 cend = cbase + (size - 1);
+		/* Same bits, the address moved on: it cannot carry out */
+		u64 child = pte + i * size;
+		bool inside = cend >= st->start && cbase <= st->last;
+		u64 *sub;
+
+		if (pt_leaf_ok(pt, lvl) && (lvl <= st->target || !inside)) {
+			if (table)
+				table[i] = child;
+			continue;
+		}
+		sub = pt_split_build(pt, lvl - 1, cbase, child, st);
+		if (table)
+			table[i] = pt_mk_table(pt, sub);
+	}
+	return table;
+}
+
+/* Give every leaf below the unpublished @table the ACCESSED/DIRTY @ad. */
+static void pt_split_set_ad(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			    u64 ad)
+{
+	unsigned int i;
+
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		if (pte_is_leaf(table[i]))
+			table[i] = (table[i] & ~PTE_AD) | ad;
+		else
+			pt_split_set_ad(pt, pt_table_of(pt, table[i]), lvl - 1,
+					ad);
+	}
+}
+
+static void pt_split_leaf(struct iolab_pt *pt, u64 *ptep, unsigned int lvl,
+			  u64 base, u64 pte, struct pt_split_state *st)
+{
+	u64 *table = pt_split_build(pt, lvl - 1, base, pte, st);
+	u64 prev;
+
+	if (!table)
+		return;
+	/*
+	 * A walker may set ACCESSED or DIRTY, and a harvest clear DIRTY, until
+	 * the subtree is in: copy the leaf's bits again and retry.
+	 */
+	for (;;) {
+		prev = cmpxchg64(ptep, pte, pt_mk_table(pt, table));
+		if (prev == pte)
+			break;
+		pt_split_set_ad(pt, table, lvl - 1, prev & PTE_AD);
+		pte = prev;
+	}
+}
+
+static void pt_split_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_split_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_table(pte))
+			pt_split_level(pt, pt_table_of(pt, pte), lvl - 1, cur,
+				       min(last, end), st);
+		else if (pte_is_leaf(pte) && lvl > st->target)
+			pt_split_leaf(pt, ptep, lvl, base, pte, st);
+		if (end >= last)
+			return;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_split(struct iolab_pt *pt, u64 iova, u64 len, u64 new_leaf_size)
+{
+	struct pt_split_state st = { .start = iova };
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &st.last);
+	if (ret)
+		return ret;
+	if (!is_power_of_2(new_leaf_size) ||
+	    !(pt->cfg.leaf_sizes & new_leaf_size))
+		return -EINVAL;
+	while (iolab_pt_level_size(pt, st.target) != new_leaf_size)
+		st.target++;
+
+	st.pool.counting = true;
+	pt_split_level(pt, pt->top, pt->top_level, iova, st.last, &st);
+	if (!st.pool.need)
+		return 0;
+	ret = pt_pool_fill(pt, &st.pool);
+	if (ret)
+		return ret;
+	pt_split_level(pt, pt->top, pt->top_level, iova, st.last, &st);
+	/* The count is exact; drain in case it ever is not */
+	pt_pool_drain(pt, &st.pool);
+	return 0;
+}
+
+/* Merge */
+
+/* What a table maps, when it maps one contiguous run with one protection */
+struct pt_run {
+	u64 oa;
+	u64 bits;	/* PRESENT, LEAF and protection */
+	u64 ad;		/* OR of the ACCESSED and DIRTY bits */
+};
+
+/*
+ * Merge what can be merged below @table (entries at level @lvl, mapping from
+ * @base) in [@start, @last]. If @whole (the table's span is in the range),
+ * return true and fill @run when the table maps its span as one run, from an
+ * output address aligned to the span, that a leaf one level up can take.
+ */
+static bool pt_merge_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 base, u64 start, u64 last, bool whole,
+			   struct pt_run *run)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	bool uniform = whole;
+	u64 cur = start;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 ebase = cur & ~(size - 1);
+		u64 end = ebase + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+		struct pt_run sub = {};
+
+		if (pte_is_table(pte)) {
+			u64 *child = pt_table_of(pt, pte);
+			bool inside = ebase >= start && end <= last;
+
+			if (!pt_merge_level(pt, child, lvl - 1, ebase, cur,
+					    min(last, end), inside, &sub)) {
+				uniform = false;
+			} else if (pt_leaf_ok(pt, lvl)) {
+				WRITE_ONCE(*ptep, sub.oa | sub.bits | sub.ad);
+				pt_free_subtree(pt, child, lvl - 1);
+			}
+		} else if (pte_is_leaf(pte)) {
+			sub.oa = pte_addr(pte);
+			sub.bits = pte & (PTE_TYPE | PTE_PROT);
+			sub.ad = pte & PTE_AD;
+		} else {
+			uniform = false;
+		}
+
+		if (uniform && ebase == base) {
+			*run = sub;
+			/* whole: not the top table, so the span fits in u64 */
+			if (sub.oa & (size * IOLAB_PT_ENTRIES - 1))
+				uniform = false;
+		} else if (uniform) {
+			if (sub.oa != run->oa + (ebase - base) ||
+			    sub.bits != run->bits)
+				uniform = false;
+			run->ad |= sub.ad;
+		}
+		if (end >= last)
+			return uniform;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_merge(struct iolab_pt *pt, u64 iova, u64 len)
+{
+	struct pt_run run;
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	pt_merge_level(pt, pt->top, pt->top_level, 0, iova, last, false, &run);
+	return 0;
+}
+
+/* Inspection */
+
+struct pt_each_state {
+	int (*fn)(void *arg, const struct iolab_pt_leaf *leaf);
+	void *arg;
+};
+
+static int pt_each_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			 u64 start, u64 last, struct pt_each_state *st)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start;
+	int ret = 0;
+
+	for (;;) {
+		u64 *ptep = pt_entry(pt, table, lvl, cur);
+		u64 base = cur & ~(size - 1);
+		u64 end = base + (size - 1);
+		u64 pte = READ_ONCE(*ptep);
+
+		if (pte_is_table(pte)) {
+			ret = pt_each_level(pt, pt_table_of(pt, pte), lvl - 1,
+					    cur, min(last, end), st);
+		} else if (pte_is_leaf(pte)) {
+			struct iolab_pt_leaf leaf = {
+				.iova = base,
+				.oa = pte_addr(pte),
+				.size = size,
+				.flags = pte_flags(pte),
+				.level = lvl,
+			};
+
+			ret = st->fn(st->arg, &leaf);
+		}
+		if (ret || end >= last)
+			return ret;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_walk_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 int (*fn)(void *arg, const struct iolab_pt_leaf *leaf),
+			 void *arg)
+{
+	struct pt_each_state st = { .fn = fn, .arg = arg };
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	return pt_each_level(pt, pt->top, pt->top_level, iova, last, &st);
+}
+
+static void pt_stats_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   struct iolab_pt_stats *stats)
+{
+	unsigned int i;
+
+	stats->nr_tables++;
+	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (pte_is_leaf(pte))
+			stats->nr_leaves[lvl]++;
+		else if (pte_is_table(pte))
+			pt_stats_level(pt, pt_table_of(pt, pte), lvl - 1,
+				       stats);
+	}
+}
+
+void iolab_pt_stats(struct iolab_pt *pt, struct iolab_pt_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	pt_stats_level(pt, pt->top, pt->top_level, stats);
 }

@@ -19,8 +19,7 @@
  *   bit 2       WRITE  (leaf only)
  *   bit 3       LEAF   (set for every leaf, including level 0)
  *   bit 5       ACCESSED, set by the walker (leaf only)
- *   bit 6       DIRTY, set by the walker for a write when asked to track
- *               dirty pages (leaf only)
+ *   bit 6       DIRTY, set by the walker for a write (leaf only)
  *   bits 11-51  address: for a leaf, the full output address of the page,
  *               which is aligned to the leaf size, so bit 11 can only be set
  *               by a 2 KiB leaf; for a table entry, the physical address of
@@ -28,19 +27,22 @@
  *   other bits  zero
  * An entry is either zero (not present), a leaf, or a table pointer.
  *
- * Concurrency: callers serialise the "writers" (map, unmap, destroy) on one
- * table. The "walkers" (translate, iova_to_phys) only need the table to stay
- * alive and may run concurrently with each other: the walker's
- * ACCESSED/DIRTY updates are atomic per entry. A table with no empty tables
- * below the top is kept as an invariant, so unmapping everything frees every
- * page but the top one.
+ * Concurrency: callers serialise the "writers" (map, unmap, split, merge,
+ * destroy) on one table. The "walkers" (translate, iova_to_phys, read_dirty,
+ * walk_leaves, stats) only need the table to stay alive and may run
+ * concurrently with each other: the walker's ACCESSED/DIRTY updates and
+ * read_dirty's DIRTY clearing are atomic per entry, so no dirty bit is lost
+ * or reported twice. A table with no empty tables below the top is kept as
+ * an invariant, so unmapping everything frees every page but the top one.
  *
- * Writers and walkers together: map and unmap change each entry with one
- * atomic store or exchange, and a walker sets ACCESSED and DIRTY with a
- * compare-exchange that fails on an entry changed meanwhile, so they may run
- * alongside walkers provided @free_table does not let a page be reused while
- * a walker may still be inside it (e.g. it defers the free past an RCU grace
- * period).
+ * Writers and walkers together: map, unmap and split change each entry with
+ * one atomic store, exchange or compare-exchange and account for ACCESSED
+ * and DIRTY bits a walker sets meanwhile (read & unmap reads the DIRTY bit in
+ * the same exchange that clears the entry), so they may run alongside
+ * walkers provided @free_table does not let a page be reused while a walker
+ * may still be inside it (e.g. it defers the free past an RCU grace period).
+ * merge must not run alongside walkers: it folds the children's bits into
+ * the new leaf before it installs it.
  */
 #ifndef _IOLAB_PT_H
 #define _IOLAB_PT_H
@@ -58,7 +60,8 @@ extern "C" {
 
 /* Most levels a table can have: 2 KiB leaves and a 64-bit IOVA. */
 #define IOLAB_PT_MAX_LEVELS	6
-/* Number of entries in one (4 KiB) table page. */
+/* Size of one table page and number of entries in it. */
+#define IOLAB_PT_TABLE_SIZE	4096
 #define IOLAB_PT_ENTRIES	512
 
 /* Entry bits, see the file comment. */
@@ -70,9 +73,12 @@ extern "C" {
 #define IOLAB_PTE_DIRTY		BIT_ULL(6)
 #define IOLAB_PTE_ADDR_MASK	GENMASK_ULL(51, 11)
 
-/* Protection flags for iolab_pt_map() */
+/* Protection flags for iolab_pt_map(), also reported in struct iolab_pt_leaf */
 #define IOLAB_PT_READ		BIT(0)
 #define IOLAB_PT_WRITE		BIT(1)
+/* State flags reported in struct iolab_pt_leaf */
+#define IOLAB_PT_ACCESSED	BIT(2)
+#define IOLAB_PT_DIRTY		BIT(3)
 
 /**
  * struct iolab_pt_cfg - format of one table
@@ -129,6 +135,53 @@ struct iolab_pt {
 };
 
 /**
+ * struct iolab_pt_dirty - a caller-owned dirty bitmap window
+ * @iova: first IOVA of the window, aligned to @page_size
+ * @length: bytes in the window, a multiple of @page_size
+ * @page_size: bytes per bitmap bit, a power of two; it may be smaller or
+ *             larger than the leaves of the table
+ * @bitmap: bit i stands for [@iova + i * @page_size, + @page_size); the
+ *          caller sizes and zeroes it; bits are only ever set
+ * @nr_dirty: incremented by the number of bits newly set in @bitmap
+ *
+ * A dirty leaf sets the bits of every @page_size unit it overlaps within the
+ * window, so a dirty 2 MiB leaf reports all of its 4 KiB pages.
+ */
+struct iolab_pt_dirty {
+	u64 iova;
+	u64 length;
+	u64 page_size;
+	unsigned long *bitmap;
+	u64 nr_dirty;
+};
+
+/**
+ * struct iolab_pt_leaf - one leaf, as reported by iolab_pt_walk_leaves()
+ * @iova: first IOVA the leaf maps (aligned to @size)
+ * @oa: output address of @iova
+ * @size: bytes mapped by the leaf
+ * @flags: IOLAB_PT_READ, IOLAB_PT_WRITE, IOLAB_PT_ACCESSED, IOLAB_PT_DIRTY
+ * @level: table level of the leaf, 0 for the smallest leaves
+ */
+struct iolab_pt_leaf {
+	u64 iova;
+	u64 oa;
+	u64 size;
+	unsigned int flags;
+	unsigned int level;
+};
+
+/**
+ * struct iolab_pt_stats - shape of a table
+ * @nr_tables: table pages in use, including the top one
+ * @nr_leaves: leaves per level; iolab_pt_level_size() gives their size
+ */
+struct iolab_pt_stats {
+	u64 nr_tables;
+	u64 nr_leaves[IOLAB_PT_MAX_LEVELS];
+};
+
+/**
  * iolab_pt_init() - set up an empty table
  * @pt: the table to set up
  * @cfg: its format
@@ -150,6 +203,15 @@ int iolab_pt_init(struct iolab_pt *pt, const struct iolab_pt_cfg *cfg,
 void iolab_pt_destroy(struct iolab_pt *pt);
 
 /**
+ * iolab_pt_level_size() - bytes mapped by one entry of a level
+ * @pt: the table
+ * @level: 0 to @pt->top_level
+ *
+ * Return: 1 << (leaf_shift + 9 * @level).
+ */
+u64 iolab_pt_level_size(const struct iolab_pt *pt, unsigned int level);
+
+/**
  * iolab_pt_map() - map [@iova, @iova + @len) to [@oa, @oa + @len)
  * @pt: the table
  * @iova: first IOVA, aligned to the smallest leaf size
@@ -157,6 +219,7 @@ void iolab_pt_destroy(struct iolab_pt *pt);
  *      @oa + @len must fit in 52 bits
  * @len: bytes, a non-zero multiple of the smallest leaf size
  * @prot: IOLAB_PT_READ and/or IOLAB_PT_WRITE
+ * @mapped: if not NULL, set to the bytes mapped: @len or 0
  *
  * Each step uses the largest size in cfg.leaf_sizes to which both the IOVA
  * and the output address are aligned and which the remaining length covers.
@@ -169,36 +232,45 @@ void iolab_pt_destroy(struct iolab_pt *pt);
  * table page cannot be allocated.
  */
 int iolab_pt_map(struct iolab_pt *pt, u64 iova, u64 oa, u64 len,
-		 unsigned int prot);
+		 unsigned int prot, u64 *mapped);
 
 /**
  * iolab_pt_unmap() - remove the leaves inside [@iova, @iova + @len)
  * @pt: the table
  * @iova: first IOVA of the range
  * @len: bytes in the range
+ * @dirty: NULL, or a window that receives the DIRTY bits of the removed
+ *         leaves (read & unmap); it should cover the range, as leaves outside
+ *         it are not reported
  *
  * Walks the range in IOVA order, skipping holes, and removes every leaf that
  * lies fully inside it. A leaf that sticks out of the range is never split:
  * the walk stops there. Table pages that become empty are freed. Each leaf is
- * cleared by one atomic exchange, so a concurrent walker either translated
- * through it before or faults. An empty, wrapping or out of range request
- * removes nothing.
+ * cleared by one atomic exchange, and the DIRTY bit reported is the one it
+ * returned, so a concurrent walker's write is either reported or faults.
+ * An empty, wrapping or out of range request, or an invalid @dirty window
+ * (see iolab_pt_read_dirty()), removes nothing.
  *
  * Return: the bytes removed, up to the leaf that stopped the walk.
  */
-u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len);
+u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len,
+		   struct iolab_pt_dirty *dirty);
 
 /**
  * iolab_pt_iova_to_phys() - look up a translation without side effects
  * @pt: the table
  * @iova: IOVA to look up
  * @pa: set to the output address of @iova
+ * @prot: if not NULL, set to the leaf's IOLAB_PT_* flags (protection and
+ *        the ACCESSED/DIRTY state)
+ * @leaf_size: if not NULL, set to the bytes mapped by the leaf
  *
  * Unlike iolab_pt_translate() this does not touch ACCESSED or DIRTY.
  *
  * Return: 0, -ENOENT if @iova is not mapped, -ERANGE if it is beyond @ias.
  */
-int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa);
+int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa,
+			  unsigned int *prot, u64 *leaf_size);
 
 /**
  * iolab_pt_translate() - walk the table as the IOMMU hardware would
@@ -210,14 +282,110 @@ int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa);
  * @leaf_size: if not NULL, set to the bytes mapped by the leaf
  *
  * On success sets ACCESSED, and DIRTY for a write when @track_dirty, with a
- * compare-exchange on the leaf, so it never brings back an entry that an
- * unmap cleared meanwhile.
+ * compare-exchange on the leaf, so it never loses against a concurrent
+ * harvest that clears DIRTY.
  *
  * Return: 0; -ENOENT if @iova is not mapped; -EACCES for a write to a leaf
  * without WRITE or a read of a leaf without READ; -ERANGE beyond @ias.
  */
 int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
 		       bool track_dirty, u64 *pa, u64 *leaf_size);
+
+/**
+ * iolab_pt_set_dirty() - set DIRTY on the leaf that maps @iova
+ * @pt: the table
+ * @iova: any IOVA inside the leaf
+ *
+ * What a DMA write with dirty tracking does to the leaf, without the
+ * access: for tests that mark pages dirty directly (IOMMU_TEST_OP_DIRTY).
+ * Atomic against walkers and harvests, as iolab_pt_translate() is.
+ *
+ * Return: 0, -ENOENT if @iova is not mapped, -ERANGE beyond @ias.
+ */
+int iolab_pt_set_dirty(struct iolab_pt *pt, u64 iova);
+
+/**
+ * iolab_pt_read_dirty() - harvest DIRTY bits into a bitmap window
+ * @pt: the table
+ * @iova: first IOVA of the range to harvest; need not be aligned
+ * @len: bytes in the range, not 0
+ * @clear: also clear the DIRTY bits that are reported
+ * @d: the window, which must contain the range
+ *
+ * For each present leaf that intersects the range and is dirty, sets the
+ * bits of all @d->page_size units the leaf overlaps within the window (the
+ * whole leaf, even the part outside [@iova, @iova + @len)). With @clear, the
+ * DIRTY bit of a leaf that lies entirely inside the window is cleared by a
+ * compare-exchange that only succeeds on the value that was reported, so a
+ * write that lands meanwhile stays for the next harvest. A leaf that sticks
+ * out of the window is reported for its part inside and stays dirty: the
+ * pages outside were not reported, so their dirty state must not be lost.
+ *
+ * Return: 0; -EINVAL for @len 0, a bad window or a range outside the window;
+ * -ERANGE when the range goes beyond @ias or wraps.
+ */
+int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
+			struct iolab_pt_dirty *d);
+
+/**
+ * iolab_pt_split() - break leaves into smaller ones
+ * @pt: the table
+ * @iova: first IOVA of the range
+ * @len: bytes in the range, not 0
+ * @new_leaf_size: a size in cfg.leaf_sizes
+ *
+ * Every leaf that intersects the range and is larger than @new_leaf_size is
+ * replaced by a subtree in which the part inside the range is mapped by
+ * @new_leaf_size leaves, and the rest by the largest leaves that fit. Every
+ * new leaf keeps the protection, ACCESSED and DIRTY bits of the old one.
+ * Each subtree is built off-line and installed with one compare-exchange, so
+ * translations never change and no DIRTY bit is lost. All table pages are
+ * allocated before anything is changed.
+ *
+ * Return: 0; -EINVAL for @len 0 or a size not in cfg.leaf_sizes; -ERANGE
+ * beyond @ias; -ENOMEM, with the table unchanged.
+ */
+int iolab_pt_split(struct iolab_pt *pt, u64 iova, u64 len, u64 new_leaf_size);
+
+/**
+ * iolab_pt_merge() - fold tables back into larger leaves
+ * @pt: the table
+ * @iova: first IOVA of the range
+ * @len: bytes in the range, not 0
+ *
+ * Bottom up, every table whose span lies inside the range and that maps its
+ * whole span physically contiguously, with one protection, from an output
+ * address aligned to the span, is replaced by one leaf of the span's size if
+ * that size is in cfg.leaf_sizes. The new leaf has the OR of the children's
+ * ACCESSED and DIRTY bits. Tables that do not qualify are left alone. Must
+ * not run alongside walkers (see the file comment).
+ *
+ * Return: 0; -EINVAL for @len 0; -ERANGE beyond @ias or wrapping.
+ */
+int iolab_pt_merge(struct iolab_pt *pt, u64 iova, u64 len);
+
+/**
+ * iolab_pt_walk_leaves() - call @fn for each leaf intersecting a range
+ * @pt: the table
+ * @iova: first IOVA of the range
+ * @len: bytes in the range, not 0
+ * @fn: called for each leaf in increasing IOVA order, with @arg; returns 0
+ *      to go on, anything else to stop the walk
+ * @arg: passed to @fn
+ *
+ * Return: 0, the first non-zero value @fn returned, or -EINVAL/-ERANGE for
+ * a bad range.
+ */
+int iolab_pt_walk_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 int (*fn)(void *arg, const struct iolab_pt_leaf *leaf),
+			 void *arg);
+
+/**
+ * iolab_pt_stats() - count the table pages and leaves of @pt
+ * @pt: the table
+ * @stats: filled in
+ */
+void iolab_pt_stats(struct iolab_pt *pt, struct iolab_pt_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * iommulab: the few kernel types and helpers iolab_pt.c uses, for building
- * it in userspace (the unit tests). Never used in the kernel.
+ * it in userspace (unit tests, benchmarks). Never used in the kernel.
  *
  * The types and bit macros are visible to C++ users of iolab_pt.h; the
- * other helpers only to C, as C++ has its own min().
+ * other helpers only to C, as C++ has its own min() and max().
  */
 #ifndef _IOLAB_PT_USER_H
 #define _IOLAB_PT_USER_H
@@ -15,15 +15,26 @@
 
 /* As in the kernel's int-ll64.h */
 typedef unsigned long long u64;
+typedef unsigned int u32;
 
+#define BITS_PER_LONG		(__SIZEOF_LONG__ * 8)
 #define BIT(n)			(1UL << (n))
 #define BIT_ULL(n)		(1ULL << (n))
+#define GENMASK(h, l)		((~0UL << (l)) & (~0UL >> (BITS_PER_LONG - 1 - (h))))
 #define GENMASK_ULL(h, l)	((~0ULL << (l)) & (~0ULL >> (63 - (h))))
 #define U64_MAX			(~0ULL)
 
 #ifndef __cplusplus
 
 #define min(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a < _b ? _a : _b; })
+#define max(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
+
+#define hweight_long(w)		__builtin_popcountl(w)
+
+static inline bool is_power_of_2(unsigned long n)
+{
+	return n && !(n & (n - 1));
+}
 
 /*
  * Entries are shared with the walker threads: every access is atomic. The

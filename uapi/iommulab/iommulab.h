@@ -28,6 +28,10 @@ enum {
 	IOMMULAB_CMD_IOASID = 0xc9,
 	IOMMULAB_CMD_IOASID_SET_INFO = 0xca,
 	IOMMULAB_CMD_MOCK_SUBDEV_ALLOC = 0xcb,
+	IOMMULAB_CMD_MOCK_DMA_BURST = 0xcc,
+	IOMMULAB_CMD_IOAS_UNMAP_DIRTY = 0xcd,
+	IOMMULAB_CMD_HWPT_SPLIT = 0xce,
+	IOMMULAB_CMD_HWPT_MERGE = 0xcf,
 	IOMMULAB_CMD_DEVICE_PASID = 0xd1,
 	IOMMULAB_CMD_AUX_ATTACH = 0xd2,
 	IOMMULAB_CMD_AUX_DETACH = 0xd3,
@@ -37,7 +41,7 @@ enum {
 };
 
 /* Version of this header's ABI; bumped when a command is added. */
-#define IOMMULAB_ABI_VERSION 6
+#define IOMMULAB_ABI_VERSION 7
 
 /**
  * enum iommulab_features - what this module implements
@@ -703,5 +707,166 @@ struct iommulab_mock_dma {
 };
 
 #define IOMMULAB_MOCK_DMA _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_DMA)
+
+/**
+ * struct iommulab_mock_dma_burst - ioctl(IOMMULAB_MOCK_DMA_BURST)
+ * @size: sizeof(struct iommulab_mock_dma_burst)
+ * @flags: IOMMULAB_DMA_WRITE, IOMMULAB_DMA_PASID, IOMMULAB_DMA_DEV_ID, as
+ *	   for IOMMULAB_MOCK_DMA
+ * @rid: the device, as for IOMMULAB_MOCK_DMA (same ownership rules)
+ * @pasid: with IOMMULAB_DMA_PASID, the PASID of every request
+ * @iovas_uptr: an array of @nr __u64 IOVAs, one request each
+ * @nr: requests, 1 to 65536
+ * @length: bytes per request, 1 to 4096
+ * @value: writes: the byte every request writes, 0 to 255; reads: 0 (the
+ *	   data read is dropped)
+ * @__reserved: must be 0
+ * @out_done: requests that completed whole, in array order
+ * @out_fault_reason: enum iommulab_dma_fault of the request that stopped
+ *		      the burst, 0 if none did
+ * @out_fault_iova: the IOVA that faulted
+ *
+ * @nr requests of the device, issued one after the other as
+ * IOMMULAB_MOCK_DMA issues one, each translated through the IOMMU (setting
+ * accessed and, while tracking, dirty bits); the burst stops at the first
+ * request that faults, which moved nothing from the faulting byte on. It
+ * is how a test makes a device write a million random pages without a
+ * million system calls. EINVAL for a bad @nr, @length or @value,
+ * EOPNOTSUPP for @flags or @__reserved, EFAULT for @iovas_uptr, and the
+ * IOMMULAB_MOCK_DMA errnos for the device.
+ */
+struct iommulab_mock_dma_burst {
+	__u32 size;
+	__u32 flags;
+	__u32 rid;
+	__u32 pasid;
+	__aligned_u64 iovas_uptr;
+	__u32 nr;
+	__u32 length;
+	__u32 value;
+	__u32 __reserved;
+	__u32 out_done;
+	__u32 out_fault_reason;
+	__aligned_u64 out_fault_iova;
+};
+
+#define IOMMULAB_MOCK_DMA_BURST _IO(IOMMUFD_TYPE, IOMMULAB_CMD_MOCK_DMA_BURST)
+
+/*
+ * Dirty tracking
+ *
+ * Upstream's half is in <iommulab/iommufd.h>, with upstream's rules:
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING (EOPNOTSUPP for a device whose IOMMU
+ * cannot track; a device that cannot is EINVAL at attach to such a HWPT),
+ * IOMMU_HW_CAP_DIRTY_TRACKING in IOMMU_GET_HW_INFO, IOMMU_HWPT_SET_DIRTY_
+ * TRACKING (starting clears every dirty bit first) and IOMMU_HWPT_GET_
+ * DIRTY_BITMAP. The mock IOMMU sets an IOPTE's dirty bit on each DMA write
+ * through it while tracking is on (never on a read); a harvest reads and
+ * clears each bit in one atomic step while DMA goes on, so a write racing
+ * it is reported by it or by the next one, never lost.
+ *
+ * The bitmap rules, for GET_DIRTY_BITMAP and the calls below: bit i of the
+ * user's bitmap (byte i / 8, bit i % 8; any byte alignment) stands for
+ * [iova + i * page_size, + page_size). Bits are only ever set, never
+ * cleared: the caller zeroes the bitmap. A dirty IOPTE sets the bit of
+ * every page it overlaps, so a write through a 2 MiB IOPTE reports all 512
+ * 4 KiB pages; page_size is a power of two, at least the smallest IOPTE of
+ * the domain (EINVAL otherwise: upstream takes smaller ones too), and iova
+ * and length are multiples of it and of the IOAS's IOVA alignment (EINVAL);
+ * length is not 0 (EINVAL), iova + length does not wrap (EOVERFLOW), and
+ * length / page_size is at most 2^31 bits (EINVAL). The range must be
+ * mapped without a hole (EINVAL), and may start or end inside a mapping
+ * or an IOPTE. Clearing only clears an IOPTE that lies whole inside the
+ * range: one sticking out is reported for its part inside and stays dirty,
+ * so the pages outside are not lost. The bitmap's pages are pinned for
+ * writing before any bit is read or cleared, so a bad pointer is EFAULT
+ * with nothing cleared.
+ */
+
+/**
+ * struct iommulab_ioas_unmap_dirty - ioctl(IOMMULAB_IOAS_UNMAP_DIRTY)
+ * @size: sizeof(struct iommulab_ioas_unmap_dirty)
+ * @flags: must be 0
+ * @ioas_id: the IOAS
+ * @__reserved: must be 0
+ * @iova: first IOVA to unmap; bit 0 of the bitmap
+ * @length: bytes to unmap; the bitmap covers them
+ * @page_size: bytes per bitmap bit
+ * @data: the user's bitmap
+ * @out_nr_dirty: bits set in the bitmap
+ *
+ * Read & unmap (seed 004): IOMMU_IOAS_UNMAP of [@iova, @iova + @length)
+ * that also returns, in one call, which pages of the range any device
+ * wrote through a dirty-capable HWPT of the IOAS since the last harvest
+ * (the OR over those HWPTs; bits a stopped HWPT still holds included).
+ * Each IOPTE is cleared and its dirty bit read in one atomic step, and the
+ * call returns after the IOTLB flush, so a DMA write either completed
+ * before and is reported, or faults after; no write can land unreported.
+ *
+ * The unmap rules of IOMMU_IOAS_UNMAP: a mapping only partly inside the
+ * range, or no mapping in it, is ENOENT; pages an access still pins after
+ * being told is EBUSY; then nothing is unmapped. The bitmap rules above,
+ * except that the range may have holes (they read as clean). EINVAL if no
+ * HWPT of the IOAS was allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+ * EOPNOTSUPP for @flags or @__reserved; on any error nothing changed.
+ */
+struct iommulab_ioas_unmap_dirty {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+	__aligned_u64 out_nr_dirty;
+};
+
+#define IOMMULAB_IOAS_UNMAP_DIRTY _IO(IOMMUFD_TYPE, IOMMULAB_CMD_IOAS_UNMAP_DIRTY)
+
+/**
+ * struct iommulab_hwpt_iopte - ioctl(IOMMULAB_HWPT_SPLIT and _MERGE)
+ * @size: sizeof(struct iommulab_hwpt_iopte)
+ * @flags: must be 0
+ * @hwpt_id: a paging HWPT (ENOENT for anything else)
+ * @__reserved: must be 0
+ * @iova: first IOVA of the range
+ * @length: bytes in the range
+ * @iopte_size: SPLIT: the IOPTE size to split down to, one the HWPT's
+ *		domain supports; MERGE: must be 0
+ * @out_iopte_before: IOPTEs intersecting the range before the call
+ * @out_iopte_after: IOPTEs intersecting the range after it
+ *
+ * IOPTE split and merge (seed 004): before migration, split a range's
+ * large IOPTEs down to @iopte_size, for dirty tracking at that
+ * granularity (each new IOPTE inside the range has that size; the parts of
+ * a split IOPTE outside the range get the largest sizes that fit); after
+ * it, merge them back (every run of IOPTEs inside the range that maps
+ * contiguous, suitably aligned memory with one permission becomes the
+ * largest IOPTE the domain has for it). The translation is the same at
+ * every instant: a DMA during a split goes on through the old or the new
+ * IOPTE, and during a merge waits; neither ever faults or lands elsewhere.
+ * Dirty state carries over: a split of a dirty IOPTE leaves every new one
+ * dirty, a merge of any dirty IOPTE leaves a dirty one. A split allocates
+ * every table page it needs first: ENOMEM changes nothing.
+ *
+ * EINVAL for @length 0, a range not aligned to the smallest IOPTE or
+ * outside the domain's aperture, a bad @iopte_size; EOVERFLOW if the range
+ * wraps; EOPNOTSUPP for @flags or @__reserved.
+ */
+struct iommulab_hwpt_iopte {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 iopte_size;
+	__aligned_u64 out_iopte_before;
+	__aligned_u64 out_iopte_after;
+};
+
+#define IOMMULAB_HWPT_SPLIT _IO(IOMMUFD_TYPE, IOMMULAB_CMD_HWPT_SPLIT)
+#define IOMMULAB_HWPT_MERGE _IO(IOMMUFD_TYPE, IOMMULAB_CMD_HWPT_MERGE)
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "iommulab.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -716,6 +717,112 @@ DmaResult dma_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
 		      IOMMULAB_DMA_DEV_ID | IOMMULAB_DMA_PASID |
 			      (write ? IOMMULAB_DMA_WRITE : 0),
 		      dev_id, pasid, iova, buf, len);
+}
+
+uint32_t dma_burst(const Iommufd &fd, uint32_t dev_id,
+		   const std::vector<uint64_t> &iovas, uint32_t len, bool write,
+		   uint8_t value, uint32_t pasid, DmaResult *fault)
+{
+	uint32_t done = 0;
+
+	if (fault)
+		*fault = DmaResult{};
+	for (size_t at = 0; at < iovas.size();) {
+		iommulab_mock_dma_burst cmd{};
+		uint32_t n = static_cast<uint32_t>(
+			std::min<size_t>(iovas.size() - at, 65536));
+
+		cmd.size = sizeof(cmd);
+		cmd.flags = IOMMULAB_DMA_DEV_ID |
+			    (write ? IOMMULAB_DMA_WRITE : 0) |
+			    (pasid != IOMMULAB_NO_PASID ? IOMMULAB_DMA_PASID : 0);
+		cmd.rid = dev_id;
+		cmd.pasid = pasid != IOMMULAB_NO_PASID ? pasid : 0;
+		cmd.iovas_uptr = reinterpret_cast<uintptr_t>(iovas.data() + at);
+		cmd.nr = n;
+		cmd.length = len;
+		cmd.value = write ? value : 0;
+		fd.call("IOMMULAB_MOCK_DMA_BURST", IOMMULAB_MOCK_DMA_BURST, &cmd);
+		done += cmd.out_done;
+		if (cmd.out_fault_reason) {
+			if (fault) {
+				fault->fault_reason = cmd.out_fault_reason;
+				fault->fault_iova = cmd.out_fault_iova;
+			}
+			break;
+		}
+		at += n;
+	}
+	return done;
+}
+
+void set_dirty_tracking(const Iommufd &fd, uint32_t hwpt_id, bool enable)
+{
+	iommu_hwpt_set_dirty_tracking cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.flags = enable ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0;
+	cmd.hwpt_id = hwpt_id;
+	fd.call("IOMMU_HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
+		&cmd);
+}
+
+std::vector<uint64_t> DirtyBitmap::set_bits() const
+{
+	std::vector<uint64_t> out;
+
+	for (uint64_t i = 0; i < nbits(); i++)
+		if (test(i))
+			out.push_back(i);
+	return out;
+}
+
+void get_dirty_bitmap(const Iommufd &fd, uint32_t hwpt_id, DirtyBitmap &bm,
+		      bool clear)
+{
+	iommu_hwpt_get_dirty_bitmap cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.hwpt_id = hwpt_id;
+	cmd.flags = clear ? 0 : IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+	cmd.iova = bm.iova;
+	cmd.length = bm.length;
+	cmd.page_size = bm.page_size;
+	cmd.data = reinterpret_cast<uintptr_t>(bm.bytes.data());
+	fd.call("IOMMU_HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
+		&cmd);
+}
+
+uint64_t unmap_dirty(const Iommufd &fd, uint32_t ioas_id, DirtyBitmap &bm)
+{
+	iommulab_ioas_unmap_dirty cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.ioas_id = ioas_id;
+	cmd.iova = bm.iova;
+	cmd.length = bm.length;
+	cmd.page_size = bm.page_size;
+	cmd.data = reinterpret_cast<uintptr_t>(bm.bytes.data());
+	fd.call("IOMMULAB_IOAS_UNMAP_DIRTY", IOMMULAB_IOAS_UNMAP_DIRTY, &cmd);
+	return cmd.out_nr_dirty;
+}
+
+std::pair<uint64_t, uint64_t> hwpt_reshape(const Iommufd &fd, uint32_t hwpt_id,
+					   uint64_t iova, uint64_t length,
+					   uint64_t iopte_size)
+{
+	iommulab_hwpt_iopte cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.hwpt_id = hwpt_id;
+	cmd.iova = iova;
+	cmd.length = length;
+	cmd.iopte_size = iopte_size;
+	if (iopte_size)
+		fd.call("IOMMULAB_HWPT_SPLIT", IOMMULAB_HWPT_SPLIT, &cmd);
+	else
+		fd.call("IOMMULAB_HWPT_MERGE", IOMMULAB_HWPT_MERGE, &cmd);
+	return {cmd.out_iopte_before, cmd.out_iopte_after};
 }
 
 } // namespace iommulab

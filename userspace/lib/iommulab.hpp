@@ -318,6 +318,50 @@ DmaResult dma(const Iommufd &fd, uint32_t dev_id, uint64_t iova, void *buf,
 DmaResult dma_pasid(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
 		    uint64_t iova, void *buf, uint64_t len, bool write);
 
+// IOMMULAB_MOCK_DMA_BURST: the device @dev_id (an ID of this fd) issues one
+// request of @len bytes at each of @iovas (writes of the byte @value, or
+// reads), with @pasid unless it is IOMMULAB_NO_PASID. Returns how many
+// completed; @fault, if given, gets the first fault (reason and IOVA).
+uint32_t dma_burst(const Iommufd &fd, uint32_t dev_id,
+		   const std::vector<uint64_t> &iovas, uint32_t len, bool write,
+		   uint8_t value = 0, uint32_t pasid = IOMMULAB_NO_PASID,
+		   DmaResult *fault = nullptr);
+
+// IOMMU_HWPT_SET_DIRTY_TRACKING
+void set_dirty_tracking(const Iommufd &fd, uint32_t hwpt_id, bool enable);
+
+// A dirty bitmap: bit i stands for [iova + i * page_size, + page_size).
+struct DirtyBitmap {
+	uint64_t iova;
+	uint64_t length;
+	uint64_t page_size;
+	std::vector<uint8_t> bytes;
+
+	DirtyBitmap(uint64_t iova_, uint64_t length_, uint64_t page_size_)
+		: iova(iova_), length(length_), page_size(page_size_),
+		  bytes((length_ / page_size_ + 7) / 8)
+	{
+	}
+	uint64_t nbits() const { return length / page_size; }
+	bool test(uint64_t bit) const { return bytes[bit / 8] >> (bit % 8) & 1; }
+	// The indexes of the set bits.
+	std::vector<uint64_t> set_bits() const;
+};
+
+// IOMMU_HWPT_GET_DIRTY_BITMAP into @bm (ORed into what it holds);
+// @clear false: IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR.
+void get_dirty_bitmap(const Iommufd &fd, uint32_t hwpt_id, DirtyBitmap &bm,
+		      bool clear = true);
+
+// IOMMULAB_IOAS_UNMAP_DIRTY of @bm's range into @bm: returns the bits set.
+uint64_t unmap_dirty(const Iommufd &fd, uint32_t ioas_id, DirtyBitmap &bm);
+
+// IOMMULAB_HWPT_SPLIT (@iopte_size != 0) or IOMMULAB_HWPT_MERGE (0):
+// returns the IOPTEs intersecting the range before and after.
+std::pair<uint64_t, uint64_t> hwpt_reshape(const Iommufd &fd, uint32_t hwpt_id,
+					   uint64_t iova, uint64_t length,
+					   uint64_t iopte_size);
+
 // IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
 // long-term pins, else the errno (EIO: a count differs).
 int check_refs(const Iommufd &fd, const void *buf, uint64_t length,

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // Shared helpers for the I/O page-table unit tests: counting table-page ops
 // with failure injection, an owning wrapper, dumps and the test flavours.
-// Dumps read the table pages themselves, as the entry format in iolab_pt.h
-// defines them: the library has no inspection functions of its own.
 #pragma once
 
 #include <cstdint>
@@ -18,9 +16,6 @@
 #include "iolab_pt.h"
 
 namespace ptt {
-
-// Size of one table page (IOLAB_PT_ENTRIES 64-bit entries).
-constexpr size_t TABLE_SIZE = IOLAB_PT_ENTRIES * sizeof(u64);
 
 // Table pages come from aligned_alloc; the "physical" address is the
 // pointer itself, which user space keeps below 2^47.
@@ -56,10 +51,10 @@ inline void *op_alloc(void *cookie)
 
 	if (++o->calls == o->fail_at)
 		return nullptr;
-	void *p = std::aligned_alloc(TABLE_SIZE, TABLE_SIZE);
+	void *p = std::aligned_alloc(IOLAB_PT_TABLE_SIZE, IOLAB_PT_TABLE_SIZE);
 	if (!p)
 		return nullptr;
-	std::memset(p, 0, TABLE_SIZE);
+	std::memset(p, 0, IOLAB_PT_TABLE_SIZE);
 	o->allocs++;
 	return p;
 }
@@ -116,29 +111,10 @@ inline const Flavour flavours[] = {
 	{ "2 KiB leaves (2K/1M)", { 11, 48, (1UL << 11) | (1UL << 20) } },
 };
 
-// Leaf state in a dump: IOLAB_PT_READ and IOLAB_PT_WRITE, and these two for
-// the entry's IOLAB_PTE_ACCESSED and IOLAB_PTE_DIRTY bits.
-constexpr unsigned int ACCESSED = 1U << 2, DIRTY = 1U << 3;
-
-inline unsigned int leaf_flags(u64 pte)
-{
-	return (pte & IOLAB_PTE_READ ? IOLAB_PT_READ : 0) |
-	       (pte & IOLAB_PTE_WRITE ? IOLAB_PT_WRITE : 0) |
-	       (pte & IOLAB_PTE_ACCESSED ? ACCESSED : 0) |
-	       (pte & IOLAB_PTE_DIRTY ? DIRTY : 0);
-}
-
 struct Leaf {
 	u64 iova, oa, size;
 	unsigned int flags;
 	bool operator==(const Leaf &) const = default;
-};
-
-// Shape of a table: pages in use, including the top one, and leaves per
-// level.
-struct Stats {
-	u64 nr_tables = 0;
-	u64 nr_leaves[IOLAB_PT_MAX_LEVELS] = {};
 };
 
 inline std::ostream &operator<<(std::ostream &os, const Leaf &l)
@@ -163,53 +139,39 @@ public:
 	Table(const Table &) = delete;
 	Table &operator=(const Table &) = delete;
 
-	// Bytes mapped by one entry of level @lvl.
-	u64 L(unsigned int lvl) const { return 1ULL << (pt.cfg.leaf_shift + 9 * lvl); }
+	u64 L(unsigned int lvl) const { return iolab_pt_level_size(&pt, lvl); }
 
 	int map(u64 iova, u64 oa, u64 len, unsigned int prot = IOLAB_PT_READ | IOLAB_PT_WRITE)
 	{
-		return iolab_pt_map(&pt, iova, oa, len, prot);
+		u64 mapped = ~0ULL;
+		int ret = iolab_pt_map(&pt, iova, oa, len, prot, &mapped);
+
+		CHECK(mapped == (ret ? 0 : len));
+		return ret;
 	}
 
-	u64 unmap(u64 iova, u64 len)
+	u64 unmap(u64 iova, u64 len, iolab_pt_dirty *d = nullptr)
 	{
-		return iolab_pt_unmap(&pt, iova, len);
+		return iolab_pt_unmap(&pt, iova, len, d);
 	}
 
-	// The leaves that intersect [first, last], in IOVA order.
-	std::vector<Leaf> dump(u64 first = 0, u64 last = ~0ULL) const
+	std::vector<Leaf> dump()
 	{
 		std::vector<Leaf> v;
 
-		walk(pt.top, pt.top_level, 0, first, last,
-		     [&](u64 iova, u64 pte, unsigned int lvl) {
-			     v.push_back({ iova, pte & IOLAB_PTE_ADDR_MASK, L(lvl),
-					   leaf_flags(pte) });
-		     },
-		     [](unsigned int) {});
+		REQUIRE(iolab_pt_walk_leaves(&pt, 0, pt.max_iova + 1, collect, &v) == 0);
 		return v;
 	}
 
-	Stats stats() const
+	struct iolab_pt_stats stats()
 	{
-		Stats s;
+		struct iolab_pt_stats s;
 
-		walk(pt.top, pt.top_level, 0, 0, ~0ULL,
-		     [&](u64, u64, unsigned int lvl) { s.nr_leaves[lvl]++; },
-		     [&](unsigned int) { s.nr_tables++; });
+		iolab_pt_stats(&pt, &s);
 		return s;
 	}
 
-	u64 tables() const { return stats().nr_tables; }
-
-	// The leaf that maps @iova, which must be mapped.
-	Leaf leaf_at(u64 iova) const
-	{
-		std::vector<Leaf> v = dump(iova, iova);
-
-		REQUIRE(v.size() == 1);
-		return v[0];
-	}
+	u64 tables() { return stats().nr_tables; }
 
 	// Write (or read) one byte at @iova through the hardware walker.
 	int touch(u64 iova, bool write = true, bool track = true)
@@ -219,45 +181,24 @@ public:
 		return iolab_pt_translate(&pt, iova, write, track, &pa, nullptr);
 	}
 
-	unsigned int flags_at(u64 iova) const { return leaf_at(iova).flags; }
+	unsigned int flags_at(u64 iova)
+	{
+		u64 pa;
+		unsigned int prot = 0;
+
+		REQUIRE(iolab_pt_iova_to_phys(&pt, iova, &pa, &prot, nullptr) == 0);
+		return prot;
+	}
 
 	iolab_pt pt;
 	PageOps pages;
 
 private:
-	// Call @leaf(iova, entry, level) for each leaf below @table (entries
-	// at level @lvl, the first one mapping @base) that intersects [first,
-	// last], in IOVA order, and @page(level) for each table page visited.
-	// Walkers may be setting ACCESSED/DIRTY meanwhile: entries are read
-	// atomically.
-	template <typename LeafFn, typename PageFn>
-	void walk(const u64 *table, unsigned int lvl, u64 base, u64 first, u64 last,
-		  LeafFn &&leaf, PageFn &&page) const
+	static int collect(void *arg, const iolab_pt_leaf *l)
 	{
-		const u64 size = L(lvl);
-
-		page(lvl);
-		for (unsigned int i = 0; i < IOLAB_PT_ENTRIES; i++) {
-			u64 pte = __atomic_load_n(&table[i], __ATOMIC_ACQUIRE);
-			const u64 type = pte & (IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF);
-
-			if (!pte)
-				continue;
-			// a present entry lies inside the address space
-			const u64 start = base + i * size, end = start + (size - 1);
-
-			if (end < first || start > last)
-				continue;
-			if (type == (IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)) {
-				leaf(start, pte, lvl);
-			} else {
-				REQUIRE(type == IOLAB_PTE_PRESENT);
-				REQUIRE(lvl > 0);
-				walk(reinterpret_cast<const u64 *>(static_cast<uintptr_t>(
-					     pte & IOLAB_PTE_ADDR_MASK)),
-				     lvl - 1, start, first, last, leaf, page);
-			}
-		}
+		static_cast<std::vector<Leaf> *>(arg)->push_back(
+			{ l->iova, l->oa, l->size, l->flags });
+		return 0;
 	}
 };
 
@@ -273,6 +214,32 @@ inline Snapshot snap(Table &t)
 {
 	return { t.dump(), t.tables(), t.pages.live() };
 }
+
+// A dirty bitmap window that owns its bitmap.
+struct DirtyWindow {
+	std::vector<unsigned long> bits;
+	iolab_pt_dirty d{};
+
+	DirtyWindow(u64 iova, u64 length, u64 page_size)
+		: bits((length / page_size + 63) / 64 + 1)
+	{
+		d.iova = iova;
+		d.length = length;
+		d.page_size = page_size;
+		d.bitmap = bits.data();
+	}
+
+	// Indexes of the set bits.
+	std::vector<u64> set() const
+	{
+		std::vector<u64> v;
+
+		for (u64 i = 0; i < d.length / d.page_size; i++)
+			if (bits[i / 64] & (1UL << (i % 64)))
+				v.push_back(i);
+		return v;
+	}
+};
 
 } // namespace ptt
 

@@ -102,12 +102,13 @@ TEST_CASE("map picks the largest leaf that fits both addresses and the length")
 		CHECK(s.nr_leaves[2] == 0);
 		CHECK(s.nr_leaves[1] == 513);
 		CHECK(s.nr_leaves[0] == 1);
-		const u64 last = 512 * MiB + 1 * MiB + 2 * KiB - 1;
-		u64 pa;
-		REQUIRE(iolab_pt_iova_to_phys(&t.pt, last, &pa) == 0);
-		CHECK(pa == last);
-		CHECK(t.leaf_at(last).size == 2 * KiB);
-		CHECK(t.flags_at(last) == RW);
+		u64 pa, size;
+		unsigned int prot;
+		REQUIRE(iolab_pt_iova_to_phys(&t.pt, 512 * MiB + 1 * MiB + 2 * KiB - 1,
+					      &pa, &prot, &size) == 0);
+		CHECK(pa == 512 * MiB + 1 * MiB + 2 * KiB - 1);
+		CHECK(size == 2 * KiB);
+		CHECK(prot == RW);
 	}
 
 	FOR_EACH_FLAVOUR(f) {
@@ -134,9 +135,10 @@ TEST_CASE("map picks the largest leaf that fits both addresses and the length")
 		{
 			REQUIRE(t.map(3 * L0, 0xabcdef000ULL + L0, L0, IOLAB_PT_READ) == 0);
 			u64 pa;
-			REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L0 + 5, &pa) == 0);
+			unsigned int prot;
+			REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L0 + 5, &pa, &prot, nullptr) == 0);
 			CHECK(pa == 0xabcdef000ULL + L0 + 5);
-			CHECK(t.flags_at(3 * L0 + 5) == IOLAB_PT_READ);
+			CHECK(prot == IOLAB_PT_READ);
 		}
 	}
 }
@@ -146,6 +148,7 @@ TEST_CASE("map refuses bad arguments and changes nothing")
 	FOR_EACH_FLAVOUR(f) {
 		Table t(f.cfg);
 		const u64 L0 = t.L(0);
+		u64 mapped = 1;
 
 		REQUIRE(t.map(8 * L0, 0, L0) == 0);
 		const Snapshot before = snap(t);
@@ -160,7 +163,8 @@ TEST_CASE("map refuses bad arguments and changes nothing")
 		CHECK(t.map((1ULL << 48) - L0, 0, 2 * L0) == -ERANGE);
 		CHECK(t.map(~0ULL - L0 + 1, 0, 2 * L0) == -ERANGE);
 		CHECK(t.map(0, (1ULL << 52) - L0, 2 * L0) == -ERANGE);
-		CHECK(iolab_pt_map(&t.pt, 0, 0, 1, IOLAB_PT_READ) == -EINVAL);
+		CHECK(iolab_pt_map(&t.pt, 0, 0, 1, IOLAB_PT_READ, &mapped) == -EINVAL);
+		CHECK(mapped == 0);
 		CHECK(t.map((1ULL << 48) - L0, (1ULL << 52) - L0, L0) == 0);
 		CHECK(t.unmap((1ULL << 48) - L0, L0) == L0);
 		CHECK(snap(t) == before);
@@ -256,9 +260,10 @@ TEST_CASE("destroy frees every table page and leaves nothing behind")
 		iolab_pt pt;
 
 		REQUIRE(iolab_pt_init(&pt, &f.cfg, &PageOps::ops, &pages) == 0);
-		REQUIRE(iolab_pt_map(&pt, 0x12345ULL << 21, 0, 64 * MiB, IOLAB_PT_READ) == 0);
-		REQUIRE(iolab_pt_map(&pt, 0x777ULL << 30, 0, 5 * (1ULL << f.cfg.leaf_shift),
-				     IOLAB_PT_WRITE) == 0);
+		u64 mapped;
+		REQUIRE(iolab_pt_map(&pt, 0x12345ULL << 21, 0, 64 * MiB, IOLAB_PT_READ, &mapped) == 0);
+		REQUIRE(iolab_pt_map(&pt, 0x777ULL << 30, 0, 5 * iolab_pt_level_size(&pt, 0),
+				     IOLAB_PT_WRITE, &mapped) == 0);
 		CHECK(pages.live() > 3);
 		iolab_pt_destroy(&pt);
 		CHECK(pages.live() == 0);

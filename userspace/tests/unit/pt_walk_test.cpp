@@ -48,25 +48,25 @@ TEST_CASE("translate sets ACCESSED, and DIRTY only for a tracked write")
 		SUBCASE("a read sets ACCESSED only")
 		{
 			CHECK(t.touch(L0 + 1, false, true) == 0);
-			CHECK(t.flags_at(L0) == (RW | ACCESSED));
+			CHECK(t.flags_at(L0) == (RW | IOLAB_PT_ACCESSED));
 		}
 		SUBCASE("an untracked write sets ACCESSED only")
 		{
 			CHECK(t.touch(L0 + 1, true, false) == 0);
-			CHECK(t.flags_at(L0) == (RW | ACCESSED));
+			CHECK(t.flags_at(L0) == (RW | IOLAB_PT_ACCESSED));
 		}
 		SUBCASE("a tracked write sets both, on its leaf only")
 		{
 			CHECK(t.touch(2 * L0, true, true) == 0);
-			CHECK(t.flags_at(2 * L0) == (RW | ACCESSED | DIRTY));
+			CHECK(t.flags_at(2 * L0) == (RW | IOLAB_PT_ACCESSED | IOLAB_PT_DIRTY));
 			CHECK(t.flags_at(L0) == RW);
 			CHECK(t.flags_at(3 * L0) == RW);
 		}
 		SUBCASE("a write anywhere in a big leaf dirties the whole leaf")
 		{
 			CHECK(t.touch(L1 + 77 * L0 + 3, true, true) == 0);
-			CHECK(t.flags_at(L1) == (RW | ACCESSED | DIRTY));
-			CHECK(t.flags_at(2 * L1 - 1) == (RW | ACCESSED | DIRTY));
+			CHECK(t.flags_at(L1) == (RW | IOLAB_PT_ACCESSED | IOLAB_PT_DIRTY));
+			CHECK(t.flags_at(2 * L1 - 1) == (RW | IOLAB_PT_ACCESSED | IOLAB_PT_DIRTY));
 		}
 		SUBCASE("a refused access sets nothing")
 		{
@@ -82,22 +82,22 @@ TEST_CASE("iova_to_phys reports a translation without touching ACCESSED or DIRTY
 	FOR_EACH_FLAVOUR(f) {
 		Table t(f.cfg);
 		const u64 L0 = t.L(0), L1 = t.L(1);
-		u64 pa = 0;
+		u64 pa = 0, size = 0;
+		unsigned int prot = 0;
 
 		REQUIRE(t.map(3 * L1, 7 * L1, L1, IOLAB_PT_WRITE) == 0);
 		for (int i = 0; i < 3; i++) {
-			REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L1 + 9 * L0 + 1, &pa) == 0);
+			REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L1 + 9 * L0 + 1, &pa, &prot, &size) == 0);
 			CHECK(pa == 7 * L1 + 9 * L0 + 1);
-			CHECK(t.flags_at(3 * L1) == IOLAB_PT_WRITE);
+			CHECK(prot == IOLAB_PT_WRITE);
+			CHECK(size == L1);
 		}
-		CHECK(iolab_pt_iova_to_phys(&t.pt, 3 * L1 - 1, &pa) == -ENOENT);
-		CHECK(iolab_pt_iova_to_phys(&t.pt, ~0ULL, &pa) == -ERANGE);
+		CHECK(iolab_pt_iova_to_phys(&t.pt, 3 * L1 - 1, &pa, nullptr, nullptr) == -ENOENT);
+		CHECK(iolab_pt_iova_to_phys(&t.pt, ~0ULL, &pa, nullptr, nullptr) == -ERANGE);
 
-		// nor does it clear them
 		CHECK(t.touch(4 * L1 - 1, true, true) == 0);
-		REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L1, &pa) == 0);
-		CHECK(pa == 7 * L1);
-		CHECK(t.flags_at(3 * L1) == (IOLAB_PT_WRITE | ACCESSED | DIRTY));
+		REQUIRE(iolab_pt_iova_to_phys(&t.pt, 3 * L1, &pa, &prot, nullptr) == 0);
+		CHECK(prot == (IOLAB_PT_WRITE | IOLAB_PT_ACCESSED | IOLAB_PT_DIRTY));
 	}
 }
 

@@ -632,6 +632,10 @@ const SizeRule upstream_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 8, 0xdead); }},
 	{"IOMMU_GET_HW_INFO", 0x8a, 32, 40, ENOENT,
 	 [](uint8_t *b) { put<uint32_t>(b, 8, 0xdead); }},
+	{"IOMMU_HWPT_SET_DIRTY_TRACKING", 0x8b, 16, 16, ENOENT,
+	 [](uint8_t *b) { put<uint32_t>(b, 8, 0xdead); }},
+	{"IOMMU_HWPT_GET_DIRTY_BITMAP", 0x8c, 48, 48, ENOENT,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 0xdead); }},
 	{"IOMMU_HWPT_INVALIDATE", 0x8d, 32, 32, ENOENT,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 0xdead); }},
 	// All zero: GET with no compatibility IOAS set.
@@ -672,6 +676,14 @@ const SizeRule extension_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_MOCK_SUBDEV_ALLOC", 0xcb, 32, 32, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_MOCK_DMA_BURST", 0xcc, 56, 56, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_IOAS_UNMAP_DIRTY", 0xcd, 56, 56, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_HWPT_SPLIT", 0xce, 56, 56, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
+	{"IOMMULAB_HWPT_MERGE", 0xcf, 56, 56, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_DEVICE_PASID", 0xd1, 24, 24, EOPNOTSUPP,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 1u << 30); }},
 	{"IOMMULAB_AUX_ATTACH", 0xd2, 24, 24, EOPNOTSUPP,
@@ -693,8 +705,6 @@ const SizeRule extension_rules[] = {
 // out_veventq_fd, length; the sizes are upstream's structures
 // (include/uapi/linux/iommufd.h at b4d90dbc).
 const SizeRule upstream_unimplemented[] = {
-	{"IOMMU_HWPT_SET_DIRTY_TRACKING", 0x8b, 16, 16, EOPNOTSUPP, [](uint8_t *) {}},
-	{"IOMMU_HWPT_GET_DIRTY_BITMAP", 0x8c, 48, 48, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_FAULT_QUEUE_ALLOC", 0x8e, 16, 16, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_VIOMMU_ALLOC", 0x90, 24, 40, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_VDEVICE_ALLOC", 0x91, 24, 24, EOPNOTSUPP, [](uint8_t *) {}},
@@ -744,9 +754,13 @@ SAME(iommulab_device_pasid, pt_id, 24, 24);
 SAME(iommulab_aux, __reserved, 24, 24);
 SAME(iommulab_mock_subdev_alloc, __reserved, 32, 32);
 SAME(iommulab_aux_get_domain, __reserved, 32, 32);
-// ABI 6 is the one whose commands the rows above list (6: MOCK_SUBDEV_ALLOC
-// and AUX_GET_DOMAIN); a new command bumps it and needs its row here.
-static_assert(IOMMULAB_ABI_VERSION == 6, "the extension rows are ABI 6's");
+SAME(iommulab_mock_dma_burst, out_fault_iova, 56, 56);
+SAME(iommulab_ioas_unmap_dirty, out_nr_dirty, 56, 56);
+SAME(iommulab_hwpt_iopte, out_iopte_after, 56, 56);
+// ABI 7 is the one whose commands the rows above list (7: MOCK_DMA_BURST,
+// IOAS_UNMAP_DIRTY, HWPT_SPLIT and HWPT_MERGE); a new command bumps it and
+// needs its row here.
+static_assert(IOMMULAB_ABI_VERSION == 7, "the extension rows are ABI 7's");
 #undef SAME
 #undef OFFSETOFEND
 static_assert(N(IOMMU_DESTROY) == 0x80 && N(IOMMU_IOAS_ALLOC) == 0x81 &&
