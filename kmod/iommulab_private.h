@@ -330,6 +330,8 @@ int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 		     u64 *unmapped,
 		     void (*notify)(void *arg, u64 iova, u64 last),
 		     void *arg);
+bool iolab_iopt_any_area(struct iolab_iopt *iopt, u64 start, u64 last);
+int iolab_iopt_cut(struct iolab_iopt *iopt, u64 iova);
 int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last);
 int iolab_iopt_set_large_pages(struct iolab_iopt *iopt, bool enable);
 int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
@@ -383,9 +385,12 @@ int iolab_ioas_iova_ranges(struct iolab_ucmd *ucmd);
 int iolab_ioas_allow_iovas(struct iolab_ucmd *ucmd);
 int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 			   u64 *unmapped);
+int iolab_ioas_unmap_all(struct iolab_ioas *ioas, u64 *unmapped);
 
 /* The VFIO compatibility layer (vfio_compat.c) */
 int iolab_vfio_ioas(struct iolab_ucmd *ucmd);
+long iolab_vfio_ioctl(struct iolab_ctx *ctx, unsigned int cmd,
+		      unsigned long arg);
 
 /*
  * Devices and groups (device.c). One device has up to four structs, one
