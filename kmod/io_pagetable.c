@@ -542,6 +542,90 @@ again:
 	return 0;
 }
 
+/* Whether any area lies in [start, last] at the time of the call. */
+bool iolab_iopt_any_area(struct iolab_iopt *iopt, u64 start, u64 last)
+{
+	bool found;
+
+	down_read(&iopt->rwsem);
+	found = interval_tree_iter_first(&iopt->area_itree, start, last);
+	up_read(&iopt->rwsem);
+	return found;
+}
+
+/**
+ * iolab_iopt_cut() - split the area holding @iova so that one ends there
+ * @iopt: the IOVA space
+ * @iova: the last IOVA of the left part
+ *
+ * For VFIO type1 (v1) containers, which may unmap part of a mapping:
+ * afterwards no area crosses @iova / @iova + 1, so an unmap may start or
+ * end there. The two parts share the area's pages, its protection and its
+ * place in every domain; nothing is remapped. Only an IOAS with large
+ * pages disabled may be cut (its domains hold no IOPTE larger than a CPU
+ * page, so each part can be unmapped alone).
+ * Return: 0, also when no area holds @iova or one ends there; EINVAL when
+ * @iova + 1 is not aligned to the IOVA alignment (nor its offset in the
+ * pages), when large pages are enabled and a domain mirrors the IOAS, or
+ * while an access pins the area (pins are not split, as upstream); ENOMEM.
+ * On failure nothing changed.
+ */
+int iolab_iopt_cut(struct iolab_iopt *iopt, u64 iova)
+{
+	struct interval_tree_node *node;
+	struct iolab_area *area, *rhs;
+	u64 start, start_byte;
+	int rc;
+
+	rhs = kzalloc(sizeof(*rhs), GFP_KERNEL_ACCOUNT);
+	if (!rhs)
+		return -ENOMEM;
+
+	down_write(&iopt->rwsem);
+	node = interval_tree_iter_first(&iopt->area_itree, iova, iova);
+	if (!node || node->last == iova) {
+		rc = 0;
+		goto err_free;
+	}
+	area = area_of(node);
+	start = iova + 1;
+	start_byte = area->start_byte + (start - node->start);
+	if ((start | start_byte) & (iopt->iova_alignment - 1)) {
+		rc = -EINVAL;
+		goto err_free;
+	}
+	if ((iolab_iopt_has_domains(iopt) && !iopt->disable_large_pages) ||
+	    atomic_read(&area->num_pins)) {
+		rc = -EINVAL;
+		goto err_free;
+	}
+	/* The new area is one more pin user while domains hold the pages. */
+	if (iolab_iopt_has_domains(iopt)) {
+		rc = iolab_pages_pin_get(area->pages);
+		if (rc)
+			goto err_free;
+	}
+	iolab_pages_get(area->pages);
+	rhs->pages = area->pages;
+	rhs->start_byte = start_byte;
+	rhs->prot = area->prot;
+	atomic_set(&rhs->num_pins, 0);
+	rhs->node.start = start;
+	rhs->node.last = node->last;
+
+	interval_tree_remove(node, &iopt->area_itree);
+	node->last = iova;
+	interval_tree_insert(node, &iopt->area_itree);
+	interval_tree_insert(&rhs->node, &iopt->area_itree);
+	up_write(&iopt->rwsem);
+	return 0;
+
+err_free:
+	up_write(&iopt->rwsem);
+	kfree(rhs);
+	return rc;
+}
+
 /* Reserve [start, last] for @owner: EADDRINUSE if mapped or allowed. */
 static int iolab_iopt_reserve_locked(struct iolab_iopt *iopt, u64 start,
 				     u64 last, void *owner)

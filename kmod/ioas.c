@@ -139,6 +139,17 @@ int iolab_ioas_unmap_range_dirty(struct iolab_ioas *ioas, u64 iova,
 				      ub);
 }
 
+/* Unmap everything; an IOAS with nothing mapped is not an error. */
+int iolab_ioas_unmap_all(struct iolab_ioas *ioas, u64 *unmapped)
+{
+	int rc;
+
+	*unmapped = 0;
+	rc = iolab_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, unmapped,
+			      iolab_ioas_notify_unmap, ioas);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* MAP's and MAP_FILE's checks before any lookup, in upstream's order. */
 static int iolab_map_check(u32 flags, u32 reserved, u64 iova, u64 length)
 {
@@ -418,11 +429,7 @@ int iolab_ioas_unmap(struct iolab_ucmd *ucmd)
 		return PTR_ERR(ioas);
 
 	if (cmd->iova == 0 && cmd->length == U64_MAX) {
-		rc = iolab_iopt_unmap(&ioas->iopt, 0, ULONG_MAX, &unmapped,
-				      iolab_ioas_notify_unmap, ioas);
-		/* Unmapping everything of an empty IOAS is not an error. */
-		if (rc == -ENOENT)
-			rc = 0;
+		rc = iolab_ioas_unmap_all(ioas, &unmapped);
 	} else if (cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX) {
 		rc = -EOVERFLOW;
 	} else {

@@ -384,6 +384,8 @@ int iolab_iopt_unmap_dirty(struct iolab_iopt *iopt, u64 start, u64 last,
 			   void *arg, struct iolab_ubitmap *ub);
 int iolab_iopt_read_dirty(struct iolab_iopt *iopt, struct iolab_domain *domain,
 			  bool clear, struct iolab_ubitmap *ub);
+bool iolab_iopt_any_area(struct iolab_iopt *iopt, u64 start, u64 last);
+int iolab_iopt_cut(struct iolab_iopt *iopt, u64 iova);
 int iolab_iopt_reserve(struct iolab_iopt *iopt, u64 start, u64 last);
 int iolab_iopt_set_large_pages(struct iolab_iopt *iopt, bool enable);
 int iolab_iopt_set_allowed(struct iolab_iopt *iopt,
@@ -440,9 +442,12 @@ int iolab_ioas_unmap_range(struct iolab_ioas *ioas, u64 iova, u64 length,
 int iolab_ioas_unmap_range_dirty(struct iolab_ioas *ioas, u64 iova,
 				 u64 length, u64 *unmapped,
 				 struct iolab_ubitmap *ub);
+int iolab_ioas_unmap_all(struct iolab_ioas *ioas, u64 *unmapped);
 
 /* The VFIO compatibility layer (vfio_compat.c) */
 int iolab_vfio_ioas(struct iolab_ucmd *ucmd);
+long iolab_vfio_ioctl(struct iolab_ctx *ctx, unsigned int cmd,
+		      unsigned long arg);
 
 /*
  * Devices and groups (device.c). One device has up to four structs, one

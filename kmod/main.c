@@ -533,8 +533,9 @@ static long iolab_fops_ioctl(struct file *filp, unsigned int cmd,
 	int rc;
 
 	op = iolab_find_op(cmd);
+	/* Not an iommufd number: a VFIO container ioctl, or ENOTTY. */
 	if (!op)
-		return -ENOTTY;
+		return iolab_vfio_ioctl(ucmd.ctx, cmd, arg);
 	if (op->test) {
 		unsigned int mode = READ_ONCE(test_ops);
 

@@ -54,11 +54,6 @@ MUST_PASS=(iommufd iommufd_ioas iommufd_mock_domain change_process)
 # passing fails it, so that this list (and README) stays true: take it out
 # here and in README when its issue lands.
 declare -A LATER=(
-	[iommufd.simple_ioctls]="issue 12: the VFIO compat container (VFIO_GET_API_VERSION on /dev/iommu)"
-	[iommufd.unmap_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_UNMAP_DMA)"
-	[iommufd.map_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_MAP_DMA)"
-	[iommufd.info_cmd]="issue 12: the VFIO compat container (VFIO_IOMMU_GET_INFO)"
-	[iommufd.set_iommu_cmd]="issue 12: the VFIO compat container (VFIO_SET_IOMMU)"
 	[iommufd_ioas.mock_domain.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
 	[iommufd_ioas.two_mock_domain.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
 	[iommufd_ioas.mock_domain_limit.alloc_hwpt_nested]="issue 13: its fault-queue part (IOMMU_FAULT_QUEUE_ALLOC, HWPT_ALLOC with a fault ID)"
