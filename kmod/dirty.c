@@ -120,9 +120,7 @@ int iolab_ubitmap_init(struct iolab_ubitmap *ub, u64 iova, u64 length,
 		n = pin_user_pages_fast(first + done * PAGE_SIZE, n,
 					FOLL_WRITE, ub->pages + done);
 		if (n <= 0) {
-			rc = n < 0 ? n : -EFAULT;
-			if (rc != -ENOMEM)
-				rc = -EFAULT;
+			rc = n == -ENOMEM ? -ENOMEM : -EFAULT;
 			goto err_unpin;
 		}
 		done += n;

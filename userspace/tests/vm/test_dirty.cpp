@@ -268,7 +268,7 @@ TEST_CASE("dirty: tracking starts clean, stops without losing bits, and "
 	get.data = reinterpret_cast<uintptr_t>(bm.bytes.data());
 	CHECK(send(rig.fd, IOMMU_HWPT_GET_DIRTY_BITMAP, get) == EINVAL);
 
-	// Start: clean, even of what the test op marked earlier.
+	// Start: clean (the write above, made while off, is not reported).
 	set_dirty_tracking(rig.fd, rig.hwpt, true);
 	get_dirty_bitmap(rig.fd, rig.hwpt, bm);
 	CHECK(bm.set_bits().empty());
