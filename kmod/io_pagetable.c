@@ -9,6 +9,7 @@
  * rwsem) are held there, and a non-preemptible kernel must not sit for
  * seconds in one ioctl.
  */
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -421,27 +422,68 @@ int iolab_iopt_unmap(struct iolab_iopt *iopt, u64 start, u64 last,
 				      NULL);
 }
 
-/* Read & unmap: every domain unmaps a piece, the dirty-capable report it. */
+/* Mark every page of [@iova, @last] dirty in @win, which contains it. */
+static void iolab_dirty_win_fill(struct iolab_dirty_bitmap *win, u64 iova,
+				 u64 last)
+{
+	unsigned int shift = __ffs64(win->page_size);
+	u64 first = (iova - win->iova) >> shift;
+
+	bitmap_set(win->bitmap, first, ((last - win->iova) >> shift) - first + 1);
+}
+
+/*
+ * Whether @domain's dirty bits tell all of what DMA wrote to @ub's range:
+ * it can track, and (under VFIO type1's rule, where a domain that does not
+ * track now reports every page) it does now.
+ */
+static bool iolab_dirty_trusted(struct iolab_domain *domain,
+				struct iolab_ubitmap *ub)
+{
+	if (ub->all_dirty || !domain->dirty_capable)
+		return false;
+	return !ub->untracked_dirty || domain->ops->dirty_tracking(domain);
+}
+
+struct iolab_unmap_fill {
+	struct iolab_iopt *iopt;
+	struct iolab_ubitmap *ub;
+};
+
+/*
+ * Read & unmap: every domain unmaps a piece; the dirty-capable report it,
+ * and under VFIO's rule a domain whose bits are not trusted marks it all.
+ */
 static int iolab_unmap_dirty_fill(void *arg, u64 iova, u64 last,
 				  struct iolab_dirty_bitmap *win)
 {
-	struct iolab_iopt *iopt = arg;
+	struct iolab_unmap_fill *uf = arg;
 	struct iolab_domain *domain;
 	unsigned long index;
 
-	xa_for_each(&iopt->domains, index, domain)
+	xa_for_each(&uf->iopt->domains, index, domain) {
+		bool trusted = iolab_dirty_trusted(domain, uf->ub);
+
 		domain->ops->unmap_pages(domain, iova, last - iova + 1,
 					 domain->dirty_capable ? win : NULL);
+		if (!trusted && uf->ub->untracked_dirty)
+			iolab_dirty_win_fill(win, iova, last);
+	}
+	if (uf->ub->all_dirty)
+		iolab_dirty_win_fill(win, iova, last);
 	return 0;
 }
 
-/* Whether a domain of @iopt can track dirty pages, and all fit @ub. */
+/*
+ * Whether every domain of @iopt fits @ub, and one can track dirty pages
+ * (not asked under VFIO's rule, where any domain can answer).
+ */
 static int iolab_iopt_check_dirty(struct iolab_iopt *iopt,
 				  struct iolab_ubitmap *ub)
 {
 	struct iolab_domain *domain;
 	unsigned long index;
-	bool any = false;
+	bool any = ub->untracked_dirty;
 
 	xa_for_each(&iopt->domains, index, domain) {
 		if (!iolab_ubitmap_fits(ub, domain))
@@ -519,8 +561,10 @@ again:
 		unsigned long index;
 
 		if (ub) {
+			struct iolab_unmap_fill uf = { .iopt = iopt, .ub = ub };
+
 			iolab_ubitmap_harvest(ub, node->start, node->last,
-					      iolab_unmap_dirty_fill, iopt);
+					      iolab_unmap_dirty_fill, &uf);
 			xa_for_each(&iopt->domains, index, domain)
 				domain->ops->iotlb_sync(domain, node->start,
 							node->last -
@@ -997,6 +1041,76 @@ int iolab_iopt_read_dirty(struct iolab_iopt *iopt, struct iolab_domain *domain,
 				   iolab_read_dirty_fill, &rd);
 	/* The next write must walk and set the bit again; drain DMA. */
 	if (!rc && clear)
+		domain->ops->iotlb_sync(domain, ub->iova,
+					ub->last - ub->iova + 1);
+out:
+	up_read(&iopt->rwsem);
+	return rc;
+}
+
+/* Every domain reports a piece: read & clear where trusted, else all. */
+static int iolab_read_dirty_all_fill(void *arg, u64 iova, u64 last,
+				     struct iolab_dirty_bitmap *win)
+{
+	struct iolab_unmap_fill *uf = arg;
+	struct iolab_domain *domain;
+	unsigned long index;
+
+	xa_for_each(&uf->iopt->domains, index, domain) {
+		/* Stopped meanwhile (EINVAL): its bits no longer tell all. */
+		if (!iolab_dirty_trusted(domain, uf->ub) ||
+		    domain->ops->read_and_clear_dirty(domain, iova,
+						      last - iova + 1, true,
+						      win))
+			iolab_dirty_win_fill(win, iova, last);
+	}
+	if (uf->ub->all_dirty)
+		iolab_dirty_win_fill(win, iova, last);
+	return 0;
+}
+
+/**
+ * iolab_iopt_read_dirty_all() - VFIO_IOMMU_DIRTY_PAGES' GET_BITMAP
+ * @iopt: the compat container's IOVA space
+ * @ub: the pinned bitmap, with @ub->untracked_dirty set
+ *
+ * Reads and clears the dirty bits of every domain mirroring @iopt, ORed
+ * together, for each mapping in @ub's range; a hole reports nothing, and
+ * a domain whose bits do not tell all (see struct iolab_ubitmap) reports
+ * each page it maps. A mapping must lie wholly inside the range or
+ * outside it (type1's rule), checked before any bit is read.
+ *
+ * Return: 0; EINVAL for a mapping the range cuts, or a domain whose
+ * largest IOPTE is larger than a harvest chunk.
+ */
+int iolab_iopt_read_dirty_all(struct iolab_iopt *iopt,
+			      struct iolab_ubitmap *ub)
+{
+	struct iolab_unmap_fill uf = { .iopt = iopt, .ub = ub };
+	struct interval_tree_node *node;
+	struct iolab_domain *domain;
+	unsigned long index;
+	int rc;
+
+	down_read(&iopt->rwsem);
+	rc = iolab_iopt_check_dirty(iopt, ub);
+	if (rc)
+		goto out;
+	for (node = interval_tree_iter_first(&iopt->area_itree, ub->iova,
+					     ub->last);
+	     node; node = interval_tree_iter_next(node, ub->iova, ub->last)) {
+		if (node->start < ub->iova || node->last > ub->last) {
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	for (node = interval_tree_iter_first(&iopt->area_itree, ub->iova,
+					     ub->last);
+	     node; node = interval_tree_iter_next(node, ub->iova, ub->last))
+		iolab_ubitmap_harvest(ub, node->start, node->last,
+				      iolab_read_dirty_all_fill, &uf);
+	/* The next write must walk and set the bit again; drain DMA. */
+	xa_for_each(&iopt->domains, index, domain)
 		domain->ops->iotlb_sync(domain, ub->iova,
 					ub->last - ub->iova + 1);
 out:

@@ -96,7 +96,10 @@ struct iolab_domain {
  * @set_dirty_tracking: dirty-capable domains: start or stop setting dirty
  *			bits on DMA writes. Starting clears every dirty bit
  *			first (a clean snapshot); stopping keeps them, for a
- *			last read & unmap. EOPNOTSUPP if not dirty-capable
+ *			last read & unmap. EOPNOTSUPP if not dirty-capable,
+ *			else 0: it cannot fail
+ * @dirty_tracking: dirty-capable domains: whether DMA writes set dirty
+ *		    bits now (a snapshot: it may change right after)
  * @read_and_clear_dirty: report the dirty IOPTEs that intersect
  *			  [@iova, @iova + @len) into @dirty, which contains
  *			  the range, and with @clear clear the dirty bit of
@@ -126,6 +129,7 @@ struct iolab_domain_ops {
 	u64 (*iova_to_phys)(struct iolab_domain *domain, u64 iova);
 	void (*iotlb_sync)(struct iolab_domain *domain, u64 iova, u64 len);
 	int (*set_dirty_tracking)(struct iolab_domain *domain, bool enable);
+	bool (*dirty_tracking)(struct iolab_domain *domain);
 	int (*read_and_clear_dirty)(struct iolab_domain *domain, u64 iova,
 				    u64 len, bool clear,
 				    struct iolab_dirty_bitmap *dirty);

@@ -333,6 +333,11 @@ struct iolab_dirty_bitmap;
  * @kbuf: one chunk's kernel bitmap
  * @nr_dirty: bits set so far
  * @written: a bit was ORed into the user's pages
+ * @untracked_dirty: VFIO type1's rule, for the compat container: a domain
+ *		     that cannot track dirty pages, or does not now, reports
+ *		     every page it maps as dirty (else it reports nothing)
+ * @all_dirty: every mapped page is reported dirty (an access, which no
+ *	       IOMMU watches, may write any page)
  */
 struct iolab_ubitmap {
 	u64 iova;
@@ -345,6 +350,8 @@ struct iolab_ubitmap {
 	unsigned long *kbuf;
 	u64 nr_dirty;
 	bool written;
+	bool untracked_dirty;
+	bool all_dirty;
 };
 
 typedef int (*iolab_dirty_fill_fn)(void *arg, u64 iova, u64 last,
@@ -382,6 +389,8 @@ int iolab_iopt_unmap_dirty(struct iolab_iopt *iopt, u64 start, u64 last,
 			   u64 *unmapped,
 			   void (*notify)(void *arg, u64 iova, u64 last),
 			   void *arg, struct iolab_ubitmap *ub);
+int iolab_iopt_read_dirty_all(struct iolab_iopt *iopt,
+			      struct iolab_ubitmap *ub);
 int iolab_iopt_read_dirty(struct iolab_iopt *iopt, struct iolab_domain *domain,
 			  bool clear, struct iolab_ubitmap *ub);
 bool iolab_iopt_any_area(struct iolab_iopt *iopt, u64 start, u64 last);
@@ -421,6 +430,7 @@ struct iolab_ioas {
 	struct mutex access_lock; /* protects @accesses */
 	struct list_head accesses;
 	struct list_head hwpts;
+	bool vfio_dirty; /* DIRTY_PAGES started; written under iopt.rwsem */
 };
 
 /* An ERR_PTR from iolab_object_alloc() converts unchanged. */

@@ -474,6 +474,7 @@ static const struct iolab_domain_ops mock_paging_ops = {
 	.iova_to_phys = mock_domain_iova_to_phys,
 	.iotlb_sync = mock_domain_iotlb_sync,
 	.set_dirty_tracking = mock_domain_set_dirty_tracking,
+	.dirty_tracking = iolab_mock_domain_tracking,
 	.read_and_clear_dirty = mock_domain_read_and_clear_dirty,
 	.split = mock_domain_split,
 	.merge = mock_domain_merge,

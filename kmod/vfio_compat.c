@@ -34,6 +34,8 @@
 	(ALIGN((u64)INT_MAX, BITS_PER_TYPE(u64)) / BITS_PER_BYTE)
 
 #define IOLAB_VFIO_MAP_FLAGS (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define IOLAB_VFIO_UNMAP_FLAGS                                              \
+	(VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL)
 
 /* The two range types have one layout: IOVA_RANGES' code fills both. */
 static_assert(sizeof(struct vfio_iova_range) ==
@@ -92,23 +94,6 @@ static struct iolab_ioas *iolab_vfio_get_ioas(struct iolab_ctx *ctx)
 		ioas = ERR_PTR(-ENODEV);
 	xa_unlock(&ctx->objects);
 	return ioas;
-}
-
-/*
- * The dirty-tracking hook of the compat container, its one entry point:
- * VFIO_IOMMU_DIRTY_PAGES (@cmd), and VFIO_IOMMU_UNMAP_DMA with
- * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, which iolab_vfio_unmap_dma() hands
- * here after its size check. Dirty tracking is not wired to the compat
- * container yet: the answers are those of upstream's compat container,
- * which has neither, ENOTTY for the ioctl and EINVAL (an unknown flag) for
- * the unmap.
- */
-static long iolab_vfio_dirty(struct iolab_ctx *ctx, unsigned int cmd,
-			     void __user *arg)
-{
-	if (cmd == VFIO_IOMMU_UNMAP_DMA)
-		return -EINVAL;
-	return -ENOTTY;
 }
 
 static long iolab_vfio_check_extension(unsigned long ext)
@@ -368,35 +353,185 @@ out_put:
 }
 
 /*
+ * Dirty pages, type1's uAPI on iommufd's hardware dirty bits. START turns
+ * dirty tracking on in every dirty-capable domain of the compatibility
+ * IOAS (each starts from a clean snapshot, as IOMMU_HWPT_SET_DIRTY_TRACKING
+ * does), STOP turns it off; GET_BITMAP and UNMAP_DMA's GET_DIRTY_BITMAP
+ * read and clear the bits of every domain, ORed, one bit per page of the
+ * smallest IO page size, bit 0 at the range's first IOVA. Nothing written
+ * by a device is lost: a domain that cannot track, or does not now (it
+ * joined after START, or its HWPT's tracking was stopped), reports every
+ * page it maps, as type1 reports every pinned page when no IOMMU tracks;
+ * so does every mapping while an access (which no IOMMU watches) is
+ * attached. type1's errnos: EACCES for DIRTY_PAGES on type1 (v1, large
+ * pages off), EINVAL for a bad flag, size, page size or range, and for a
+ * bitmap while tracking is stopped.
+ */
+#define IOLAB_VFIO_DIRTY_FLAGS                                              \
+	(VFIO_IOMMU_DIRTY_PAGES_FLAG_START | VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP | \
+	 VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP)
+
+/* type1's bitmap rules for @size bytes of IOVA, before any lookup. */
+static int iolab_vfio_bitmap_check(u64 size, const struct vfio_bitmap *bm)
+{
+	u64 npages;
+
+	if (!bm->pgsize || !is_power_of_2(bm->pgsize))
+		return -EINVAL;
+	if (!access_ok(bm->data, bm->size))
+		return -EINVAL;
+	npages = size >> __ffs64(bm->pgsize);
+	if (!npages || !bm->size || bm->size > IOLAB_VFIO_DIRTY_BITMAP_MAX ||
+	    bm->size < ALIGN(npages, BITS_PER_TYPE(u64)) / BITS_PER_BYTE)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Pin @bm for [@iova, @iova + @size) of @ioas: type1's range rules, the
+ * bitmap's page size the smallest IO page size. EINVAL while tracking is
+ * stopped.
+ */
+static int iolab_vfio_bitmap_init(struct iolab_ioas *ioas, u64 iova, u64 size,
+				  const struct vfio_bitmap *bm,
+				  struct iolab_ubitmap *ub)
+{
+	u64 pgsize = 1ULL << __ffs64(iolab_vfio_pgsizes(ioas));
+	int rc;
+
+	if (bm->pgsize != pgsize || (iova | size) & (pgsize - 1) || !size ||
+	    !READ_ONCE(ioas->vfio_dirty))
+		return -EINVAL;
+	rc = iolab_ubitmap_init(ub, iova, size, pgsize,
+				(unsigned long)bm->data);
+	if (rc)
+		return rc;
+	ub->untracked_dirty = true;
+	mutex_lock(&ioas->access_lock);
+	ub->all_dirty = !list_empty(&ioas->accesses);
+	mutex_unlock(&ioas->access_lock);
+	return 0;
+}
+
+static void iolab_vfio_dirty_track(struct iolab_ioas *ioas, bool enable)
+{
+	struct iolab_iopt *iopt = &ioas->iopt;
+	struct iolab_domain *domain;
+	unsigned long index;
+
+	down_write(&iopt->rwsem);
+	if (ioas->vfio_dirty != enable) {
+		/*
+		 * Cannot fail on a dirty-capable domain (iommu_driver.h). One
+		 * already tracking (its HWPT's own start) keeps its bits.
+		 */
+		xa_for_each(&iopt->domains, index, domain)
+			if (domain->dirty_capable &&
+			    (!enable || !domain->ops->dirty_tracking(domain)))
+				domain->ops->set_dirty_tracking(domain, enable);
+		WRITE_ONCE(ioas->vfio_dirty, enable);
+	}
+	up_write(&iopt->rwsem);
+}
+
+static long iolab_vfio_dirty_pages(struct iolab_ctx *ctx, void __user *arg)
+{
+	const size_t minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap,
+					 flags);
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct iolab_ubitmap ub;
+	struct iolab_ioas *ioas;
+	u64 end;
+	int rc;
+
+	if (copy_from_user(&dirty, arg, minsz))
+		return -EFAULT;
+	/* Exactly one flag. */
+	if (dirty.argsz < minsz || dirty.flags & ~IOLAB_VFIO_DIRTY_FLAGS ||
+	    hweight32(dirty.flags) != 1)
+		return -EINVAL;
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) {
+		if (dirty.argsz - minsz < sizeof(range))
+			return -EINVAL;
+		if (copy_from_user(&range, arg + minsz, sizeof(range)))
+			return -EFAULT;
+		if (check_add_overflow(range.iova, range.size, &end))
+			return -EINVAL;
+		rc = iolab_vfio_bitmap_check(range.size, &range.bitmap);
+		if (rc)
+			return rc;
+	}
+
+	ioas = iolab_vfio_get_ioas(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	if (READ_ONCE(ioas->iopt.disable_large_pages)) {
+		rc = -EACCES;
+	} else if (!(dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP)) {
+		iolab_vfio_dirty_track(ioas, dirty.flags &
+				       VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+		rc = 0;
+	} else {
+		rc = iolab_vfio_bitmap_init(ioas, range.iova, range.size,
+					    &range.bitmap, &ub);
+		if (!rc) {
+			rc = iolab_iopt_read_dirty_all(&ioas->iopt, &ub);
+			iolab_ubitmap_destroy(&ub);
+		}
+	}
+	iolab_put_object(&ioas->obj);
+	return rc;
+}
+
+/*
  * VFIO_IOMMU_UNMAP_DMA: unmap every mapping inside [iova, iova + size),
  * or, with VFIO_DMA_UNMAP_FLAG_ALL (iova and size 0, else EINVAL), every
  * mapping; size comes back as the bytes unmapped. A range with nothing
  * mapped in it unmaps nothing and succeeds. type1v2: a mapping the range
  * only partly covers is ENOENT and nothing is unmapped. type1: mappings
  * are first cut at the range's ends (large pages are off), so any range
- * aligned to the IOVA alignment can be unmapped.
+ * aligned to the IOVA alignment can be unmapped. With
+ * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP (not with ALL; a struct vfio_bitmap
+ * follows) the dirty bits of what is unmapped are read in the same step
+ * into the bitmap, bit 0 at iova: type1's read & unmap.
  */
 static long iolab_vfio_unmap_dma(struct iolab_ctx *ctx, void __user *arg)
 {
 	const size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap,
 					 size);
+	struct iolab_ubitmap ub, *dirty = NULL;
 	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap;
 	struct iolab_ioas *ioas;
 	u64 unmapped = 0, last;
 	int rc;
 
 	if (copy_from_user(&unmap, arg, minsz))
 		return -EFAULT;
-	if (unmap.argsz < minsz)
+	if (unmap.argsz < minsz || unmap.flags & ~IOLAB_VFIO_UNMAP_FLAGS)
 		return -EINVAL;
-	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
-		return iolab_vfio_dirty(ctx, VFIO_IOMMU_UNMAP_DMA, arg);
-	if (unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
-		return -EINVAL;
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL ||
+		    unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, arg + minsz, sizeof(bitmap)))
+			return -EFAULT;
+		rc = iolab_vfio_bitmap_check(unmap.size, &bitmap);
+		if (rc)
+			return rc;
+	}
 
 	ioas = iolab_vfio_get_ioas(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		rc = iolab_vfio_bitmap_init(ioas, unmap.iova, unmap.size,
+					    &bitmap, &ub);
+		if (rc)
+			goto out_put;
+		dirty = &ub;
+	}
 
 	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
 		rc = -EINVAL;
@@ -423,7 +558,8 @@ static long iolab_vfio_unmap_dma(struct iolab_ctx *ctx, void __user *arg)
 		if (rc)
 			goto out_put;
 	}
-	rc = iolab_ioas_unmap_range(ioas, unmap.iova, unmap.size, &unmapped);
+	rc = iolab_ioas_unmap_range_dirty(ioas, unmap.iova, unmap.size,
+					  &unmapped, dirty);
 	/* ENOENT for nothing mapped there: VFIO's unmap of nothing works. */
 	if (rc == -ENOENT &&
 	    !iolab_iopt_any_area(&ioas->iopt, unmap.iova, last)) {
@@ -437,6 +573,8 @@ out_done:
 			rc = -EFAULT;
 	}
 out_put:
+	if (dirty)
+		iolab_ubitmap_destroy(dirty);
 	iolab_put_object(&ioas->obj);
 	return rc;
 }
@@ -468,7 +606,7 @@ long iolab_vfio_ioctl(struct iolab_ctx *ctx, unsigned int cmd,
 	case VFIO_IOMMU_UNMAP_DMA:
 		return iolab_vfio_unmap_dma(ctx, uarg);
 	case VFIO_IOMMU_DIRTY_PAGES:
-		return iolab_vfio_dirty(ctx, cmd, uarg);
+		return iolab_vfio_dirty_pages(ctx, uarg);
 	default:
 		return -ENOTTY;
 	}

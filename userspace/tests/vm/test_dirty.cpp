@@ -4,7 +4,8 @@
 // the pages written, at the granularity of the IOPTEs the writes went
 // through, whichever way the device reaches the HWPT (its RID, a PASID
 // attach, an aux attach) and whichever call harvests (GET_DIRTY_BITMAP,
-// with or without NO_CLEAR, read & unmap). Then the migration round of
+// with or without NO_CLEAR, read & unmap, and the VFIO container's
+// GET_BITMAP and dirty unmap). Then the migration round of
 // seed 004 with a million writes racing the harvests, IOPTE split/merge
 // under DMA, and bad input.
 //
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "vfio.hpp"
 
 using namespace harness;
 
@@ -67,7 +69,7 @@ struct Mem {
 };
 
 enum class Path { Rid, Pasid, Aux };
-enum class Harvest { Clear, NoClear, Unmap };
+enum class Harvest { Clear, NoClear, Unmap, Vfio };
 
 const char *name(Path p)
 {
@@ -76,8 +78,10 @@ const char *name(Path p)
 
 const char *name(Harvest h)
 {
-	return h == Harvest::Clear ? "GET_DIRTY_BITMAP" :
-	       h == Harvest::NoClear ? "NO_CLEAR" : "read & unmap";
+	return h == Harvest::Clear   ? "GET_DIRTY_BITMAP" :
+	       h == Harvest::NoClear ? "NO_CLEAR" :
+	       h == Harvest::Unmap   ? "read & unmap" :
+				       "VFIO compat";
 }
 
 // A table flavour: device flags, the IO page size, and the IOPTE size a
@@ -160,13 +164,43 @@ std::set<uint64_t> as_set(const std::vector<uint64_t> &v)
 }
 
 // The bits of every @page unit of the IOPTEs (of @leaf bytes) that
-// [off, off + n) of the range touches.
+// [off, off + n) of the range touches (a page may hold several IOPTEs).
 void expect_write(std::set<uint64_t> &bits, uint64_t off, uint64_t n,
 		  uint64_t leaf, uint64_t page)
 {
 	for (uint64_t l = off / leaf; l <= (off + n - 1) / leaf; l++)
-		for (uint64_t b = l * leaf / page; b < (l + 1) * leaf / page; b++)
+		for (uint64_t b = l * leaf / page; b <= ((l + 1) * leaf - 1) / page; b++)
 			bits.insert(b);
+}
+
+// The VFIO column: the same device writes seen through the IOAS as a type1v2
+// container's (DIRTY_PAGES START, GET_BITMAP, UNMAP_DMA with its bitmap),
+// one bit per CPU page, type1's smallest IO page size.
+void vfio_case(Rig &rig, uint8_t *mem, uint64_t len, uint64_t leaf,
+	       const std::set<uint64_t> &expect_io, uint64_t io_page)
+{
+	constexpr uint64_t CPU_PAGE = 4096;
+	std::set<uint64_t> expect;
+	for (uint64_t b : expect_io)
+		expect.insert(b * io_page / CPU_PAGE);
+
+	VfioBitmap bm(IOVA, len, CPU_PAGE);
+	CHECK(vfio_get_bitmap(rig.fd, bm) == 0);
+	CHECK(bm.set_bits() == expect);
+	VfioBitmap again(IOVA, len, CPU_PAGE);
+	CHECK(vfio_get_bitmap(rig.fd, again) == 0);
+	CHECK(again.set_bits().empty());
+	// Read & unmap: the next write, then the device faults.
+	REQUIRE(rig.write(IOVA + len / 2 + 1, 1, 0x56).ok());
+	CHECK(mem[len / 2 + 1] == 0x56);
+	std::set<uint64_t> next;
+	expect_write(next, len / 2 + 1, 1, leaf, CPU_PAGE);
+	VfioBitmap last(IOVA, len, CPU_PAGE);
+	uint64_t unmapped = 0;
+	CHECK(vfio_unmap_bitmap(rig.fd, last, &unmapped) == 0);
+	CHECK(unmapped == len);
+	CHECK(last.set_bits() == next);
+	CHECK(rig.write(IOVA, 1, 1).fault_reason == IOMMULAB_DMA_FAULT_NOT_MAPPED);
 }
 
 void one_case(const Flavour &f, bool huge, Path path, Harvest how)
@@ -179,7 +213,13 @@ void one_case(const Flavour &f, bool huge, Path path, Harvest how)
 	}
 	Rig rig(f, path);
 	rig.ioas.map(mem.p, len, RW | FIXED, IOVA);
-	set_dirty_tracking(rig.fd, rig.hwpt, true);
+	if (how == Harvest::Vfio) {
+		REQUIRE(set_compat_ioas(rig.fd, rig.ioas.id(), IOMMU_VFIO_IOAS_SET) == 0);
+		REQUIRE(vfio_raw(rig.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+		REQUIRE(vfio_dirty_pages(rig.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	} else {
+		set_dirty_tracking(rig.fd, rig.hwpt, true);
+	}
 
 	// Writes: page-straddling, inside one page, at both ends; reads
 	// elsewhere must not dirty anything.
@@ -202,6 +242,8 @@ void one_case(const Flavour &f, bool huge, Path path, Harvest how)
 	}
 	REQUIRE(rig.read(IOVA + len / 4, 3 * f.page).ok());
 
+	if (how == Harvest::Vfio)
+		return vfio_case(rig, mem.p, len, leaf, expect, f.page);
 	DirtyBitmap bm(IOVA, len, f.page);
 	if (how == Harvest::Unmap) {
 		CHECK(unmap_dirty(rig.fd, rig.ioas.id(), bm) == expect.size());
@@ -238,7 +280,7 @@ TEST_CASE("dirty: every written page is reported, reads never, over each "
 		for (bool huge : {false, true})
 			for (Path p : {Path::Rid, Path::Pasid, Path::Aux})
 				for (Harvest h : {Harvest::Clear, Harvest::NoClear,
-						  Harvest::Unmap}) {
+						  Harvest::Unmap, Harvest::Vfio}) {
 					CAPTURE(f.name);
 					CAPTURE(huge);
 					CAPTURE(name(p));

@@ -11,10 +11,14 @@
 #include <cstdint>
 #include <cstring>
 #include <linux/vfio.h>
+#include <memory>
+#include <set>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <vector>
 
 #include "harness.hpp"
+#include "vfio.hpp"
 
 using namespace harness;
 
@@ -23,13 +27,6 @@ namespace {
 constexpr uint64_t PS = 4096;
 constexpr uint64_t AT = MOCK_APERTURE_START;
 constexpr uint32_t VRW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
-
-// The ioctl as is: its return value, or -errno.
-long vfio_raw(const Iommufd &fd, unsigned long cmd, unsigned long arg)
-{
-	long rc = ::ioctl(fd.fd(), cmd, arg);
-	return rc < 0 ? -errno : rc;
-}
 
 int vfio_map(const Iommufd &fd, const void *va, uint64_t iova, uint64_t size,
 	     uint32_t flags = VRW, uint32_t argsz = sizeof(vfio_iommu_type1_dma_map))
@@ -58,16 +55,6 @@ int vfio_unmap(const Iommufd &fd, uint64_t iova, uint64_t size,
 	if (unmapped)
 		*unmapped = u.size;
 	return err;
-}
-
-int set_compat_ioas(const Iommufd &fd, uint32_t ioas_id, uint16_t op)
-{
-	iommu_vfio_ioas cmd{};
-
-	cmd.size = sizeof(cmd);
-	cmd.ioas_id = ioas_id;
-	cmd.op = op;
-	return fd.raw(IOMMU_VFIO_IOAS, &cmd);
 }
 
 // An IOAS with a mock device attached, made the compatibility IOAS and set
@@ -135,12 +122,6 @@ TEST_CASE("the VFIO container answers its version and extensions as upstream's")
 	CHECK(vfio_raw(fd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR) == 0);
 	CHECK(vfio_raw(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_NESTING_IOMMU) == 0);
 	CHECK(vfio_raw(fd, VFIO_CHECK_EXTENSION, 12345) == 0);
-	// Not built on the container (upstream's compat has no dirty pages).
-	vfio_iommu_type1_dirty_bitmap dirty{};
-	dirty.argsz = sizeof(dirty);
-	dirty.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
-	CHECK(vfio_raw(fd, VFIO_IOMMU_DIRTY_PAGES, reinterpret_cast<uintptr_t>(&dirty)) ==
-	      -ENOTTY);
 	// Other VFIO numbers (a group's, a device's) are not the container's.
 	CHECK(vfio_raw(fd, VFIO_GROUP_GET_STATUS, 0) == -ENOTTY);
 	CHECK(vfio_raw(fd, VFIO_DEVICE_GET_INFO, 0) == -ENOTTY);
@@ -311,8 +292,8 @@ TEST_CASE("MAP_DMA and UNMAP_DMA reject bad input with their errno and change no
 		CHECK(vfio_map(c.fd, other.p, AT + 6 * PS, 4 * PS) == EEXIST);
 		CHECK(vfio_map(c.fd, other.p, AT + 3 * PS, 2 * PS) == EEXIST);
 		CHECK(vfio_map(c.fd, other.p, 0, PS) == EINVAL);
-		// UNMAP: short argsz, unknown flags, the dirty bitmap (not on the
-		// container), no length, an overflowing range.
+		// UNMAP: short argsz, unknown flags, the dirty bitmap flag with
+		// no room for its bitmap, no length, an overflowing range.
 		CHECK(vfio_unmap(c.fd, AT + 4 * PS, PS, nullptr, 0,
 				 offsetof(vfio_iommu_type1_dma_unmap, size)) == EINVAL);
 		CHECK(vfio_unmap(c.fd, AT + 4 * PS, 4 * PS, nullptr, 4) == EINVAL);
@@ -484,4 +465,241 @@ TEST_CASE("a type1 cut is refused while an access pins the mapping, and changes 
 	CHECK(vfio_unmap(c.fd, AT + 2 * PS, PS) == EINVAL);
 	Access reader(c.ioas, 0);
 	expect_mapped(Via::access(c.fd, reader), AT, buf.p, buf.len);
+}
+
+namespace {
+
+// A type1v2 container whose IOAS a device reaches through a dirty-tracking
+// HWPT (4 KiB IOPTEs), with @len bytes mapped by MAP_DMA at AT.
+struct DirtyContainer {
+	Iommufd fd;
+	Ioas ioas{fd};
+	MockDev hw;
+	std::unique_ptr<Device> dev;
+	uint32_t hwpt = 0;
+	Buffer buf;
+
+	explicit DirtyContainer(uint64_t len = 16 * PS)
+		: hw(mock_group_alloc(fd, 1, IOMMULAB_MOCK_DEV_4K)[0]), buf(len, 0)
+	{
+		dev = std::make_unique<Device>(fd, hw.rid);
+		hwpt = hwpt_alloc(fd, dev->id(), ioas.id(), IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+		REQUIRE(dev->attach(hwpt) == hwpt);
+		REQUIRE(set_compat_ioas(fd, ioas.id(), IOMMU_VFIO_IOAS_SET) == 0);
+		REQUIRE(vfio_raw(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
+		REQUIRE(vfio_map(fd, buf.p, AT, len) == 0);
+	}
+	// The device writes @v at @iova, through the mock IOMMU.
+	bool write(uint64_t iova, uint8_t v)
+	{
+		return dma(fd, dev->id(), iova, &v, 1, true).ok();
+	}
+	// GET_BITMAP of [AT, AT + len): the set bits, or an empty set and
+	// *err on failure.
+	std::set<uint64_t> harvest(uint64_t len, int *err = nullptr)
+	{
+		VfioBitmap bm(AT, len, PS);
+		int rc = vfio_get_bitmap(fd, bm);
+		if (err)
+			*err = rc;
+		else
+			CHECK(rc == 0);
+		return bm.set_bits();
+	}
+};
+
+} // namespace
+
+TEST_CASE("VFIO dirty pages: START, GET_BITMAP, STOP and read & unmap report the "
+	  "device's writes" *
+	  IOMMULAB_ONLY)
+{
+	DirtyContainer c;
+	const uint64_t len = c.buf.len;
+	int err = 0;
+
+	// Not started: GET_BITMAP and a dirty unmap are EINVAL, and that
+	// unmap leaves the mapping.
+	c.harvest(len, &err);
+	CHECK(err == EINVAL);
+	VfioBitmap early(AT, len, PS);
+	CHECK(vfio_unmap_bitmap(c.fd, early) == EINVAL);
+	REQUIRE(c.write(AT, 1));
+
+	// START: a clean snapshot (the write above is not reported).
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	CHECK(c.harvest(len).empty());
+	REQUIRE(c.write(AT + 2 * PS + 5, 0x11));
+	REQUIRE(c.write(AT + 9 * PS, 0x12));
+	uint8_t r[64];
+	REQUIRE(dma(c.fd, c.dev->id(), AT + 4 * PS, r, sizeof(r), false).ok());
+	// START again changes nothing.
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	CHECK(c.harvest(len) == std::set<uint64_t>{2, 9});
+	// Read and cleared: the next harvest reports only the next write.
+	CHECK(c.harvest(len).empty());
+	REQUIRE(c.write(AT + 15 * PS + PS - 1, 0x13));
+	CHECK(c.harvest(len) == std::set<uint64_t>{15});
+
+	// The same bits through IOMMU_HWPT_GET_DIRTY_BITMAP: one set of bits.
+	REQUIRE(c.write(AT + 3 * PS, 0x14));
+	DirtyBitmap hb(AT, len, PS);
+	get_dirty_bitmap(c.fd, c.hwpt, hb, false);
+	CHECK(hb.set_bits() == std::vector<uint64_t>{3});
+	CHECK(c.harvest(len) == std::set<uint64_t>{3});
+
+	// STOP: GET_BITMAP is EINVAL again; STOP twice is fine; a new START
+	// starts clean.
+	REQUIRE(c.write(AT + 6 * PS, 0x15));
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) == 0);
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) == 0);
+	c.harvest(len, &err);
+	CHECK(err == EINVAL);
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	CHECK(c.harvest(len).empty());
+
+	// Read & unmap: the bits of what goes, then the device faults there.
+	REQUIRE(c.write(AT + 7 * PS, 0x16));
+	REQUIRE(c.write(AT + 8 * PS, 0x17));
+	VfioBitmap bm(AT, len, PS);
+	uint64_t unmapped = 0;
+	CHECK(vfio_unmap_bitmap(c.fd, bm, &unmapped) == 0);
+	CHECK(unmapped == len);
+	CHECK(bm.set_bits() == std::set<uint64_t>{7, 8});
+	CHECK(c.buf.p[7 * PS] == 0x16);
+	uint8_t v = 1;
+	CHECK(dma(c.fd, c.dev->id(), AT, &v, 1, true).fault_reason ==
+	      IOMMULAB_DMA_FAULT_NOT_MAPPED);
+	CHECK(check_refs(c.fd, c.buf.p, len, 0) == 0);
+}
+
+TEST_CASE("VFIO dirty pages: whole mappings, holes, and what no IOMMU tracks is "
+	  "all dirty" *
+	  IOMMULAB_ONLY)
+{
+	DirtyContainer c(8 * PS);
+	Buffer second(4 * PS, 0);
+	REQUIRE(vfio_map(c.fd, second.p, AT + 12 * PS, second.len) == 0);
+	REQUIRE(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	REQUIRE(c.write(AT + PS, 1));
+	REQUIRE(c.write(AT + 13 * PS, 2));
+
+	// A range that cuts a mapping: EINVAL, and no bit was cleared.
+	for (auto [iova, size] : {std::pair<uint64_t, uint64_t>{AT, 4 * PS},
+				  {AT + PS, 15 * PS},
+				  {AT, 14 * PS}}) {
+		CAPTURE(iova);
+		CAPTURE(size);
+		VfioBitmap cut(iova, size, PS);
+		CHECK(vfio_get_bitmap(c.fd, cut) == EINVAL);
+		CHECK(cut.set_bits().empty());
+		CHECK(vfio_unmap_bitmap(c.fd, cut) != 0);
+	}
+	// Two mappings and the hole between them in one call; bit 0 is AT.
+	CHECK(c.harvest(16 * PS) == std::set<uint64_t>{1, 13});
+	// A range that holds only the second mapping, bit 0 at its start.
+	REQUIRE(c.write(AT + 14 * PS, 3));
+	VfioBitmap tail(AT + 12 * PS, 4 * PS, PS);
+	CHECK(vfio_get_bitmap(c.fd, tail) == 0);
+	CHECK(tail.set_bits() == std::set<uint64_t>{2});
+
+	// A second device whose domain cannot track dirty pages: every page
+	// it maps is reported, each time, until it goes.
+	{
+		Device plain(c.fd, mock_group_alloc(c.fd, 1, IOMMULAB_MOCK_DEV_4K)[0].rid);
+		plain.attach(c.ioas.id());
+		std::set<uint64_t> all;
+		for (uint64_t b = 0; b < 8; b++)
+			all.insert(b);
+		for (uint64_t b = 12; b < 16; b++)
+			all.insert(b);
+		CHECK(c.harvest(16 * PS) == all);
+		CHECK(c.harvest(16 * PS) == all);
+	}
+	CHECK(c.harvest(16 * PS).empty());
+	// The HWPT's own tracking stopped under the container: its pages are
+	// all reported, since its bits no longer tell all.
+	set_dirty_tracking(c.fd, c.hwpt, false);
+	CHECK(c.harvest(16 * PS).size() == 12);
+	set_dirty_tracking(c.fd, c.hwpt, true);
+	CHECK(c.harvest(16 * PS).empty());
+	// An access (which writes by the CPU, unseen by any IOMMU): all dirty.
+	{
+		Access acc(c.ioas, 0);
+		CHECK(c.harvest(16 * PS).size() == 12);
+	}
+	REQUIRE(c.write(AT + 5 * PS, 4));
+	CHECK(c.harvest(16 * PS) == std::set<uint64_t>{5});
+}
+
+TEST_CASE("VFIO dirty pages: bad input gets type1's errno and clears nothing" *
+	  IOMMULAB_ONLY)
+{
+	DirtyContainer c;
+	const uint64_t len = c.buf.len;
+
+	// Flags: none, two, unknown; a short argsz. EINVAL before anything.
+	CHECK(vfio_dirty_pages(c.fd, 0) == EINVAL);
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+					     VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) == EINVAL);
+	CHECK(vfio_dirty_pages(c.fd, 1u << 3) == EINVAL);
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START, 4) == EINVAL);
+	// GET_BITMAP with no room for its range.
+	CHECK(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP) == EINVAL);
+
+	REQUIRE(vfio_dirty_pages(c.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == 0);
+	REQUIRE(c.write(AT + 4 * PS, 1));
+	VfioBitmap bm(AT, len, PS);
+	auto with = [&](auto change) {
+		vfio_bitmap b = bm.arg();
+		VfioBitmap r = bm;
+		change(r, b);
+		return vfio_get_bitmap(c.fd, r, b);
+	};
+	// Page sizes other than the smallest IO page size.
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.pgsize = 0; }) == EINVAL);
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.pgsize = 2 * PS; }) == EINVAL);
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.pgsize = PS / 2; }) == EINVAL);
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.pgsize = 3 * PS; }) == EINVAL);
+	// Bitmap sizes: 0, one u64 word short, above type1's limit.
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.size = 0; }) == EINVAL);
+	CHECK(with([](VfioBitmap &r, vfio_bitmap &b) {
+		      r.size = 65 * PS;
+		      b.size = 8;
+	      }) == EINVAL);
+	CHECK(with([](VfioBitmap &, vfio_bitmap &b) { b.size = (256ULL << 20) + 8; }) ==
+	      EINVAL);
+	// Ranges: empty, unaligned, wrapping.
+	CHECK(with([](VfioBitmap &r, vfio_bitmap &) { r.size = 0; }) == EINVAL);
+	CHECK(with([](VfioBitmap &r, vfio_bitmap &) { r.iova += 1; }) == EINVAL);
+	CHECK(with([](VfioBitmap &r, vfio_bitmap &) { r.size += 1; }) == EINVAL);
+	CHECK(with([](VfioBitmap &r, vfio_bitmap &) { r.iova = UINT64_MAX - PS + 1; }) ==
+	      EINVAL);
+	// A bitmap the kernel cannot write: EFAULT, after no bit was cleared.
+	void *ro = mmap(nullptr, PS, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(ro != MAP_FAILED);
+	CHECK(with([&](VfioBitmap &, vfio_bitmap &b) {
+		      b.data = static_cast<__u64 *>(ro);
+	      }) == EFAULT);
+	munmap(ro, PS);
+	// A dirty unmap: with ALL, a short argsz, a bad page size: EINVAL and
+	// still mapped.
+	CHECK(vfio_unmap(c.fd, 0, 0, nullptr,
+			 VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP | VFIO_DMA_UNMAP_FLAG_ALL,
+			 sizeof(vfio_iommu_type1_dma_unmap) + sizeof(vfio_bitmap)) == EINVAL);
+	CHECK(vfio_unmap(c.fd, AT, len, nullptr, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) ==
+	      EINVAL);
+	VfioBitmap big(AT, len, 2 * PS);
+	CHECK(vfio_unmap_bitmap(c.fd, big) == EINVAL);
+	// Every refusal above kept the bit and the mapping.
+	CHECK(c.harvest(len) == std::set<uint64_t>{4});
+	expect_mapped(Via::device(c.fd, c.dev->id()), AT, c.buf.p, len);
+
+	// type1 (v1) has no dirty pages (EACCES), as type1's; no compat IOAS:
+	// ENODEV after the argument checks.
+	Container v1(VFIO_TYPE1_IOMMU);
+	CHECK(vfio_dirty_pages(v1.fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == EACCES);
+	Iommufd none;
+	CHECK(vfio_dirty_pages(none, 0) == EINVAL);
+	CHECK(vfio_dirty_pages(none, VFIO_IOMMU_DIRTY_PAGES_FLAG_START) == ENODEV);
 }
