@@ -103,6 +103,36 @@ static int iolab_rid_of_id(struct iolab_ctx *ctx, u32 id, u32 *rid)
 	return rc;
 }
 
+/*
+ * The flags IOMMULAB_MOCK_DMA and _BURST take, and the device and PASID of
+ * their requests: @pasid with IOMMULAB_DMA_PASID (EINVAL for
+ * IOMMULAB_NO_PASID), and @rid a requester ID, or with IOMMULAB_DMA_DEV_ID
+ * an ID of @ctx (ENOENT, EPERM: see iolab_hwdev_for_dma()). On success the
+ * caller holds *@busdevp and drops it with iolab_busdev_put().
+ */
+#define IOLAB_DMA_FLAGS \
+	(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID | IOMMULAB_DMA_DEV_ID)
+
+static struct iolab_hwdev *iolab_dma_resolve(struct iolab_ctx *ctx, u32 flags,
+					     u32 rid, u32 pasid, u32 *hw_pasid,
+					     struct iolab_busdev **busdevp)
+{
+	int rc;
+
+	*hw_pasid = IOMMULAB_NO_PASID;
+	if (flags & IOMMULAB_DMA_PASID) {
+		if (pasid == IOMMULAB_NO_PASID)
+			return ERR_PTR(-EINVAL);
+		*hw_pasid = pasid;
+	}
+	if (flags & IOMMULAB_DMA_DEV_ID) {
+		rc = iolab_rid_of_id(ctx, rid, &rid);
+		if (rc)
+			return ERR_PTR(rc);
+	}
+	return iolab_hwdev_for_dma(ctx, rid, busdevp);
+}
+
 #define IOLAB_DMA_MAX SZ_64M
 #define IOLAB_DMA_CHUNK SZ_1M
 
@@ -115,33 +145,25 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 	struct iolab_dma_result res = {};
 	struct iolab_busdev *busdev;
 	struct iolab_hwdev *dev;
-	u32 pasid = IOMMULAB_NO_PASID;
-	u32 rid = cmd->rid;
 	u64 done = 0, max_iopte = 0, end;
+	u32 pasid;
 	void *buf;
 	int rc = 0;
 
-	if (cmd->flags & ~(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID |
-			   IOMMULAB_DMA_DEV_ID) ||
-	    cmd->__reserved)
+	if (cmd->flags & ~IOLAB_DMA_FLAGS || cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (!cmd->length || cmd->length > IOLAB_DMA_MAX)
 		return -EINVAL;
-	if (cmd->flags & IOMMULAB_DMA_PASID) {
-		if (cmd->pasid == IOMMULAB_NO_PASID)
-			return -EINVAL;
-		pasid = cmd->pasid;
-	}
+	/* A bad PASID (iolab_dma_resolve()) is EINVAL before EOVERFLOW */
+	if ((cmd->flags & IOMMULAB_DMA_PASID) &&
+	    cmd->pasid == IOMMULAB_NO_PASID)
+		return -EINVAL;
 	if (check_add_overflow(cmd->uptr, cmd->length, &end) ||
 	    check_add_overflow(cmd->iova, cmd->length - 1, &end))
 		return -EOVERFLOW;
 
-	if (cmd->flags & IOMMULAB_DMA_DEV_ID) {
-		rc = iolab_rid_of_id(ucmd->ctx, cmd->rid, &rid);
-		if (rc)
-			return rc;
-	}
-	dev = iolab_hwdev_for_dma(ucmd->ctx, rid, &busdev);
+	dev = iolab_dma_resolve(ucmd->ctx, cmd->flags, cmd->rid, cmd->pasid,
+				&pasid, &busdev);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	buf = kvmalloc(min_t(u64, cmd->length, IOLAB_DMA_CHUNK),
@@ -205,31 +227,19 @@ int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd)
 	struct iolab_dma_result res = {};
 	struct iolab_busdev *busdev;
 	struct iolab_hwdev *dev;
-	u32 pasid = IOMMULAB_NO_PASID;
-	u32 rid = cmd->rid, done = 0;
+	u32 pasid, done = 0;
 	u64 *iovas;
 	void *buf;
 	int rc = 0;
 
-	if (cmd->flags & ~(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID |
-			   IOMMULAB_DMA_DEV_ID) ||
-	    cmd->__reserved)
+	if (cmd->flags & ~IOLAB_DMA_FLAGS || cmd->__reserved)
 		return -EOPNOTSUPP;
 	if (!cmd->nr || cmd->nr > IOLAB_BURST_MAX_NR || !cmd->length ||
 	    cmd->length > IOLAB_BURST_MAX_LEN || cmd->value > U8_MAX ||
 	    (!write && cmd->value))
 		return -EINVAL;
-	if (cmd->flags & IOMMULAB_DMA_PASID) {
-		if (cmd->pasid == IOMMULAB_NO_PASID)
-			return -EINVAL;
-		pasid = cmd->pasid;
-	}
-	if (cmd->flags & IOMMULAB_DMA_DEV_ID) {
-		rc = iolab_rid_of_id(ucmd->ctx, cmd->rid, &rid);
-		if (rc)
-			return rc;
-	}
-	dev = iolab_hwdev_for_dma(ucmd->ctx, rid, &busdev);
+	dev = iolab_dma_resolve(ucmd->ctx, cmd->flags, cmd->rid, cmd->pasid,
+				&pasid, &busdev);
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	buf = kmalloc(IOLAB_BURST_MAX_LEN, GFP_KERNEL_ACCOUNT);

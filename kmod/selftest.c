@@ -276,7 +276,8 @@ static int iolab_test_dirty(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		rc = -EINVAL;
 		goto out_put;
 	}
-	tmp = bitmap_zalloc(max, GFP_KERNEL_ACCOUNT);
+	/* Up to 16 MiB: past what kmalloc() may be asked without a warning */
+	tmp = kvcalloc(BITS_TO_LONGS(max), sizeof(*tmp), GFP_KERNEL_ACCOUNT);
 	if (!tmp) {
 		rc = -ENOMEM;
 		goto out_put;
@@ -294,7 +295,7 @@ static int iolab_test_dirty(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	cmd->dirty.out_nr_dirty = count;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
-	bitmap_free(tmp);
+	kvfree(tmp);
 out_put:
 	iolab_put_object(&hwpt->obj);
 	return rc;

@@ -99,6 +99,11 @@ union Arg {
 	iommu_vfio_ioas vfio_ioas;
 	iommulab_mock_subdev_alloc subdev_alloc;
 	iommulab_aux_get_domain get_domain;
+	iommu_hwpt_set_dirty_tracking set_dirty;
+	iommu_hwpt_get_dirty_bitmap get_dirty;
+	iommulab_mock_dma_burst burst;
+	iommulab_ioas_unmap_dirty unmap_dirty;
+	iommulab_hwpt_iopte iopte;
 	// Commands added later: add their structures here.
 };
 

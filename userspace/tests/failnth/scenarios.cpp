@@ -54,6 +54,7 @@
 #include <optional>
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "failnth.hpp"
@@ -393,6 +394,128 @@ void check_subdev_unrouted(Ctx &c)
 		 "sub-device routed after a failed ATTACH");
 }
 
+// ---- dirty tracking ----
+// A mock device (setup_domain: the selftest flavour, 2 KiB IOPTEs) moved
+// onto a dirty-tracking HWPT of its IOAS (c.hwpt2), tracking on when
+// @track; its DMA (c.idev) now sets dirty bits there.
+void setup_dirty(Ctx &c, bool track)
+{
+	setup_domain(c);
+	c.hwpt2 = hwpt_alloc(c, c.idev, c.ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	iommu_test_cmd rep = test_arg(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, c.stdev);
+	rep.mock_domain_replace.pt_id = c.hwpt2;
+	c.fd->call("MOCK_DOMAIN_REPLACE", IOMMU_TEST_CMD, &rep);
+	if (track)
+		set_dirty_tracking(*c.fd, c.hwpt2, true);
+}
+
+// The device writes one byte into each PS page @pages of [iova, ...) of
+// memory at @p, the byte that is there already: the memory (and the
+// snapshot's checksums) stay the same, the IOPTEs get dirty.
+void dirty_pages(Ctx &c, uint64_t iova, const uint8_t *p,
+		 const std::vector<uint64_t> &pages)
+{
+	for (uint64_t pg : pages) {
+		uint8_t b = p[pg * PS + 7];
+		FN_CHECK(dma_raw(c, c.idev, iova + pg * PS + 7, &b, 1, true) ==
+				 IOMMULAB_DMA_FAULT_NONE,
+			 "DMA write of page %llu faulted", (unsigned long long)pg);
+	}
+}
+
+// The bits GET_DIRTY_BITMAP of [iova, iova + len) of c.hwpt2 reports, in
+// PS pages (NO_CLEAR unless @clear).
+std::vector<uint64_t> dirty_bits(Ctx &c, uint64_t iova, uint64_t len, bool clear)
+{
+	DirtyBitmap bm(iova, len, PS);
+
+	get_dirty_bitmap(*c.fd, c.hwpt2, bm, clear);
+	return bm.set_bits();
+}
+
+// The bits of @n bytes of a user bitmap at @p.
+std::vector<uint64_t> bits_at(const uint8_t *p, uint64_t nbits)
+{
+	std::vector<uint64_t> v;
+
+	for (uint64_t i = 0; i < nbits; i++)
+		if (p[i / 8] >> (i % 8) & 1)
+			v.push_back(i);
+	return v;
+}
+
+std::string bits_text(const std::vector<uint64_t> &v)
+{
+	std::string s;
+
+	for (uint64_t b : v)
+		s += strf("%s%llu", s.empty() ? "" : ",", (unsigned long long)b);
+	return "{" + s + "}";
+}
+
+// The pages of A (and of B) the dirty rows write.
+const std::vector<uint64_t> DIRTY_PAGES = {1, 5, 63};
+// A user bitmap for MAP_LEN / PS = 64 bits (8 bytes) that straddles a
+// page boundary of mem.rwbuf, 3 bytes before it: part of the snapshot's
+// rwbuf checksum, so a failed call that wrote a byte of it is caught.
+uint8_t *straddling_bitmap()
+{
+	return mem.rwbuf + PS - 3;
+}
+
+void check_bits(const std::vector<uint64_t> &got, const std::vector<uint64_t> &want,
+		const char *what)
+{
+	FN_CHECK(got == want, "%s: bits %s, want %s", what, bits_text(got).c_str(),
+		 bits_text(want).c_str());
+}
+
+// 2 MiB of hugetlb memory (one physically contiguous page) at c.fmap,
+// filled with a pattern, mapped at IOVA_B of a new IOAS with a 4 KiB
+// flavour mock device: one 2 MiB IOPTE. c.hwpt is the device's HWPT.
+constexpr uint64_t HUGE_LEN = 2 * MiB;
+void setup_huge(Ctx &c)
+{
+	open_fd(c);
+	void *p = mmap(nullptr, HUGE_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	FN_CHECK(p != MAP_FAILED, "no 2 MiB hugetlb page: %s", strerror(errno));
+	c.fmap = static_cast<uint8_t *>(p);
+	c.fmap_len = HUGE_LEN;
+	for (uint64_t i = 0; i < HUGE_LEN; i += 64)
+		c.fmap[i] = static_cast<uint8_t>(i >> 6);
+	c.ioas = ioas_alloc(c);
+	map_fixed(c, c.ioas, c.fmap, HUGE_LEN, IOVA_B);
+	mock_domain(c, c.ioas, IOMMULAB_MOCK_DEV_4K);
+}
+
+// The largest IOPTE a device read at IOVA_B + @off goes through (and that
+// it reads the right bytes).
+uint64_t iopte_at(Ctx &c, uint64_t off)
+{
+	uint8_t b = 0;
+	DmaResult r = dma(*c.fd, c.idev, IOVA_B + off, &b, 1, false);
+
+	FN_CHECK(r.ok(), "DMA read at IOVA_B + %#llx faulted (%u)",
+		 (unsigned long long)off, r.fault_reason);
+	FN_CHECK(b == c.fmap[off], "DMA read at IOVA_B + %#llx: other bytes",
+		 (unsigned long long)off);
+	return r.max_iopte;
+}
+
+iommulab_hwpt_iopte iopte_arg(uint32_t hwpt, uint64_t iova, uint64_t len,
+			      uint64_t size)
+{
+	iommulab_hwpt_iopte cmd{};
+
+	cmd.size = sizeof(cmd);
+	cmd.hwpt_id = hwpt;
+	cmd.iova = iova;
+	cmd.length = len;
+	cmd.iopte_size = size;
+	return cmd;
+}
+
 } // namespace
 
 const std::vector<std::string> &must_cover()
@@ -447,6 +570,12 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_IOASID_SET_INFO",
 		"IOMMULAB_MOCK_SUBDEV_ALLOC",
 		"IOMMULAB_AUX_GET_DOMAIN",
+		"IOMMU_HWPT_SET_DIRTY_TRACKING",
+		"IOMMU_HWPT_GET_DIRTY_BITMAP",
+		"IOMMULAB_MOCK_DMA_BURST",
+		"IOMMULAB_IOAS_UNMAP_DIRTY",
+		"IOMMULAB_HWPT_SPLIT",
+		"IOMMULAB_HWPT_MERGE",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -2358,6 +2487,256 @@ const std::vector<Scenario> &scenarios()
 			check_refs_are(c.fmap, MAP_LEN, 0, "the run's memfd after a failed MAP_FILE");
 		},
 		true, // page_alloc: IOPTE tables
+	},
+	// ------------------------------------------------- dirty tracking ---
+	// The device (c.idev) on a dirty-tracking HWPT (c.hwpt2, setup_dirty)
+	// writes pages of A by DMA; each row then checks the bits through
+	// GET_DIRTY_BITMAP, which is what a failed call must have left alone.
+	{
+		// Start tracking: allocates nothing (the IOPTEs' dirty bits are
+		// cleared and the IOTLB flushed in place), so it must succeed.
+		// A write made before the start is not reported, one after is.
+		"HWPT_SET_DIRTY_TRACKING/enable", "IOMMU_HWPT_SET_DIRTY_TRACKING", {},
+		[](Ctx &c) {
+			setup_dirty(c, false);
+			dirty_pages(c, IOVA_A, mem.A(), {2});
+			c.arg.set_dirty = {};
+			c.arg.set_dirty.size = sizeof(iommu_hwpt_set_dirty_tracking);
+			c.arg.set_dirty.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+			c.arg.set_dirty.hwpt_id = c.hwpt2;
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMU_HWPT_SET_DIRTY_TRACKING, &c.arg.set_dirty);
+		},
+		[](Ctx &c) {
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), {},
+				   "right after the start");
+			dirty_pages(c, IOVA_A, mem.A(), DIRTY_PAGES);
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), DIRTY_PAGES,
+				   "writes after the start");
+		},
+		nullptr,
+	},
+	{
+		// A harvest that clears: the user bitmap's page array and the
+		// chunk buffer are allocated and the bitmap pinned before any
+		// bit is read. ENOMEM; on failure the bitmap is untouched
+		// (snapshot: rwbuf checksum) and every bit is still there.
+		"HWPT_GET_DIRTY_BITMAP/clear", "IOMMU_HWPT_GET_DIRTY_BITMAP", {ENOMEM},
+		[](Ctx &c) {
+			setup_dirty(c, true);
+			dirty_pages(c, IOVA_A, mem.A(), DIRTY_PAGES);
+			memset(mem.rwbuf, 0, 2 * PS);
+			c.arg.get_dirty = {};
+			c.arg.get_dirty.size = sizeof(iommu_hwpt_get_dirty_bitmap);
+			c.arg.get_dirty.hwpt_id = c.hwpt2;
+			c.arg.get_dirty.iova = IOVA_A;
+			c.arg.get_dirty.length = MAP_LEN;
+			c.arg.get_dirty.page_size = PS;
+			c.arg.get_dirty.data = reinterpret_cast<uintptr_t>(mem.rwbuf);
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMU_HWPT_GET_DIRTY_BITMAP, &c.arg.get_dirty);
+		},
+		[](Ctx &c) {
+			check_bits(bits_at(mem.rwbuf, MAP_LEN / PS), DIRTY_PAGES, "the harvest");
+			memset(mem.rwbuf, 0, 2 * PS);
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), {}, "after a clearing harvest");
+			dirty_pages(c, IOVA_A, mem.A(), {7});
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), {7},
+				   "a write after the harvest");
+		},
+		[](Ctx &c) {
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, false), DIRTY_PAGES,
+				   "after a failed harvest (nothing cleared)");
+		},
+	},
+	{
+		// NO_CLEAR into a bitmap at an odd address that straddles a
+		// page boundary (two pages pinned), 8 KiB per bit. ENOMEM; as
+		// above, and nothing cleared either way.
+		"HWPT_GET_DIRTY_BITMAP/no-clear-misaligned", "IOMMU_HWPT_GET_DIRTY_BITMAP",
+		{ENOMEM},
+		[](Ctx &c) {
+			setup_dirty(c, true);
+			dirty_pages(c, IOVA_A, mem.A(), DIRTY_PAGES);
+			memset(straddling_bitmap(), 0, 16);
+			c.arg.get_dirty = {};
+			c.arg.get_dirty.size = sizeof(iommu_hwpt_get_dirty_bitmap);
+			c.arg.get_dirty.flags = IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+			c.arg.get_dirty.hwpt_id = c.hwpt2;
+			c.arg.get_dirty.iova = IOVA_A;
+			c.arg.get_dirty.length = MAP_LEN;
+			c.arg.get_dirty.page_size = PS;
+			c.arg.get_dirty.data = reinterpret_cast<uintptr_t>(straddling_bitmap());
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMU_HWPT_GET_DIRTY_BITMAP, &c.arg.get_dirty);
+		},
+		[](Ctx &c) {
+			check_bits(bits_at(straddling_bitmap(), MAP_LEN / PS), DIRTY_PAGES,
+				   "the NO_CLEAR harvest");
+			for (int i = 8; i < 16; i++)
+				FN_CHECK(straddling_bitmap()[i] == 0,
+					 "byte %d past the bitmap written", i);
+			memset(straddling_bitmap(), 0, 16);
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, false), DIRTY_PAGES,
+				   "NO_CLEAR cleared bits");
+		},
+		[](Ctx &c) {
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, false), DIRTY_PAGES,
+				   "after a failed NO_CLEAR harvest");
+		},
+	},
+	{
+		// Read & unmap of B (mapped, so pinned and charged, since the
+		// IOAS has domains), which the device dirtied. The bitmap is
+		// pinned before anything is unmapped. ENOMEM; on failure B is
+		// still mapped, pinned and charged (snapshot), the device still
+		// reads it, its dirty bits are all still there, the bitmap is
+		// untouched; on success B is gone, uncharged, and the bits are
+		// in the bitmap.
+		"IOAS_UNMAP_DIRTY", "IOMMULAB_IOAS_UNMAP_DIRTY", {ENOMEM},
+		[](Ctx &c) {
+			setup_dirty(c, true);
+			map_fixed(c, c.ioas, mem.B(), MAP_LEN, IOVA_B);
+			dirty_pages(c, IOVA_B, mem.B(), DIRTY_PAGES);
+			memset(straddling_bitmap(), 0, 16);
+			c.arg.unmap_dirty = {};
+			c.arg.unmap_dirty.size = sizeof(iommulab_ioas_unmap_dirty);
+			c.arg.unmap_dirty.ioas_id = c.ioas;
+			c.arg.unmap_dirty.iova = IOVA_B;
+			c.arg.unmap_dirty.length = MAP_LEN;
+			c.arg.unmap_dirty.page_size = PS;
+			c.arg.unmap_dirty.data = reinterpret_cast<uintptr_t>(straddling_bitmap());
+		},
+		[](Ctx &c) {
+			return c.fd->raw(IOMMULAB_IOAS_UNMAP_DIRTY, &c.arg.unmap_dirty);
+		},
+		[](Ctx &c) {
+			check_bits(bits_at(straddling_bitmap(), MAP_LEN / PS), DIRTY_PAGES,
+				   "read & unmap");
+			FN_CHECK(c.arg.unmap_dirty.out_nr_dirty == DIRTY_PAGES.size(),
+				 "out_nr_dirty %llu",
+				 (unsigned long long)c.arg.unmap_dirty.out_nr_dirty);
+			memset(straddling_bitmap(), 0, 16);
+			check_refs_are(mem.B(), MAP_LEN, 0, "read & unmap");
+			check_charged(c, -MAP_KB, "read & unmap");
+			uint8_t b[8];
+			FN_CHECK(dma_raw(c, c.idev, IOVA_B + PS, b, sizeof(b), false) ==
+					 IOMMULAB_DMA_FAULT_NOT_MAPPED,
+				 "IOPTE left after read & unmap");
+			check_unmapped(c, c.ioas, IOVA_B, MAP_LEN, "after read & unmap");
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 128);
+		},
+		[](Ctx &c) {
+			check_dma_reads(c, c.idev, IOVA_B + 5 * PS, mem.B() + 5 * PS, 64);
+			check_bits(dirty_bits(c, IOVA_B, MAP_LEN, false), DIRTY_PAGES,
+				   "after a failed read & unmap");
+			uint64_t n = 0;
+			FN_CHECK(unmap_raw(c, c.ioas, IOVA_B, MAP_LEN, &n) == 0 && n == MAP_LEN,
+				 "B not mapped whole after a failed read & unmap");
+		},
+	},
+	{
+		// 16 one-page writes (of the bytes already there) through the
+		// tracking HWPT: the data buffer and the IOVA array are
+		// allocated before the first request. ENOMEM; on failure no
+		// request was made (no dirty bit); on success each page is.
+		"MOCK_DMA_BURST/write", "IOMMULAB_MOCK_DMA_BURST", {ENOMEM},
+		[](Ctx &c) {
+			setup_dirty(c, true);
+			auto *iovas = reinterpret_cast<uint64_t *>(c.data);
+			for (unsigned i = 0; i < 16; i++)
+				iovas[i] = IOVA_A + (4 * i + 1) * PS;
+			// Each request writes 1 byte of value 0x55: make it the
+			// byte already at each target, so memory stays the same.
+			for (unsigned i = 0; i < 16; i++)
+				mem.A()[(4 * i + 1) * PS] = 0x55;
+			c.arg.burst = {};
+			c.arg.burst.size = sizeof(iommulab_mock_dma_burst);
+			c.arg.burst.flags = IOMMULAB_DMA_WRITE | IOMMULAB_DMA_DEV_ID;
+			c.arg.burst.rid = c.idev;
+			c.arg.burst.iovas_uptr = reinterpret_cast<uintptr_t>(c.data);
+			c.arg.burst.nr = 16;
+			c.arg.burst.length = 1;
+			c.arg.burst.value = 0x55;
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_MOCK_DMA_BURST, &c.arg.burst); },
+		[](Ctx &c) {
+			FN_CHECK(c.arg.burst.out_done == 16 && c.arg.burst.out_fault_reason == 0,
+				 "burst: %u done, fault %u", c.arg.burst.out_done,
+				 c.arg.burst.out_fault_reason);
+			std::vector<uint64_t> want;
+			for (uint64_t i = 0; i < 16; i++)
+				want.push_back(4 * i + 1);
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), want, "the burst's pages");
+			for (unsigned i = 0; i < 16; i++) {
+				uint64_t o = (4 * i + 1) * PS;
+				mem.A()[o] = static_cast<uint8_t>(o * 7 + 3);
+			}
+		},
+		[](Ctx &c) {
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, true), {},
+				   "a failed burst wrote");
+			for (unsigned i = 0; i < 16; i++) {
+				uint64_t o = (4 * i + 1) * PS;
+				mem.A()[o] = static_cast<uint8_t>(o * 7 + 3);
+			}
+		},
+	},
+	{
+		// Split one 2 MiB IOPTE (hugetlb memory) into 512 of 4 KiB: one
+		// IOPTE table page, allocated before anything changes. ENOMEM;
+		// on failure the translation still goes through the 2 MiB
+		// IOPTE; on success through 4 KiB ones, the same bytes.
+		"HWPT_SPLIT", "IOMMULAB_HWPT_SPLIT", {ENOMEM},
+		[](Ctx &c) {
+			// No DMA here: its IOTLB entry of the 2 MiB IOPTE would
+			// still serve reads after the split (the same
+			// translation), hiding the new IOPTEs from max_iopte.
+			setup_huge(c);
+			c.arg.iopte = iopte_arg(c.hwpt, IOVA_B, HUGE_LEN, PS);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_HWPT_SPLIT, &c.arg.iopte); },
+		[](Ctx &c) {
+			FN_CHECK(c.arg.iopte.out_iopte_before == 1 &&
+					 c.arg.iopte.out_iopte_after == HUGE_LEN / PS,
+				 "split: %llu IOPTEs before, %llu after",
+				 (unsigned long long)c.arg.iopte.out_iopte_before,
+				 (unsigned long long)c.arg.iopte.out_iopte_after);
+			for (uint64_t off : {PS + 1, HUGE_LEN / 2, HUGE_LEN - 1})
+				FN_CHECK(iopte_at(c, off) == PS, "not split at %#llx",
+					 (unsigned long long)off);
+		},
+		[](Ctx &c) {
+			// Also run on the untouched setup: proves the IOPTE is
+			// 2 MiB to begin with.
+			FN_CHECK(iopte_at(c, HUGE_LEN - 1) == HUGE_LEN,
+				 "not one 2 MiB IOPTE (after a failed split?)");
+		},
+		true, // page_alloc: the IOPTE table
+	},
+	{
+		// Merge them back: frees a table, allocates nothing; must
+		// succeed whatever fails inside.
+		"HWPT_MERGE", "IOMMULAB_HWPT_MERGE", {},
+		[](Ctx &c) {
+			setup_huge(c);
+			hwpt_reshape(*c.fd, c.hwpt, IOVA_B, HUGE_LEN, PS);
+			FN_CHECK(iopte_at(c, PS) == PS, "setup: not split");
+			c.arg.iopte = iopte_arg(c.hwpt, IOVA_B, HUGE_LEN, 0);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_HWPT_MERGE, &c.arg.iopte); },
+		[](Ctx &c) {
+			FN_CHECK(c.arg.iopte.out_iopte_before == HUGE_LEN / PS &&
+					 c.arg.iopte.out_iopte_after == 1,
+				 "merge: %llu IOPTEs before, %llu after",
+				 (unsigned long long)c.arg.iopte.out_iopte_before,
+				 (unsigned long long)c.arg.iopte.out_iopte_after);
+			FN_CHECK(iopte_at(c, HUGE_LEN / 2 + 3) == HUGE_LEN, "not merged");
+		},
+		nullptr,
 	},
 	// Commands added later: their rows go here (see the recipe at the top
 	// of this file).

@@ -90,6 +90,7 @@ constexpr unsigned kMaxThreads = 64;
 constexpr unsigned kMaxFds = 16;
 constexpr size_t kRec = 320;        // bytes per logged call
 constexpr unsigned kMaxRing = 256;  // calls kept per thread
+constexpr unsigned kMaxCmds = 96;   // rows of table() (checked in main())
 
 // ----------------------------------------------------------- options ---
 struct Options {
@@ -112,8 +113,8 @@ struct Shared {
 	char ring[kMaxThreads][kMaxRing][kRec];
 	std::atomic<int> failed;  // 1 once an unexpected outcome was seen
 	char failure[2048];
-	std::atomic<uint64_t> per_cmd[64][2];  // calls, successes
-	std::atomic<uint64_t> errno_hist[64][136];
+	std::atomic<uint64_t> per_cmd[kMaxCmds][2];  // calls, successes
+	std::atomic<uint64_t> errno_hist[kMaxCmds][136];
 };
 Shared *sh;
 
@@ -250,6 +251,9 @@ struct FdState {
 	std::vector<uint32_t> ids[NKINDS];
 	std::vector<uint32_t> dead;  // destroyed IDs: stale references
 	std::vector<Mapping> maps;
+	// HWPTs allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING, and the IOAS
+	// each was made on: the dirty-tracking calls mostly use these.
+	std::vector<std::pair<uint32_t, uint32_t>> dirty;
 };
 FdState fds[kMaxFds];
 
@@ -530,6 +534,9 @@ D(destroy)
 	std::lock_guard<std::mutex> g(t.f->m);
 	for (auto &v : t.f->ids)
 		v.erase(std::remove(v.begin(), v.end(), id), v.end());
+	t.f->dirty.erase(std::remove_if(t.f->dirty.begin(), t.f->dirty.end(),
+					[&](auto &d) { return d.first == id || d.second == id; }),
+			 t.f->dirty.end());
 	t.f->maps.erase(std::remove_if(t.f->maps.begin(), t.f->maps.end(),
 				       [&](const Mapping &m) { return m.ioas == id; }),
 			t.f->maps.end());
@@ -905,7 +912,7 @@ B(t_pasid)
 }
 B(t_unknown_op)
 {
-	static const uint32_t ops[] = {0, IOMMU_TEST_OP_DIRTY, IOMMU_TEST_OP_TRIGGER_IOPF,
+	static const uint32_t ops[] = {0, IOMMU_TEST_OP_TRIGGER_IOPF,
 		IOMMU_TEST_OP_TRIGGER_VEVENT, 22, 0x80000000U, 0xffffffffU};
 	auto &c = test(t, ops[t.r.below(sizeof(ops) / sizeof(ops[0]))], t.id(IOAS));
 	// Should one of these ops appear, its pointers must still be safe.
@@ -937,7 +944,9 @@ B(hwpt_alloc)
 	if (k < 50) {
 		// A paging HWPT of an IOAS.
 		c.pt_id = t.id(IOAS);
-		c.flags = t.r.pct(60) ? 0U : t.r.pct(60) ? static_cast<uint32_t>(IOMMU_HWPT_ALLOC_NEST_PARENT) :
+		c.flags = t.r.pct(45) ? 0U :
+			  t.r.pct(45) ? static_cast<uint32_t>(IOMMU_HWPT_ALLOC_DIRTY_TRACKING) :
+			  t.r.pct(60) ? static_cast<uint32_t>(IOMMU_HWPT_ALLOC_NEST_PARENT) :
 			  t.flags32(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
 				    IOMMU_HWPT_ALLOC_PASID);
 		c.data_type = IOMMU_HWPT_DATA_NONE;
@@ -976,6 +985,8 @@ D(hwpt_alloc)
 	auto &c = t.a<iommu_hwpt_alloc>();
 	std::lock_guard<std::mutex> g(t.f->m);
 	push_capped(t.f->ids[HWPT], c.out_hwpt_id, 16, t.r);
+	if (c.flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		push_capped(t.f->dirty, {c.out_hwpt_id, c.pt_id}, 8, t.r);
 	if (c.flags & IOMMU_HWPT_ALLOC_NEST_PARENT)
 		push_capped(t.f->ids[PARENT], c.out_hwpt_id, 8, t.r);
 	if (c.data_type != IOMMU_HWPT_DATA_NONE)
@@ -1166,6 +1177,166 @@ B(mock_dma)
 	c.__reserved = t.r.pct(97) ? 0 : 1;
 }
 
+// ---- dirty tracking ----
+// A bitmap page size: mostly a power of two the mock has (2 KiB, 4 KiB),
+// then larger ones, and hostile ones (0, not a power of two, huge).
+uint64_t dirty_page_size(Thread &t)
+{
+	static const uint64_t v[] = {2048, 4096, 4096, 8192, 1ULL << 20, 2ULL << 20,
+		1ULL << 30, 0, 1, 3 * 4096, 4096 + 2048, 1ULL << 63, UINT64_MAX};
+	if (t.r.pct(90))
+		return v[t.r.below(sizeof(v) / sizeof(v[0]))];
+	return t.r.next();
+}
+// A range for a bitmap call: a recorded mapping (whole, part, or past
+// it), else random; *ioas is set to the mapping's IOAS when one is used.
+void dirty_range(Thread &t, __u32 *ioas, __u64 *iova, __u64 *len)
+{
+	const Mapping *m = t.mapping(*ioas);
+	if (m && t.r.pct(70)) {
+		*ioas = m->ioas;
+		*iova = m->iova + (t.r.pct(80) ? 0 : t.r.below(m->len));
+		*len = t.r.pct(60) ? m->len : t.r.pct(50) ? 2 * m->len : t.r.below(m->len) + 1;
+		if (t.r.pct(10))
+			*iova += 1 + t.r.below(2047);  // unaligned
+		return;
+	}
+	*iova = t.iova();
+	*len = t.length();
+}
+// Mostly a HWPT that can track and *@ioas its IOAS, else any ID.
+uint32_t dirty_hwpt(Thread &t, __u32 *ioas)
+{
+	{
+		std::lock_guard<std::mutex> g(t.f->m);
+		if (!t.f->dirty.empty() && t.r.pct(75)) {
+			auto d = t.r.pick(t.f->dirty);
+			*ioas = d.second;
+			return d.first;
+		}
+	}
+	*ioas = 0;
+	return t.r.pct(85) ? t.id(HWPT) : t.r.pct(50) ? t.id(NESTED) : t.id(IOAS);
+}
+B(set_dirty_tracking)
+{
+	auto &c = t.a<iommu_hwpt_set_dirty_tracking>();
+	__u32 ioas;
+	c.flags = t.r.pct(60) ? static_cast<uint32_t>(IOMMU_HWPT_DIRTY_TRACKING_ENABLE) :
+				t.flags32(IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	c.hwpt_id = dirty_hwpt(t, &ioas);
+	c.__reserved = t.r.pct(95) ? 0 : 1;
+}
+B(get_dirty_bitmap)
+{
+	auto &c = t.a<iommu_hwpt_get_dirty_bitmap>();
+	__u32 ioas;
+	c.hwpt_id = dirty_hwpt(t, &ioas);
+	c.flags = t.flags32(IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	c.__reserved = t.r.pct(95) ? 0 : 1;
+	dirty_range(t, &ioas, &c.iova, &c.length);
+	c.page_size = dirty_page_size(t);
+	// The kernel ORs bits into it: scratch page 1 (a bitmap longer than
+	// a page runs into the guard page: EFAULT), the data region, or
+	// memory it cannot write, at any byte alignment.
+	c.data = t.out_ptr();
+}
+B(dma_burst)
+{
+	auto &c = t.a<iommulab_mock_dma_burst>();
+	c.flags = t.flags32(IOMMULAB_DMA_WRITE | IOMMULAB_DMA_PASID | IOMMULAB_DMA_DEV_ID);
+	c.rid = (c.flags & IOMMULAB_DMA_DEV_ID) ? (t.r.pct(50) ? t.id(DEV) : t.id(STDEV)) : t.rid();
+	c.pasid = static_cast<uint32_t>(t.r.pct(80) ? t.r.below(4) : t.r.next());
+	// Up to 512 IOVAs in scratch page 1 (one more runs into the guard
+	// page: EFAULT): mapped ones, near the top, random.
+	auto *iovas = reinterpret_cast<uint64_t *>(t.s.buf());
+	uint32_t room = PS / sizeof(uint64_t);
+	for (uint32_t i = 0; i < room; i++)
+		iovas[i] = t.r.pct(70) ? t.iova() + t.r.below(PS) : t.interesting64();
+	unsigned k = t.r.below(100);
+	c.nr = k < 70 ? 1 + static_cast<uint32_t>(t.r.below(32)) :
+	       k < 85 ? room : k < 90 ? room + 1 : k < 95 ? 65537 : static_cast<uint32_t>(t.r.next());
+	c.iovas_uptr = t.r.pct(85) ? reinterpret_cast<uintptr_t>(iovas) : t.in_ptr();
+	c.length = t.r.pct(85) ? 1 + static_cast<uint32_t>(t.r.below(PS)) :
+				 static_cast<uint32_t>(t.r.pct(50) ? 4097 : t.r.next());
+	c.value = (c.flags & IOMMULAB_DMA_WRITE) || t.r.pct(10) ?
+			  static_cast<uint32_t>(t.r.pct(90) ? t.r.below(256) : t.r.next()) : 0;
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+}
+B(unmap_dirty)
+{
+	auto &c = t.a<iommulab_ioas_unmap_dirty>();
+	c.flags = t.flags32(0);
+	dirty_hwpt(t, &c.ioas_id);
+	if (!c.ioas_id || t.r.pct(20))
+		c.ioas_id = t.id(IOAS);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+	dirty_range(t, &c.ioas_id, &c.iova, &c.length);
+	if (t.r.pct(5)) {
+		c.iova = 0;
+		c.length = UINT64_MAX;
+	}
+	c.page_size = dirty_page_size(t);
+	c.data = t.out_ptr();
+}
+D(unmap_dirty)
+{
+	auto &c = t.a<iommulab_ioas_unmap_dirty>();
+	std::lock_guard<std::mutex> g(t.f->m);
+	t.f->maps.erase(std::remove_if(t.f->maps.begin(), t.f->maps.end(),
+				       [&](const Mapping &m) {
+					       return m.ioas == c.ioas_id && m.iova >= c.iova &&
+						      m.iova - c.iova < c.length;
+				       }),
+			t.f->maps.end());
+}
+// SPLIT and MERGE: a paging HWPT, a mapped range (or not), IOPTE sizes
+// the domains have, do not have, and hostile ones.
+void iopte(Thread &t, bool split)
+{
+	auto &c = t.a<iommulab_hwpt_iopte>();
+	static const uint64_t sizes[] = {2048, 4096, 4096, 1ULL << 20, 2ULL << 20,
+		1ULL << 30, 0, 8192, 3 * 4096, 1ULL << 63};
+	__u32 ioas;
+	c.flags = t.flags32(0);
+	c.hwpt_id = dirty_hwpt(t, &ioas);
+	c.__reserved = t.r.pct(97) ? 0 : 1;
+	dirty_range(t, &ioas, &c.iova, &c.length);
+	if (t.r.pct(10)) {
+		c.iova = 0;
+		c.length = t.r.pct(50) ? UINT64_MAX : 1ULL << 31;
+	}
+	if (split)
+		c.iopte_size = t.r.pct(90) ? sizes[t.r.below(sizeof(sizes) / sizeof(sizes[0]))] :
+					     t.r.next();
+	else
+		c.iopte_size = t.r.pct(90) ? 0 : sizes[t.r.below(sizeof(sizes) / sizeof(sizes[0]))];
+}
+B(split)
+{
+	iopte(t, true);
+}
+B(merge)
+{
+	iopte(t, false);
+}
+B(t_dirty)
+{
+	// IOMMU_TEST_OP_DIRTY: marks the IOPTEs of the set bits of a bitmap
+	// the kernel reads (copies, up to 16 MiB of it).
+	__u32 ioas;
+	auto &c = test(t, IOMMU_TEST_OP_DIRTY, dirty_hwpt(t, &ioas));
+	dirty_range(t, &ioas, &c.dirty.iova, &c.dirty.length);
+	if (t.r.pct(5))
+		c.dirty.length = t.r.pct(50) ? 2048ULL << 27 : 2048ULL << 28;  // 2^27 bits: the limit
+	c.dirty.page_size = t.r.pct(70) ? 2048 : dirty_page_size(t);
+	auto *bits = t.s.buf();
+	for (unsigned i = 0; i < PS; i++)
+		bits[i] = t.r.pct(90) ? 0 : static_cast<uint8_t>(t.r.next());
+	c.dirty.uptr = t.r.pct(80) ? reinterpret_cast<uintptr_t>(bits) : t.in_ptr();
+	c.dirty.flags = t.flags32(0);
+}
+
 B(vfio_ioas)
 {
 	auto &c = t.a<iommu_vfio_ioas>();
@@ -1314,10 +1485,23 @@ const std::vector<Cmd> &table()
 	 errs({EBUSY}), b_set_driver, nullptr, 0},
 	{"MOCK_DMA", IOMMULAB_MOCK_DMA, sizeof(iommulab_mock_dma), 5, errs({EPERM, EACCES}),
 	 b_mock_dma, nullptr, 0},
+	// Dirty tracking (issue 12): the errnos of uapi/iommulab/iommufd.h and
+	// iommulab.h ("Dirty tracking"), all in the base set; read & unmap adds
+	// IOAS_UNMAP's EBUSY, the burst MOCK_DMA's EPERM/EACCES.
 	{"HWPT_SET_DIRTY_TRACKING", IOMMU_HWPT_SET_DIRTY_TRACKING,
-	 sizeof(iommu_hwpt_set_dirty_tracking), 1, errs({}), b_unimplemented, nullptr, 0},
+	 sizeof(iommu_hwpt_set_dirty_tracking), 2, errs({}), b_set_dirty_tracking, nullptr, 0},
 	{"HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_GET_DIRTY_BITMAP,
-	 sizeof(iommu_hwpt_get_dirty_bitmap), 1, errs({}), b_unimplemented, nullptr, 0},
+	 sizeof(iommu_hwpt_get_dirty_bitmap), 3, errs({}), b_get_dirty_bitmap, nullptr, 0},
+	{"MOCK_DMA_BURST", IOMMULAB_MOCK_DMA_BURST, sizeof(iommulab_mock_dma_burst), 3,
+	 errs({EPERM, EACCES}), b_dma_burst, nullptr, 0},
+	{"IOAS_UNMAP_DIRTY", IOMMULAB_IOAS_UNMAP_DIRTY, sizeof(iommulab_ioas_unmap_dirty), 3,
+	 errs({EBUSY}), b_unmap_dirty, d_unmap_dirty, 0},
+	{"HWPT_SPLIT", IOMMULAB_HWPT_SPLIT, sizeof(iommulab_hwpt_iopte), 2, errs({}), b_split,
+	 nullptr, 0},
+	{"HWPT_MERGE", IOMMULAB_HWPT_MERGE, sizeof(iommulab_hwpt_iopte), 2, errs({}), b_merge,
+	 nullptr, 0},
+	{"TEST/DIRTY", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 2, kTestErrs, b_t_dirty, nullptr,
+	 IOMMU_TEST_OP_DIRTY},
 	{"FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, sizeof(iommu_fault_alloc), 1, errs({}),
 	 b_unimplemented, nullptr, 0},
 	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 1,
@@ -1396,6 +1580,9 @@ std::vector<unsigned> pointer_fields(unsigned long nr)
 	case IOMMULAB_MOCK_SUBDEV_ALLOC: return {offsetof(iommulab_mock_subdev_alloc, subdevs_uptr)};
 	case IOMMULAB_MOCK_DMA: return {offsetof(iommulab_mock_dma, uptr)};
 	case IOMMU_VIOMMU_ALLOC: return {offsetof(iommu_viommu_alloc, data_uptr)};
+	case IOMMU_HWPT_GET_DIRTY_BITMAP: return {offsetof(iommu_hwpt_get_dirty_bitmap, data)};
+	case IOMMULAB_IOAS_UNMAP_DIRTY: return {offsetof(iommulab_ioas_unmap_dirty, data)};
+	case IOMMULAB_MOCK_DMA_BURST: return {offsetof(iommulab_mock_dma_burst, iovas_uptr)};
 	default: return {};
 	}
 }
@@ -1702,6 +1889,7 @@ void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 			for (auto &v : t.f->ids)
 				v.clear();
 			t.f->maps.clear();
+			t.f->dirty.clear();
 		}
 		close(nfd);
 		return;
@@ -2054,6 +2242,11 @@ int main(int argc, char **argv)
 	    !opt.ring || opt.ring > kMaxRing || opt.seconds <= 0)
 		return usage();
 
+	if (table().size() > kMaxCmds) {
+		fprintf(stderr, "fuzz: %zu commands, room for %u: raise kMaxCmds\n",
+			table().size(), kMaxCmds);
+		return 2;
+	}
 	sh = static_cast<Shared *>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
 					MAP_SHARED | MAP_ANONYMOUS, -1, 0));
 	if (sh == MAP_FAILED) {
