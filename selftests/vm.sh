@@ -46,7 +46,7 @@
 #   VM_SCENARIO "a.scn b.scn": the scenarios of demo mode, run in this
 #               order, each by its own CLI process (default
 #               selftests/demo.scn, pasid-path.scn, aux-path.scn,
-#               subdev-pasid.scn and subdev-aux.scn)
+#               subdev-pasid.scn, subdev-aux.scn and migration.scn)
 #   BUILD_DIR   where the userspace was built (default build/)
 #   VM_HARNESS  0: check mode runs only the extras, not the doctest harness
 #               (default 1)
@@ -144,7 +144,7 @@ for a in $VM_MODULE_ARGS; do
 done
 HARNESS=$BUILD_DIR/iommulab-test
 CLI=$BUILD_DIR/iommulab
-SCN=${VM_SCENARIO:-$root/selftests/demo.scn $root/selftests/pasid-path.scn $root/selftests/aux-path.scn $root/selftests/subdev-pasid.scn $root/selftests/subdev-aux.scn}
+SCN=${VM_SCENARIO:-$root/selftests/demo.scn $root/selftests/pasid-path.scn $root/selftests/aux-path.scn $root/selftests/subdev-pasid.scn $root/selftests/subdev-aux.scn $root/selftests/migration.scn}
 
 mkdir -p "$BUILD_DIR"
 work=$BUILD_DIR/vm-$mode

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench.hpp"
+#include "dirty_summary.hpp"
 #include "iommulab.hpp"
 #include "monitor.hpp"
 
@@ -200,6 +201,129 @@ void add_pasid_commands(CLI::App &app, Session &s)
 	}
 }
 
+// "4 KiB", "2 MiB", or bytes when not a whole number of either.
+std::string size_name(uint64_t n)
+{
+	if (n >= (1ULL << 30) && !(n & ((1ULL << 30) - 1)))
+		return std::to_string(n >> 30) + " GiB";
+	if (n >= (1ULL << 20) && !(n & ((1ULL << 20) - 1)))
+		return std::to_string(n >> 20) + " MiB";
+	if (n >= 1024 && !(n & 1023))
+		return std::to_string(n >> 10) + " KiB";
+	return std::to_string(n) + " bytes";
+}
+
+std::string hex_of(uint64_t v)
+{
+	std::ostringstream o;
+	o << "0x" << std::hex << v;
+	return o.str();
+}
+
+// A bitmap's summary (cli/dirty_summary.hpp), indented.
+void print_dirty(const DirtyBitmap &bm, size_t max_ranges)
+{
+	for (const std::string &l : cli::dirty_summary(bm.bytes, bm.nbits(), bm.iova,
+						       bm.page_size, max_ranges))
+		std::cout << "  " << l << "\n";
+}
+
+// A bitmap for [iova, iova + length) at page_size bytes a bit. One the
+// kernel must refuse (page size 0, more than 2^31 bits) gets one byte, so
+// that the kernel's errno, not a division or an allocation, answers.
+DirtyBitmap make_bitmap(uint64_t iova, uint64_t length, uint64_t page_size)
+{
+	const bool sane = page_size && length / page_size <= (1ULL << 31);
+	DirtyBitmap bm(iova, sane ? length : 1, sane ? page_size : 1);
+	bm.length = length;
+	bm.page_size = page_size;
+	return bm;
+}
+
+// `dirty`, `split` and `merge`: dirty tracking and IOPTE sizes of a HWPT
+// (seed 004's migration round; uapi/iommulab/iommulab.h).
+void add_dirty_commands(CLI::App &app, Session &s)
+{
+	auto *dirty = app.add_subcommand("dirty", "dirty tracking of a HWPT "
+					 "allocated with hwpt-alloc --dirty");
+	dirty->require_subcommand(1);
+	for (bool on : {true, false}) {
+		auto *c = dirty->add_subcommand(
+			on ? "enable" : "disable",
+			on ? "start tracking (IOMMU_HWPT_SET_DIRTY_TRACKING; "
+			     "every dirty bit is cleared first)" :
+			     "stop tracking; dirty bits already set stay for a harvest");
+		auto *c_hwpt = c->add_option("hwpt", "HWPT ID")->required();
+		c->callback([&s, on, c_hwpt] {
+			set_dirty_tracking(s.iommufd(), c_hwpt->as<uint32_t>(), on);
+			std::cout << "HWPT " << c_hwpt->as<uint32_t>()
+				  << ": dirty tracking " << (on ? "on" : "off")
+				  << "\n";
+		});
+	}
+	auto *hv = dirty->add_subcommand(
+		"harvest", "read (and clear) a range's dirty bits "
+			   "(IOMMU_HWPT_GET_DIRTY_BITMAP); prints the dirty pages");
+	auto *hv_hwpt = hv->add_option("hwpt", "HWPT ID")->required();
+	auto *hv_iova = hv->add_option("--iova", "first IOVA")->required();
+	auto *hv_len = hv->add_option("--length", "bytes")->required();
+	auto *hv_page = hv->add_option("--page-size", "bytes per bitmap bit")
+				->default_val(4096);
+	CLI::Option *hv_keep = hv->add_flag("--no-clear")->description(
+		"leave the dirty bits set (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR)");
+	auto *hv_max = hv->add_option("--ranges", "print at most N ranges")
+			       ->default_val(16);
+	hv->callback([&s, hv_hwpt, hv_iova, hv_len, hv_page, hv_keep, hv_max] {
+		DirtyBitmap bm = make_bitmap(hv_iova->as<uint64_t>(),
+					     hv_len->as<uint64_t>(),
+					     hv_page->as<uint64_t>());
+		get_dirty_bitmap(s.iommufd(), hv_hwpt->as<uint32_t>(), bm,
+				 !hv_keep->count());
+		std::cout << "HWPT " << hv_hwpt->as<uint32_t>() << " ["
+			  << hex_of(bm.iova) << ", +" << hex_of(bm.length) << ") at "
+			  << size_name(bm.page_size) << " a bit"
+			  << (hv_keep->count() ? ", not cleared" : ", cleared")
+			  << ":\n";
+		print_dirty(bm, hv_max->as<size_t>());
+	});
+
+	auto *sp = app.add_subcommand("split", "split a range's IOPTEs down to a "
+					       "size (IOMMULAB_HWPT_SPLIT)");
+	auto *sp_hwpt = sp->add_option("hwpt", "paging HWPT ID")->required();
+	auto *sp_iova = sp->add_option("--iova", "first IOVA")->required();
+	auto *sp_len = sp->add_option("--length", "bytes")->required();
+	auto *sp_size = sp->add_option("--size", "IOPTE size to split down to, "
+					 "one the domain supports")->required();
+	auto *mg = app.add_subcommand("merge", "merge a range's IOPTEs into the "
+					       "largest that fit (IOMMULAB_HWPT_MERGE)");
+	auto *mg_hwpt = mg->add_option("hwpt", "paging HWPT ID")->required();
+	auto *mg_iova = mg->add_option("--iova", "first IOVA")->required();
+	auto *mg_len = mg->add_option("--length", "bytes")->required();
+	auto reshape = [&s](CLI::Option *h, CLI::Option *i, CLI::Option *l,
+			    CLI::Option *sz) {
+		const uint64_t size = sz ? sz->as<uint64_t>() : 0;
+		auto [before, after] = hwpt_reshape(s.iommufd(), h->as<uint32_t>(),
+						    i->as<uint64_t>(),
+						    l->as<uint64_t>(), size);
+		std::cout << "HWPT " << h->as<uint32_t>() << " ["
+			  << hex_of(i->as<uint64_t>()) << ", +"
+			  << hex_of(l->as<uint64_t>()) << ") "
+			  << (sz ? "split to " + size_name(size) + " IOPTEs"
+				 : std::string("merged"))
+			  << ": " << before << " IOPTEs before, " << after
+			  << " after\n";
+	};
+	sp->callback([reshape, sp_hwpt, sp_iova, sp_len, sp_size] {
+		// The library's size 0 means a merge.
+		if (!sp_size->as<uint64_t>())
+			throw CLI::ValidationError("--size", "not 0 (merge merges)");
+		reshape(sp_hwpt, sp_iova, sp_len, sp_size);
+	});
+	mg->callback([reshape, mg_hwpt, mg_iova, mg_len] {
+		reshape(mg_hwpt, mg_iova, mg_len, nullptr);
+	});
+}
+
 uint32_t option_id_of(const std::string &name)
 {
 	if (name == "rlimit-mode")
@@ -273,12 +397,16 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *map_len = map->add_option("length", "bytes")->required();
 	auto *map_iova = map->add_option("--iova", "fixed IOVA (default: kernel picks)");
 	CLI::Option *map_ro = map->add_flag("--read-only")->description("map readable only");
+	CLI::Option *map_huge = map->add_flag("--hugetlb")->description(
+		"2 MiB hugetlb pages (length a multiple of 2 MiB): huge IOPTEs");
 	auto *map_as = map->add_option("--as", "scenario name for the IOVA");
-	map->callback([&s, map_ioas, map_len, map_iova, map_ro, map_as] {
+	map->callback([&s, map_ioas, map_len, map_iova, map_ro, map_huge, map_as] {
 		uint64_t len = map_len->as<uint64_t>();
 		// Memory for scenario maps lives as long as the process.
 		void *mem = mmap(nullptr, len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				 MAP_PRIVATE | MAP_ANONYMOUS |
+					 (map_huge->count() ? MAP_HUGETLB : 0),
+				 -1, 0);
 		if (mem == MAP_FAILED)
 			throw Error("mmap", errno);
 		std::memset(mem, 0x5a, len);
@@ -304,7 +432,30 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *unmap_ioas = unmap->add_option("ioas", "IOAS ID")->required();
 	auto *unmap_iova = unmap->add_option("iova", "first IOVA");
 	auto *unmap_len = unmap->add_option("length", "bytes");
-	unmap->callback([&s, unmap_ioas, unmap_iova, unmap_len] {
+	CLI::Option *unmap_dirty_f = unmap->add_flag("--dirty")->description(
+		"read & unmap (IOMMULAB_IOAS_UNMAP_DIRTY): also print the pages "
+		"written since the last harvest; needs iova and length");
+	auto *unmap_page = unmap->add_option("--page-size", "--dirty: bytes per bitmap bit")
+				   ->default_val(4096);
+	auto *unmap_max = unmap->add_option("--ranges", "--dirty: print at most N ranges")
+				  ->default_val(16);
+	unmap->callback([&s, unmap_ioas, unmap_iova, unmap_len, unmap_dirty_f,
+			 unmap_page, unmap_max] {
+		if (unmap_dirty_f->count()) {
+			if (unmap_iova->empty() || unmap_len->empty())
+				throw CLI::ValidationError("--dirty",
+							   "needs iova and length");
+			DirtyBitmap bm = make_bitmap(unmap_iova->as<uint64_t>(),
+						     unmap_len->as<uint64_t>(),
+						     unmap_page->as<uint64_t>());
+			uint64_t n = unmap_dirty(s.iommufd(),
+						 unmap_ioas->as<uint32_t>(), bm);
+			std::cout << bm.length << " bytes unmapped; at "
+				  << size_name(bm.page_size) << " a bit, the kernel "
+				  << "counted " << n << " dirty:\n";
+			print_dirty(bm, unmap_max->as<size_t>());
+			return;
+		}
 		iommu_ioas_unmap cmd{};
 		cmd.size = sizeof(cmd);
 		cmd.ioas_id = unmap_ioas->as<uint32_t>();
@@ -427,15 +578,18 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		"allocate a nest parent");
 	CLI::Option *ha_pasid = ha->add_flag("--pasid")->description(
 		"PASID-compatible (IOMMU_HWPT_ALLOC_PASID)");
+	CLI::Option *ha_dirty = ha->add_flag("--dirty")->description(
+		"dirty-tracking capable (IOMMU_HWPT_ALLOC_DIRTY_TRACKING)");
 	auto *ha_off = ha->add_option("--s1-offset", "nested: stage-1 offset");
 	auto *ha_as = ha->add_option("--as", "name for the HWPT ID");
-	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_pasid, ha_off, ha_as] {
+	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_pasid, ha_dirty, ha_off, ha_as] {
 		uint32_t id;
 		if (ha_off->empty()) {
 			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
 			       ha_pt->as<uint32_t>(),
 			       (ha_parent->count() ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0) |
-				       (ha_pasid->count() ? IOMMU_HWPT_ALLOC_PASID : 0));
+				       (ha_pasid->count() ? IOMMU_HWPT_ALLOC_PASID : 0) |
+				       (ha_dirty->count() ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0));
 			id = h.release();
 		} else {
 			iommulab_hwpt_mock_s1 s1{0, IOMMU_TEST_IOTLB_DEFAULT,
@@ -450,6 +604,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	});
 
 	add_pasid_commands(app, s);
+	add_dirty_commands(app, s);
 
 	auto *dmac = app.add_subcommand("dma", "a device reads or writes memory by IOVA");
 	auto *dma_dev = dmac->add_option("dev", "device (or stdev) ID")->required();
@@ -466,8 +621,56 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		"--expect-fault", "fail unless the request stops with this fault "
 				  "(none, blocked, not-mapped, permission, "
 				  "no-pasid) and, for a fault, moves nothing");
+	auto *dma_burst_n = dmac->add_option(
+		"--burst", "N requests of length bytes (at most 4096) at iova, "
+			   "iova + stride, ... in one call (IOMMULAB_MOCK_DMA_BURST)");
+	auto *dma_stride = dmac->add_option("--stride", "--burst: bytes between requests")
+				   ->default_val(4096);
+	auto *dma_iopte = dmac->add_option(
+		"--expect-iopte", "fail unless the largest IOPTE the request went "
+				  "through has this size (bytes)");
 	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid,
-			dma_pasid_opt, dma_expect, dma_fault] {
+			dma_pasid_opt, dma_expect, dma_fault, dma_burst_n,
+			dma_stride, dma_iopte] {
+		static const char *reasons[] = {"none", "blocked", "not mapped",
+						"permission", "no PASID domain"};
+		static const char *const fault_names[] = {
+			"none", "blocked", "not-mapped", "permission", "no-pasid"};
+		if (!dma_burst_n->empty()) {
+			if (dma_rid->count() || !dma_expect->empty() || !dma_iopte->empty())
+				throw CLI::ValidationError(
+					"--burst", "takes no --rid, --expect or --expect-iopte");
+			const uint32_t n = dma_burst_n->as<uint32_t>();
+			const uint64_t iova = dma_iova->as<uint64_t>(),
+				       stride = dma_stride->as<uint64_t>();
+			std::vector<uint64_t> iovas(n);
+			for (uint32_t i = 0; i < n; i++)
+				iovas[i] = iova + i * stride;
+			const bool write = !dma_write->empty();
+			DmaResult f;
+			uint32_t done = dma_burst(
+				s.iommufd(), dma_dev->as<uint32_t>(), iovas,
+				dma_len->as<uint32_t>(), write,
+				write ? static_cast<uint8_t>(dma_write->as<unsigned>()) : 0,
+				dma_pasid_opt->empty() ? IOMMULAB_NO_PASID :
+							 dma_pasid_opt->as<uint32_t>(),
+				&f);
+			std::cout << "burst: " << done << " of " << n << " "
+				  << (write ? "writes" : "reads") << " of "
+				  << dma_len->as<uint32_t>() << " bytes from IOVA "
+				  << hex_of(iova) << ", stride " << hex_of(stride)
+				  << " done";
+			if (!f.ok())
+				std::cout << "; FAULT at IOVA " << hex_of(f.fault_iova) << ": "
+					  << (f.fault_reason < 5 ? reasons[f.fault_reason] : "?");
+			std::cout << "\n";
+			const char *got = f.fault_reason < 5 ? fault_names[f.fault_reason] : "?";
+			if (!dma_fault->empty() && dma_fault->as<std::string>() != got)
+				throw std::runtime_error("dma: expected fault " +
+							 dma_fault->as<std::string>() +
+							 ", got " + got);
+			return;
+		}
 		uint64_t len = dma_len->as<uint64_t>();
 		std::vector<uint8_t> data(len, 0);
 		bool write = !dma_write->empty();
@@ -481,10 +684,6 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			dma_pasid(s.iommufd(), dma_dev->as<uint32_t>(),
 				  dma_pasid_opt->as<uint32_t>(),
 				  dma_iova->as<uint64_t>(), data.data(), len, write);
-		static const char *reasons[] = {"none", "blocked", "not mapped",
-						"permission", "no PASID domain"};
-		static const char *const fault_names[] = {
-			"none", "blocked", "not-mapped", "permission", "no-pasid"};
 		std::cout << (write ? "wrote " : "read ") << r.done << " of " << len
 			  << " bytes";
 		if (!write && r.done) {
@@ -497,7 +696,12 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 			std::cout << "; FAULT at IOVA 0x" << std::hex << r.fault_iova
 				  << std::dec << ": "
 				  << (r.fault_reason < 5 ? reasons[r.fault_reason] : "?");
+		if (!dma_iopte->empty())
+			std::cout << "; largest IOPTE " << size_name(r.max_iopte);
 		std::cout << "\n";
+		if (!dma_iopte->empty() && r.max_iopte != dma_iopte->as<uint64_t>())
+			throw std::runtime_error("dma: expected a largest IOPTE of " +
+						 size_name(dma_iopte->as<uint64_t>()));
 		if (!dma_fault->empty()) {
 			const std::string want = dma_fault->as<std::string>();
 			const char *got = r.fault_reason < 5 ?
