@@ -763,7 +763,19 @@ struct iommulab_mock_dma_burst {
  * DIRTY_BITMAP. The mock IOMMU sets an IOPTE's dirty bit on each DMA write
  * through it while tracking is on (never on a read); a harvest reads and
  * clears each bit in one atomic step while DMA goes on, so a write racing
- * it is reported by it or by the next one, never lost.
+ * it is reported by it or by the next one, never lost. GET_DIRTY_BITMAP
+ * of a HWPT whose tracking is stopped is EINVAL (as upstream's mock); the
+ * bits it held at the stop wait for a read & unmap or the next start,
+ * which clears them.
+ *
+ * The VFIO container on /dev/iommu has type1's VFIO_IOMMU_DIRTY_PAGES
+ * (START, STOP, GET_BITMAP) and VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, with
+ * type1's rules (<linux/vfio.h>: bits of the smallest IO page size, from
+ * u64 words, whole mappings, holes allowed) on these same bits: START
+ * starts every dirty-capable domain of the compatibility IOAS, and a
+ * domain that cannot track, or does not now, reports every page it maps,
+ * as does every mapping while an access is attached. README.md lists the
+ * differences from type1.
  *
  * The bitmap rules, for GET_DIRTY_BITMAP and the calls below: bit i of the
  * user's bitmap (byte i / 8, bit i % 8; any byte alignment) stands for

@@ -104,6 +104,9 @@ union Arg {
 	iommulab_mock_dma_burst burst;
 	iommulab_ioas_unmap_dirty unmap_dirty;
 	iommulab_hwpt_iopte iopte;
+	// The VFIO container's calls with their trailing parts (a struct
+	// vfio_bitmap, a GET_BITMAP range): their bytes, built by the rows.
+	alignas(8) uint8_t vfio[64];
 	// Commands added later: add their structures here.
 };
 

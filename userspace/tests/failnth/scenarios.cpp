@@ -53,6 +53,7 @@
 #include <cstring>
 #include <optional>
 #include <fcntl.h>
+#include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -463,6 +464,48 @@ uint8_t *straddling_bitmap()
 	return mem.rwbuf + PS - 3;
 }
 
+// setup_dirty(c, false), then c.ioas as the fd's VFIO container (type1v2)
+// with its dirty pages started: c.hwpt2 tracks.
+void setup_vfio_dirty(Ctx &c)
+{
+	setup_dirty(c, false);
+	iommu_vfio_ioas set = {sizeof(set), 0, IOMMU_VFIO_IOAS_SET, 0};
+	set.ioas_id = c.ioas;
+	c.fd->call("VFIO_IOAS", IOMMU_VFIO_IOAS, &set);
+	FN_CHECK(ioctl(c.fd->fd(), VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0,
+		 "VFIO_SET_IOMMU");
+	vfio_iommu_type1_dirty_bitmap start = {sizeof(start),
+					       VFIO_IOMMU_DIRTY_PAGES_FLAG_START};
+	c.fd->call("DIRTY_PAGES/start", VFIO_IOMMU_DIRTY_PAGES, &start);
+}
+
+// A type1 bitmap of MAP_LEN / PS bits (one u64) at straddling_bitmap().
+vfio_bitmap vfio_straddling_bitmap()
+{
+	vfio_bitmap b = {};
+
+	b.pgsize = PS;
+	b.size = sizeof(uint64_t);
+	b.data = reinterpret_cast<__u64 *>(straddling_bitmap());
+	return b;
+}
+
+// In c.arg.vfio: GET_BITMAP of [iova, iova + MAP_LEN) into the straddling
+// bitmap.
+void vfio_get_bitmap_arg(Ctx &c, uint64_t iova)
+{
+	vfio_iommu_type1_dirty_bitmap head = {};
+	vfio_iommu_type1_dirty_bitmap_get get = {};
+
+	head.argsz = sizeof(head) + sizeof(get);
+	head.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	get.iova = iova;
+	get.size = MAP_LEN;
+	get.bitmap = vfio_straddling_bitmap();
+	memcpy(c.arg.vfio, &head, sizeof(head));
+	memcpy(c.arg.vfio + sizeof(head), &get, sizeof(get));
+}
+
 void check_bits(const std::vector<uint64_t> &got, const std::vector<uint64_t> &want,
 		const char *what)
 {
@@ -576,6 +619,8 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_IOAS_UNMAP_DIRTY",
 		"IOMMULAB_HWPT_SPLIT",
 		"IOMMULAB_HWPT_MERGE",
+		"VFIO_IOMMU_DIRTY_PAGES",
+		"VFIO_IOMMU_UNMAP_DMA",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -2636,6 +2681,76 @@ const std::vector<Scenario> &scenarios()
 			uint64_t n = 0;
 			FN_CHECK(unmap_raw(c, c.ioas, IOVA_B, MAP_LEN, &n) == 0 && n == MAP_LEN,
 				 "B not mapped whole after a failed read & unmap");
+		},
+	},
+	{
+		// The VFIO container's GET_BITMAP of A, which the device
+		// dirtied through the tracking HWPT: the bitmap is pinned
+		// before a bit is read. ENOMEM; on failure every bit is still
+		// there (NO_CLEAR through the HWPT) and the bitmap untouched
+		// (snapshot); on success the bits are in the bitmap and
+		// cleared.
+		"DIRTY_PAGES/get_bitmap", "VFIO_IOMMU_DIRTY_PAGES", {ENOMEM},
+		[](Ctx &c) {
+			setup_vfio_dirty(c);
+			dirty_pages(c, IOVA_A, mem.A(), DIRTY_PAGES);
+			memset(straddling_bitmap(), 0, 16);
+			vfio_get_bitmap_arg(c, IOVA_A);
+		},
+		[](Ctx &c) { return c.fd->raw(VFIO_IOMMU_DIRTY_PAGES, c.arg.vfio); },
+		[](Ctx &c) {
+			check_bits(bits_at(straddling_bitmap(), MAP_LEN / PS), DIRTY_PAGES,
+				   "VFIO GET_BITMAP");
+			for (int i = 8; i < 16; i++)
+				FN_CHECK(straddling_bitmap()[i] == 0,
+					 "byte %d past the bitmap written", i);
+			memset(straddling_bitmap(), 0, 16);
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, false), {},
+				   "VFIO GET_BITMAP did not clear");
+		},
+		[](Ctx &c) {
+			check_bits(dirty_bits(c, IOVA_A, MAP_LEN, false), DIRTY_PAGES,
+				   "after a failed VFIO GET_BITMAP");
+		},
+	},
+	{
+		// The VFIO container's read & unmap of B (UNMAP_DMA with
+		// GET_DIRTY_BITMAP). ENOMEM; on failure B is still mapped,
+		// pinned and charged (snapshot) with all its dirty bits; on
+		// success B is gone and uncharged, its bits in the bitmap.
+		"UNMAP_DMA/dirty", "VFIO_IOMMU_UNMAP_DMA", {ENOMEM},
+		[](Ctx &c) {
+			setup_vfio_dirty(c);
+			map_fixed(c, c.ioas, mem.B(), MAP_LEN, IOVA_B);
+			dirty_pages(c, IOVA_B, mem.B(), DIRTY_PAGES);
+			memset(straddling_bitmap(), 0, 16);
+			vfio_iommu_type1_dma_unmap head = {};
+			vfio_bitmap b = vfio_straddling_bitmap();
+			head.argsz = sizeof(head) + sizeof(b);
+			head.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+			head.iova = IOVA_B;
+			head.size = MAP_LEN;
+			memcpy(c.arg.vfio, &head, sizeof(head));
+			memcpy(c.arg.vfio + sizeof(head), &b, sizeof(b));
+		},
+		[](Ctx &c) { return c.fd->raw(VFIO_IOMMU_UNMAP_DMA, c.arg.vfio); },
+		[](Ctx &c) {
+			vfio_iommu_type1_dma_unmap head;
+			memcpy(&head, c.arg.vfio, sizeof(head));
+			FN_CHECK(head.size == MAP_LEN, "unmapped %llu",
+				 (unsigned long long)head.size);
+			check_bits(bits_at(straddling_bitmap(), MAP_LEN / PS), DIRTY_PAGES,
+				   "VFIO read & unmap");
+			memset(straddling_bitmap(), 0, 16);
+			check_refs_are(mem.B(), MAP_LEN, 0, "VFIO read & unmap");
+			check_charged(c, -MAP_KB, "VFIO read & unmap");
+			check_unmapped(c, c.ioas, IOVA_B, MAP_LEN, "after VFIO read & unmap");
+			check_dma_reads(c, c.idev, IOVA_A, mem.A(), 128);
+		},
+		[](Ctx &c) {
+			check_dma_reads(c, c.idev, IOVA_B + 5 * PS, mem.B() + 5 * PS, 64);
+			check_bits(dirty_bits(c, IOVA_B, MAP_LEN, false), DIRTY_PAGES,
+				   "after a failed VFIO read & unmap");
 		},
 	},
 	{
