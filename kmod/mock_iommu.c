@@ -140,10 +140,19 @@ static struct mock_nested *to_mock_nested(struct iolab_domain *domain)
 	return container_of(domain, struct mock_nested, domain);
 }
 
-/* Page-table pages for the library: zeroed, charged to the user. */
+/*
+ * Page-table pages for the library: zeroed, charged to the user, and below
+ * 2^48 as the library's table entries need (a page above is a failure).
+ */
 static void *mock_pt_alloc(void *cookie)
 {
-	return (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (page && (virt_to_phys(page) & ~IOLAB_PTE_TABLE_MASK)) {
+		free_page((unsigned long)page);
+		return NULL;
+	}
+	return page;
 }
 
 static void mock_pt_free(void *cookie, void *table)
