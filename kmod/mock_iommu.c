@@ -59,6 +59,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -140,10 +141,19 @@ static struct mock_nested *to_mock_nested(struct iolab_domain *domain)
 	return container_of(domain, struct mock_nested, domain);
 }
 
-/* Page-table pages for the library: zeroed, charged to the user. */
+/*
+ * Page-table pages for the library: zeroed, charged to the user, and below
+ * 2^48 as the library's table entries need (a page above is a failure).
+ */
 static void *mock_pt_alloc(void *cookie)
 {
-	return (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	void *page = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+	if (page && (virt_to_phys(page) & ~IOLAB_PTE_TABLE_MASK)) {
+		free_page((unsigned long)page);
+		return NULL;
+	}
+	return page;
 }
 
 static void mock_pt_free(void *cookie, void *table)
@@ -426,31 +436,102 @@ static int mock_domain_merge(struct iolab_domain *domain, u64 iova, u64 len,
 	return rc;
 }
 
+/* Set bits of one IOMMU_TEST_OP_DIRTY batch, under mock_domain.lock */
+#define MOCK_DIRTY_BATCH 4096
+
 /**
- * iolab_mock_domain_set_dirty() - IOMMU_TEST_OP_DIRTY: mark @iova dirty
+ * iolab_mock_domain_set_dirty() - IOMMU_TEST_OP_DIRTY: mark pages dirty
  * @domain: a paging domain of the mock
- * @iova: an IOVA of the IOPTE to mark, as a DMA write would
+ * @iova: the IOVA of bit 0 of @bitmap
+ * @page_size: bytes per bit
+ * @bitmap: bit i set: mark the IOPTE of @iova + i * @page_size dirty, as a
+ *	    DMA write would (its summary bits included)
+ * @nbits: bits in @bitmap
+ * @count: set to the number of bits whose IOVA is mapped and was marked
  *
- * Return: 0; -ENOENT if @iova is not mapped; -EINVAL if @domain is not the
- * mock's or does not track dirty pages now.
+ * The lock is taken for read per batch of set bits, and the CPU yielded
+ * between batches. A page is only marked while the domain tracks dirty
+ * pages.
+ *
+ * Return: 0, or -EINVAL if @domain is not the mock's.
  */
-int iolab_mock_domain_set_dirty(struct iolab_domain *domain, u64 iova)
+int iolab_mock_domain_set_dirty(struct iolab_domain *domain, u64 iova,
+				u64 page_size, const unsigned long *bitmap,
+				u64 nbits, u64 *count)
 {
 	struct mock_domain *mock;
-	int rc;
+	unsigned long i = 0;
+	unsigned int n;
 
+	*count = 0;
 	if (domain->ops != &mock_paging_ops)
 		return -EINVAL;
 	mock = to_mock_domain(domain);
-	down_read(&mock->lock);
-	if (!mock->dirty_tracking)
-		rc = -EINVAL;
-	else if (iolab_pt_set_dirty(&mock->pt, iova))
-		rc = -ENOENT;
-	else
-		rc = 0;
-	up_read(&mock->lock);
-	return rc;
+	for (;;) {
+		i = find_next_bit(bitmap, nbits, i);
+		if (i >= nbits)
+			return 0;
+		down_read(&mock->lock);
+		for (n = 0; i < nbits && n < MOCK_DIRTY_BATCH; n++) {
+			if (mock->dirty_tracking &&
+			    !iolab_pt_set_dirty(&mock->pt, iova + i * page_size))
+				(*count)++;
+			i = find_next_bit(bitmap, nbits, i + 1);
+		}
+		up_read(&mock->lock);
+		cond_resched();
+	}
+}
+
+/* Bytes of IOVA one IOMMULAB_TEST_OP_READ_IOPTES step reads under the lock */
+#define MOCK_READ_STEP SZ_1G
+
+/**
+ * iolab_mock_domain_read_ioptes() - read every IOPTE of a range
+ * @domain: a paging domain of the mock
+ * @iova: first IOVA
+ * @len: bytes, not 0
+ * @nr_leaves: set to the IOPTEs (leaves) read
+ *
+ * The plain read of the harvest benchmark: the same IOPTE memory a harvest
+ * reads, walked the same way, in steps of MOCK_READ_STEP (as a harvest goes
+ * by chunks), the lock taken for read per step.
+ *
+ * Return: 0; -EINVAL if @domain is not the mock's or @len is 0; -EOVERFLOW
+ * if the range wraps; -ERANGE beyond the table; -EINTR on a fatal signal.
+ */
+int iolab_mock_domain_read_ioptes(struct iolab_domain *domain, u64 iova,
+				  u64 len, u64 *nr_leaves)
+{
+	struct mock_domain *mock;
+	u64 last, cur = iova;
+	int rc;
+
+	*nr_leaves = 0;
+	if (domain->ops != &mock_paging_ops || !len)
+		return -EINVAL;
+	if (check_add_overflow(iova, len - 1, &last))
+		return -EOVERFLOW;
+	mock = to_mock_domain(domain);
+	if (last > mock->pt.max_iova)
+		return -ERANGE;
+	for (;;) {
+		u64 end = min(last, cur | (MOCK_READ_STEP - 1));
+		u64 n;
+
+		down_read(&mock->lock);
+		rc = iolab_pt_read_leaves(&mock->pt, cur, end - cur + 1, &n);
+		up_read(&mock->lock);
+		if (rc)
+			return rc;
+		*nr_leaves += n;
+		if (end == last)
+			return 0;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cur = end + 1;
+		cond_resched();
+	}
 }
 
 /* Whether @domain is the mock's and tracks dirty pages now. */

@@ -57,7 +57,11 @@ void iolab_mock_hwdev_destroy(struct mock_hwdev *mdev);
 void iolab_mock_dma(struct mock_hwdev *mdev, u32 pasid, u64 iova, void *buf,
 		    u64 len, bool write, struct iolab_dma_result *res);
 int iolab_mock_nested_iotlb(struct iolab_domain *domain, u32 id, u32 *val);
-int iolab_mock_domain_set_dirty(struct iolab_domain *domain, u64 iova);
+int iolab_mock_domain_set_dirty(struct iolab_domain *domain, u64 iova,
+				u64 page_size, const unsigned long *bitmap,
+				u64 nbits, u64 *count);
+int iolab_mock_domain_read_ioptes(struct iolab_domain *domain, u64 iova,
+				  u64 len, u64 *nr_leaves);
 bool iolab_mock_domain_tracking(struct iolab_domain *domain);
 
 #endif

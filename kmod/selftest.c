@@ -255,7 +255,7 @@ out_put:
 static int iolab_test_dirty(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
 	u64 iova = cmd->dirty.iova, length = cmd->dirty.length;
-	u64 page_size = cmd->dirty.page_size, max, i, count = 0;
+	u64 page_size = cmd->dirty.page_size, max, count = 0;
 	void __user *uptr = u64_to_user_ptr(cmd->dirty.uptr);
 	struct iolab_object *obj;
 	struct iolab_hwpt *hwpt;
@@ -286,17 +286,44 @@ static int iolab_test_dirty(struct iolab_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		rc = -EFAULT;
 		goto out_free;
 	}
-	for_each_set_bit(i, tmp, max) {
-		if (!iolab_mock_domain_set_dirty(hwpt->domain,
-						 iova + i * page_size))
-			count++;
-		cond_resched();
-	}
+	rc = iolab_mock_domain_set_dirty(hwpt->domain, iova, page_size, tmp,
+					 max, &count);
+	if (rc)
+		goto out_free;
 	cmd->dirty.out_nr_dirty = count;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
 	kvfree(tmp);
 out_put:
+	iolab_put_object(&hwpt->obj);
+	return rc;
+}
+
+/*
+ * IOMMULAB_TEST_OP_READ_IOPTES (iommulab's own op): read every IOPTE of a
+ * range of a mock HWPT, changing nothing, and count the leaves: the plain
+ * read the harvest benchmark puts next to GET_DIRTY_BITMAP.
+ */
+static int iolab_test_read_ioptes(struct iolab_ucmd *ucmd,
+				  struct iommu_test_cmd *cmd)
+{
+	struct iolab_object *obj;
+	struct iolab_hwpt *hwpt;
+	u64 n;
+	int rc;
+
+	if (cmd->dirty.flags || cmd->dirty.page_size || cmd->dirty.uptr)
+		return -EINVAL;
+	obj = iolab_get_object(ucmd->ctx, cmd->id, IOLAB_OBJ_HWPT_PAGING);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct iolab_hwpt, obj);
+	rc = iolab_mock_domain_read_ioptes(hwpt->domain, cmd->dirty.iova,
+					   cmd->dirty.length, &n);
+	if (!rc) {
+		cmd->dirty.out_nr_dirty = n;
+		rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
+	}
 	iolab_put_object(&hwpt->obj);
 	return rc;
 }
@@ -462,6 +489,8 @@ int iolab_test_cmd(struct iolab_ucmd *ucmd)
 	case IOMMU_TEST_OP_PASID_DETACH:
 	case IOMMU_TEST_OP_PASID_CHECK_HWPT:
 		return iolab_test_pasid(ucmd, cmd);
+	case IOMMULAB_TEST_OP_READ_IOPTES:
+		return iolab_test_read_ioptes(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -83,7 +83,16 @@ static unsigned int pte_flags(u64 pte)
 
 static u64 *pt_table_of(const struct iolab_pt *pt, u64 pte)
 {
-	return pt->ops->phys_to_virt(pt->cookie, pte_addr(pte));
+	return pt->ops->phys_to_virt(pt->cookie, pte & IOLAB_PTE_TABLE_MASK);
+}
+
+/* The summary bit, in the entry above, of the entry of @iova at @lvl. */
+static inline u64 pt_summary_bit(const struct iolab_pt *pt, unsigned int lvl,
+				 u64 iova)
+{
+	unsigned int idx = (iova >> pt_shift(pt, lvl)) & PT_IDX_MASK;
+
+	return BIT_ULL(IOLAB_PTE_SUMMARY_SHIFT + idx / IOLAB_PT_SUMMARY_GROUP);
 }
 
 static u64 pt_mk_table(const struct iolab_pt *pt, u64 *table)
@@ -408,9 +417,13 @@ u64 iolab_pt_unmap(struct iolab_pt *pt, u64 iova, u64 len,
 
 /* Single translations */
 
-/* Find the leaf for @iova: its entry, value and level, or NULL. */
+/*
+ * Find the leaf for @iova: its entry, value and level, or NULL. If @path is
+ * not NULL, @path[n] is set to the table entry at level n on the way, for
+ * each level above the leaf's.
+ */
 static u64 *pt_find_leaf(struct iolab_pt *pt, u64 iova, u64 *ptev,
-			 unsigned int *lvlp)
+			 unsigned int *lvlp, u64 **path)
 {
 	unsigned int lvl = pt->top_level;
 	u64 *table = pt->top;
@@ -426,9 +439,54 @@ static u64 *pt_find_leaf(struct iolab_pt *pt, u64 iova, u64 *ptev,
 		}
 		if (!pte_is_table(pte) || !lvl)
 			return NULL;
+		if (path)
+			path[lvl] = ptep;
 		table = pt_table_of(pt, pte);
 		lvl--;
 	}
+}
+
+/*
+ * Set the summary bit @bit in the table entry *@ptep, unless it is set or
+ * the entry is no longer a table (unmapped meanwhile: nothing to mark).
+ */
+static void pt_set_summary(u64 *ptep, u64 bit)
+{
+	u64 pte = READ_ONCE(*ptep), prev;
+
+	while (pte_is_table(pte) && !(pte & bit)) {
+		prev = cmpxchg64(ptep, pte, pte | bit);
+		if (prev == pte)
+			break;
+		pte = prev;
+	}
+}
+
+/*
+ * A leaf at @lvl on @path was just made dirty: set the summary bits of its
+ * path, bottom up.
+ *
+ * Why no dirty bit is lost: the leaf's DIRTY is set first (a fully ordered
+ * compare-exchange), then each summary bit from the leaf's parent entry up
+ * to the top. A harvest goes top down and clears a summary bit (a fully
+ * ordered compare-exchange) before it reads anything below it. Take the
+ * highest summary bit on the path that a harvest finds clear, or clears: if
+ * this store setting it came before the harvest's read, the harvest saw it
+ * set, and since every store below came earlier still, it finds (or clears
+ * and goes past) each lower bit set and reaches the leaf after its DIRTY
+ * was set: the write is in this harvest. If this store came after, the bit
+ * is set again for the next harvest, with everything below it set before
+ * it: the write is in the next one. Setting bits top down instead would let
+ * a harvest clear an upper bit, find a lower one not yet set and skip, and
+ * the upper bit would then be set over a path that the next harvest finds
+ * clear further down: a lost write. A bit found already set needs no store:
+ * its clearing harvest has not read below it yet, so it will see the leaf.
+ */
+static void pt_mark_dirty_path(struct iolab_pt *pt, u64 iova,
+			       unsigned int lvl, u64 **path)
+{
+	for (; lvl < pt->top_level; lvl++)
+		pt_set_summary(path[lvl + 1], pt_summary_bit(pt, lvl, iova));
 }
 
 int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa,
@@ -439,7 +497,7 @@ int iolab_pt_iova_to_phys(struct iolab_pt *pt, u64 iova, u64 *pa,
 
 	if (iova > pt->max_iova)
 		return -ERANGE;
-	if (!pt_find_leaf(pt, iova, &pte, &lvl))
+	if (!pt_find_leaf(pt, iova, &pte, &lvl, NULL))
 		return -ENOENT;
 	size = iolab_pt_level_size(pt, lvl);
 	*pa = pte_addr(pte) + (iova & (size - 1));
@@ -454,6 +512,7 @@ int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
 		       bool track_dirty, u64 *pa, u64 *leaf_size)
 {
 	u64 need = write ? IOLAB_PTE_WRITE : IOLAB_PTE_READ;
+	u64 *path[IOLAB_PT_MAX_LEVELS];
 	u64 set = IOLAB_PTE_ACCESSED;
 	unsigned int lvl;
 	u64 *ptep;
@@ -464,13 +523,18 @@ int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
 	if (write && track_dirty)
 		set |= IOLAB_PTE_DIRTY;
 	for (;;) {
-		ptep = pt_find_leaf(pt, iova, &pte, &lvl);
+		ptep = pt_find_leaf(pt, iova, &pte, &lvl, path);
 		if (!ptep)
 			return -ENOENT;
 		if (!(pte & need))
 			return -EACCES;
-		if ((pte & set) == set || cmpxchg64(ptep, pte, pte | set) == pte)
+		if ((pte & set) == set)
 			break;
+		if (cmpxchg64(ptep, pte, pte | set) == pte) {
+			if ((set & ~pte) & IOLAB_PTE_DIRTY)
+				pt_mark_dirty_path(pt, iova, lvl, path);
+			break;
+		}
 		/* Harvested, split or unmapped meanwhile: walk again */
 	}
 	size = iolab_pt_level_size(pt, lvl);
@@ -482,6 +546,7 @@ int iolab_pt_translate(struct iolab_pt *pt, u64 iova, bool write,
 
 int iolab_pt_set_dirty(struct iolab_pt *pt, u64 iova)
 {
+	u64 *path[IOLAB_PT_MAX_LEVELS];
 	unsigned int lvl;
 	u64 *ptep;
 	u64 pte;
@@ -489,12 +554,15 @@ int iolab_pt_set_dirty(struct iolab_pt *pt, u64 iova)
 	if (iova > pt->max_iova)
 		return -ERANGE;
 	for (;;) {
-		ptep = pt_find_leaf(pt, iova, &pte, &lvl);
+		ptep = pt_find_leaf(pt, iova, &pte, &lvl, path);
 		if (!ptep)
 			return -ENOENT;
-		if ((pte & IOLAB_PTE_DIRTY) ||
-		    cmpxchg64(ptep, pte, pte | IOLAB_PTE_DIRTY) == pte)
+		if (pte & IOLAB_PTE_DIRTY)
 			return 0;
+		if (cmpxchg64(ptep, pte, pte | IOLAB_PTE_DIRTY) == pte) {
+			pt_mark_dirty_path(pt, iova, lvl, path);
+			return 0;
+		}
 	}
 }
 
@@ -518,10 +586,121 @@ static u64 pt_test_and_clear_dirty(u64 *ptep)
 	return pte;
 }
 
+/*
+ * Clear the summary bits @mask of the table entry *@ptep and return the
+ * value it had, or what it holds now if none of them is set or it is no
+ * longer a table.
+ */
+static u64 pt_test_and_clear_summary(u64 *ptep, u64 mask)
+{
+	u64 pte = READ_ONCE(*ptep), prev;
+
+	while (pte_is_table(pte) && (pte & mask)) {
+		prev = cmpxchg64(ptep, pte, pte & ~mask);
+		if (prev == pte)
+			break;
+		pte = prev;
+	}
+	return pte;
+}
+
 struct pt_dirty_state {
 	struct iolab_pt_dirty *d;
 	bool clear;
+	/* The window's bits are the level 0 leaves: the fast path applies */
+	bool one_bit_per_leaf;
 };
+
+static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			   u64 start, u64 last, struct pt_dirty_state *st);
+
+/* Flush the bits @acc of bitmap word @word into the window. */
+static void pt_dirty_flush_word(struct iolab_pt_dirty *d, u64 word,
+				unsigned long acc)
+{
+	d->nr_dirty += hweight_long(acc & ~d->bitmap[word]);
+	d->bitmap[word] |= acc;
+}
+
+/*
+ * Level 0 entries in [@start, @last] when each is one bit of the window:
+ * they are leaves or empty, never tables, so DIRTY is read and cleared by
+ * one atomic bit operation, and the bits go to the bitmap a word at a time.
+ */
+static void pt_dirty_leaves(struct iolab_pt *pt, u64 *table, u64 start,
+			    u64 last, struct pt_dirty_state *st)
+{
+	unsigned int shift = pt->cfg.leaf_shift;
+	unsigned int i = (start >> shift) & PT_IDX_MASK;
+	unsigned int n = (last >> shift) & PT_IDX_MASK;
+	u64 bit = (start - st->d->iova) >> shift;
+	u64 word = bit / BITS_PER_LONG;
+	unsigned long acc = 0;
+
+	for (; i <= n; i++, bit++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (!(pte & IOLAB_PTE_DIRTY))
+			continue;
+		if (st->clear &&
+		    !test_and_clear_bit(ilog2(IOLAB_PTE_DIRTY),
+					(unsigned long *)&table[i]))
+			continue;
+		if (bit / BITS_PER_LONG != word) {
+			if (acc)
+				pt_dirty_flush_word(st->d, word, acc);
+			word = bit / BITS_PER_LONG;
+			acc = 0;
+		}
+		acc |= BIT(bit % BITS_PER_LONG);
+	}
+	if (acc)
+		pt_dirty_flush_word(st->d, word, acc);
+}
+
+/*
+ * The table entry *@ptep (value @pte) maps [@base, @end]; harvest its part
+ * [@start, @last] group by group, skipping the groups whose summary bit is
+ * clear. With clearing, the bits of the groups the range holds whole are
+ * cleared first (pt_mark_dirty_path() says why that order loses nothing).
+ */
+static void pt_dirty_table(struct iolab_pt *pt, u64 *ptep, u64 pte,
+			   unsigned int lvl, u64 base, u64 start, u64 last,
+			   struct pt_dirty_state *st)
+{
+	unsigned int gshift = pt_shift(pt, lvl - 1) +
+			      ilog2(IOLAB_PT_SUMMARY_GROUP);
+	unsigned int g0 = (start - base) >> gshift;
+	unsigned int g1 = (last - base) >> gshift;
+	u64 in = GENMASK_ULL(IOLAB_PTE_SUMMARY_SHIFT + g1,
+			     IOLAB_PTE_SUMMARY_SHIFT + g0);
+	u64 whole = in;
+	unsigned int g;
+
+	if (!(pte & in))
+		return;
+	if (st->clear) {
+		/* A group cut by the range keeps its bit: part is unread */
+		if (start != base + ((u64)g0 << gshift))
+			whole &= ~BIT_ULL(IOLAB_PTE_SUMMARY_SHIFT + g0);
+		if (last != base + ((u64)g1 << gshift) +
+			    (BIT_ULL(gshift) - 1))
+			whole &= ~BIT_ULL(IOLAB_PTE_SUMMARY_SHIFT + g1);
+		if (pte & whole) {
+			pte = pt_test_and_clear_summary(ptep, pte & whole);
+			if (!pte_is_table(pte))
+				return;
+		}
+	}
+	for (g = g0; g <= g1; g++) {
+		u64 gbase = base + ((u64)g << gshift);
+		u64 gend = gbase + (BIT_ULL(gshift) - 1);
+
+		if (pte & BIT_ULL(IOLAB_PTE_SUMMARY_SHIFT + g))
+			pt_dirty_level(pt, pt_table_of(pt, pte), lvl - 1,
+				       max(start, gbase), min(last, gend), st);
+	}
+}
 
 static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 			   u64 start, u64 last, struct pt_dirty_state *st)
@@ -529,6 +708,10 @@ static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 	u64 size = BIT_ULL(pt_shift(pt, lvl));
 	u64 cur = start;
 
+	if (!lvl && st->one_bit_per_leaf) {
+		pt_dirty_leaves(pt, table, start, last, st);
+		return;
+	}
 	for (;;) {
 		u64 *ptep = pt_entry(pt, table, lvl, cur);
 		u64 base = cur & ~(size - 1);
@@ -545,7 +728,7 @@ static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 		    end <= st->d->iova + (st->d->length - 1))
 			pte = pt_test_and_clear_dirty(ptep);
 		if (pte_is_table(pte))
-			pt_dirty_level(pt, pt_table_of(pt, pte), lvl - 1, cur,
+			pt_dirty_table(pt, ptep, pte, lvl, base, cur,
 				       min(last, end), st);
 		else if (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
 			pt_dirty_record(st->d, base, end);
@@ -570,7 +753,52 @@ int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
 		return ret;
 	if (iova < d->iova || last > d->iova + (d->length - 1))
 		return -EINVAL;
+	st.one_bit_per_leaf = d->page_size == BIT_ULL(pt->cfg.leaf_shift);
 	pt_dirty_level(pt, pt->top, pt->top_level, iova, last, &st);
+	return 0;
+}
+
+/* The plain read: iolab_pt_read_leaves() */
+
+static u64 pt_read_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
+			 u64 start, u64 last)
+{
+	u64 size = BIT_ULL(pt_shift(pt, lvl));
+	u64 cur = start, n = 0;
+
+	if (!lvl) {
+		unsigned int i = (start >> pt->cfg.leaf_shift) & PT_IDX_MASK;
+		unsigned int e = (last >> pt->cfg.leaf_shift) & PT_IDX_MASK;
+
+		for (; i <= e; i++)
+			n += pte_is_leaf(READ_ONCE(table[i]));
+		return n;
+	}
+	for (;;) {
+		u64 pte = READ_ONCE(*pt_entry(pt, table, lvl, cur));
+		u64 end = (cur & ~(size - 1)) + (size - 1);
+
+		if (pte_is_table(pte))
+			n += pt_read_level(pt, pt_table_of(pt, pte), lvl - 1,
+					   cur, min(last, end));
+		else
+			n += pte_is_leaf(pte);
+		if (end >= last)
+			return n;
+		cur = end + 1;
+	}
+}
+
+int iolab_pt_read_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 u64 *nr_leaves)
+{
+	u64 last;
+	int ret;
+
+	ret = pt_check_range(pt, iova, len, &last);
+	if (ret)
+		return ret;
+	*nr_leaves = pt_read_level(pt, pt->top, pt->top_level, iova, last);
 	return 0;
 }
 
@@ -637,6 +865,12 @@ static int pt_pool_fill(struct iolab_pt *pt, struct pt_pool *pool)
 	return 0;
 }
 
+/* The summary of a new table entry above leaves that copy the leaf @pte */
+static inline u64 pt_split_summary(u64 pte)
+{
+	return pte & IOLAB_PTE_DIRTY ? IOLAB_PTE_SUMMARY : 0;
+}
+
 /*
  * Build the table, with entries at level @lvl, that stands for the leaf @pte
  * mapping @base one level up. Entries inside the range get the target size
@@ -665,23 +899,28 @@ static u64 *pt_split_build(struct iolab_pt *pt, unsigned int lvl, u64 base,
 		}
 		sub = pt_split_build(pt, lvl - 1, cbase, child, st);
 		if (table)
-			table[i] = pt_mk_table(pt, sub);
+			table[i] = pt_mk_table(pt, sub) | pt_split_summary(pte);
 	}
 	return table;
 }
 
-/* Give every leaf below the unpublished @table the ACCESSED/DIRTY @ad. */
+/*
+ * Give every leaf below the unpublished @table the ACCESSED/DIRTY @ad, and
+ * every table entry below it the summary that goes with it.
+ */
 static void pt_split_set_ad(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 			    u64 ad)
 {
 	unsigned int i;
 
 	for (i = 0; i < IOLAB_PT_ENTRIES; i++) {
-		if (pte_is_leaf(table[i]))
+		if (pte_is_leaf(table[i])) {
 			table[i] = (table[i] & ~PTE_AD) | ad;
-		else
-			pt_split_set_ad(pt, pt_table_of(pt, table[i]), lvl - 1,
-					ad);
+			continue;
+		}
+		table[i] = (table[i] & ~IOLAB_PTE_SUMMARY) |
+			   pt_split_summary(ad);
+		pt_split_set_ad(pt, pt_table_of(pt, table[i]), lvl - 1, ad);
 	}
 }
 
@@ -698,7 +937,8 @@ static void pt_split_leaf(struct iolab_pt *pt, u64 *ptep, unsigned int lvl,
 	 * the subtree is in: copy the leaf's bits again and retry.
 	 */
 	for (;;) {
-		prev = cmpxchg64(ptep, pte, pt_mk_table(pt, table));
+		prev = cmpxchg64(ptep, pte,
+				 pt_mk_table(pt, table) | pt_split_summary(pte));
 		if (prev == pte)
 			break;
 		pt_split_set_ad(pt, table, lvl - 1, prev & PTE_AD);

@@ -20,12 +20,27 @@
  *   bit 3       LEAF   (set for every leaf, including level 0)
  *   bit 5       ACCESSED, set by the walker (leaf only)
  *   bit 6       DIRTY, set by the walker for a write (leaf only)
- *   bits 11-51  address: for a leaf, the full output address of the page,
- *               which is aligned to the leaf size, so bit 11 can only be set
- *               by a 2 KiB leaf; for a table entry, the physical address of
- *               the next-level table page (4 KiB aligned, so bit 11 is 0).
+ *   bits 11-51  (leaf) the full output address of the page, which is
+ *               aligned to the leaf size, so bit 11 can only be set by a
+ *               2 KiB leaf
+ *   bits 12-47  (table entry) the physical address of the next-level table
+ *               page: table pages must lie below 2^48
+ *   bits 48-63  (table entry) the dirty summary: bit 48 + g set means a
+ *               leaf in group g of the next-level table (its entries
+ *               32 * g to 32 * g + 31) may be dirty
  *   other bits  zero
  * An entry is either zero (not present), a leaf, or a table pointer.
+ *
+ * Dirty summary: whoever sets a leaf's DIRTY bit (iolab_pt_translate(),
+ * iolab_pt_set_dirty(), a split copying DIRTY into new leaves) sets, after
+ * the leaf and bottom up, the summary bit of the leaf's group in every table
+ * entry on its path. So a dirty leaf always has its summary bits set up to
+ * the top, and iolab_pt_read_dirty() skips every group whose bit is clear:
+ * a harvest of a mostly clean table reads only the parts that were written.
+ * A summary bit may be set with nothing dirty below (an unmap or a harvest
+ * of part of a group leaves it), which only costs a read. See
+ * pt_mark_dirty_path() for why no write is lost against a harvest clearing
+ * summaries.
  *
  * Concurrency: callers serialise the "writers" (map, unmap, split, merge,
  * destroy) on one table. The "walkers" (translate, iova_to_phys, read_dirty,
@@ -72,6 +87,11 @@ extern "C" {
 #define IOLAB_PTE_ACCESSED	BIT_ULL(5)
 #define IOLAB_PTE_DIRTY		BIT_ULL(6)
 #define IOLAB_PTE_ADDR_MASK	GENMASK_ULL(51, 11)
+#define IOLAB_PTE_TABLE_MASK	GENMASK_ULL(47, 12)
+#define IOLAB_PTE_SUMMARY	GENMASK_ULL(63, 48)
+#define IOLAB_PTE_SUMMARY_SHIFT	48
+/* Entries of a table per dirty summary bit of the entry pointing to it */
+#define IOLAB_PT_SUMMARY_GROUP	32
 
 /* Protection flags for iolab_pt_map(), also reported in struct iolab_pt_leaf */
 #define IOLAB_PT_READ		BIT(0)
@@ -98,7 +118,8 @@ struct iolab_pt_cfg {
 
 /**
  * struct iolab_pt_ops - where table pages come from
- * @alloc_table: return a zeroed, 4 KiB aligned 4 KiB page, or NULL
+ * @alloc_table: return a zeroed, 4 KiB aligned 4 KiB page whose
+ *		 @virt_to_phys is below 2^48, or NULL
  * @free_table: give back a page from @alloc_table
  * @virt_to_phys: the address a table entry stores for @table
  * @phys_to_virt: the inverse of @virt_to_phys
@@ -321,11 +342,31 @@ int iolab_pt_set_dirty(struct iolab_pt *pt, u64 iova);
  * out of the window is reported for its part inside and stays dirty: the
  * pages outside were not reported, so their dirty state must not be lost.
  *
+ * Groups of a table whose dirty summary bit is clear are skipped. With
+ * @clear, the summary bit of each group the range holds whole is cleared
+ * (atomically, before its entries are read); without, summaries are left.
+ *
  * Return: 0; -EINVAL for @len 0, a bad window or a range outside the window;
  * -ERANGE when the range goes beyond @ias or wraps.
  */
 int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
 			struct iolab_pt_dirty *d);
+
+/**
+ * iolab_pt_read_leaves() - read every entry of a range, changing nothing
+ * @pt: the table
+ * @iova: first IOVA of the range
+ * @len: bytes in the range, not 0
+ * @nr_leaves: set to the number of present leaves read
+ *
+ * The reference a harvest's cost is measured against: the same walk over
+ * the same IOPTE memory as iolab_pt_read_dirty(), reading each entry once,
+ * with no summary to skip by, no atomic operation and no bitmap.
+ *
+ * Return: 0, or -EINVAL/-ERANGE for a bad range.
+ */
+int iolab_pt_read_leaves(struct iolab_pt *pt, u64 iova, u64 len,
+			 u64 *nr_leaves);
 
 /**
  * iolab_pt_split() - break leaves into smaller ones
@@ -337,7 +378,8 @@ int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
  * Every leaf that intersects the range and is larger than @new_leaf_size is
  * replaced by a subtree in which the part inside the range is mapped by
  * @new_leaf_size leaves, and the rest by the largest leaves that fit. Every
- * new leaf keeps the protection, ACCESSED and DIRTY bits of the old one.
+ * new leaf keeps the protection, ACCESSED and DIRTY bits of the old one,
+ * and the new table entries above a dirty leaf have their summary set.
  * Each subtree is built off-line and installed with one compare-exchange, so
  * translations never change and no DIRTY bit is lost. All table pages are
  * allocated before anything is changed.

@@ -30,6 +30,7 @@ typedef unsigned int u32;
 #define max(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
 
 #define hweight_long(w)		__builtin_popcountl(w)
+#define ilog2(n)		(63 - __builtin_clzll(n))
 
 static inline bool is_power_of_2(unsigned long n)
 {
@@ -52,6 +53,15 @@ static inline u64 cmpxchg64(u64 *p, u64 old, u64 new)
 	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	return old;
+}
+
+/* Clears bit @nr of *@p in one atomic step; returns whether it was set. */
+static inline bool test_and_clear_bit(unsigned int nr, unsigned long *p)
+{
+	unsigned long mask = 1UL << (nr % BITS_PER_LONG);
+
+	p += nr / BITS_PER_LONG;
+	return __atomic_fetch_and(p, ~mask, __ATOMIC_SEQ_CST) & mask;
 }
 
 #endif /* __cplusplus */

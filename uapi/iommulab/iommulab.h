@@ -96,6 +96,26 @@ struct iommulab_info {
 
 #define IOMMULAB_GET_INFO _IO(IOMMUFD_TYPE, IOMMULAB_CMD_GET_INFO)
 
+/**
+ * enum iommulab_test_ops - IOMMU_TEST_CMD ops of iommulab's own
+ * @IOMMULAB_TEST_OP_READ_IOPTES: read every IOPTE of a range of the mock
+ *	paging HWPT ``id`` and change nothing: the plain read that the
+ *	harvest benchmark (``iommulab bench dirty``) times next to
+ *	IOMMU_HWPT_GET_DIRTY_BITMAP of the same range. It takes the union's
+ *	``dirty`` member: ``iova`` and ``length`` in (``flags``,
+ *	``page_size`` and ``uptr`` must be 0, else EINVAL); ``out_nr_dirty``
+ *	receives the number of IOPTEs (leaves) read. ENOENT for an ``id``
+ *	that is not a paging HWPT, EINVAL for one that is not the mock's or a
+ *	``length`` of 0, EOVERFLOW for a range that wraps, ERANGE for one
+ *	beyond the page table.
+ *
+ * Upstream's ops are small numbers counting up from 1; iommulab's own start
+ * at 0x1000, where upstream has none.
+ */
+enum iommulab_test_ops {
+	IOMMULAB_TEST_OP_READ_IOPTES = 0x1000,
+};
+
 /* IOMMULAB_BENCH_PIN flags */
 #define IOMMULAB_BENCH_PIN_WRITE (1 << 0)
 

@@ -778,6 +778,12 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *bpaths = bench->add_subcommand("paths", "attach/detach: PASID path vs aux path");
 	auto *brounds = bpaths->add_option("--rounds", "rounds")->default_val(2000);
 	bpaths->callback([&s, brounds] { bench_paths(s.iommufd(), brounds->as<int>()); });
+	auto *bdirty = bench->add_subcommand("dirty", "dirty harvest vs plain IOPTE read, 4 KiB IOPTEs");
+	auto *bdgib = bdirty->add_option("--gib", "GiB of IOVA")->default_val(64);
+	auto *bdreps = bdirty->add_option("--reps", "repetitions")->default_val(5);
+	bdirty->callback([&s, bdgib, bdreps] {
+		bench_dirty(s.iommufd(), bdgib->as<uint64_t>(), bdreps->as<int>());
+	});
 
 	if (in_scenario)
 		return;

@@ -807,6 +807,30 @@ uint64_t unmap_dirty(const Iommufd &fd, uint32_t ioas_id, DirtyBitmap &bm)
 	return cmd.out_nr_dirty;
 }
 
+uint64_t test_set_dirty(const Iommufd &fd, uint32_t hwpt_id,
+			const DirtyBitmap &bm)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_DIRTY, hwpt_id);
+
+	cmd.dirty.iova = bm.iova;
+	cmd.dirty.length = bm.length;
+	cmd.dirty.page_size = bm.page_size;
+	cmd.dirty.uptr = reinterpret_cast<uintptr_t>(bm.bytes.data());
+	fd.call("IOMMU_TEST_OP_DIRTY", IOMMU_TEST_CMD, &cmd);
+	return cmd.dirty.out_nr_dirty;
+}
+
+uint64_t test_read_ioptes(const Iommufd &fd, uint32_t hwpt_id, uint64_t iova,
+			  uint64_t length)
+{
+	auto cmd = test_cmd(IOMMULAB_TEST_OP_READ_IOPTES, hwpt_id);
+
+	cmd.dirty.iova = iova;
+	cmd.dirty.length = length;
+	fd.call("IOMMULAB_TEST_OP_READ_IOPTES", IOMMU_TEST_CMD, &cmd);
+	return cmd.dirty.out_nr_dirty;
+}
+
 std::pair<uint64_t, uint64_t> hwpt_reshape(const Iommufd &fd, uint32_t hwpt_id,
 					   uint64_t iova, uint64_t length,
 					   uint64_t iopte_size)

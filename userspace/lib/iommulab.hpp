@@ -362,6 +362,16 @@ std::pair<uint64_t, uint64_t> hwpt_reshape(const Iommufd &fd, uint32_t hwpt_id,
 					   uint64_t iova, uint64_t length,
 					   uint64_t iopte_size);
 
+// IOMMU_TEST_OP_DIRTY: mark dirty, as DMA writes would, the IOPTE of each
+// page whose bit is set in @bm; returns how many were mapped.
+uint64_t test_set_dirty(const Iommufd &fd, uint32_t hwpt_id,
+			const DirtyBitmap &bm);
+
+// IOMMULAB_TEST_OP_READ_IOPTES: read every IOPTE of the range of the mock
+// HWPT @hwpt_id, changing nothing; returns the IOPTEs read.
+uint64_t test_read_ioptes(const Iommufd &fd, uint32_t hwpt_id, uint64_t iova,
+			  uint64_t length);
+
 // IOMMU_TEST_OP_MD_CHECK_REFS: 0 if every page of the range has @refs
 // long-term pins, else the errno (EIO: a count differs).
 int check_refs(const Iommufd &fd, const void *buf, uint64_t length,

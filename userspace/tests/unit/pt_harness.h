@@ -241,6 +241,72 @@ struct DirtyWindow {
 	}
 };
 
+// The dirty-summary rule of iolab_pt.h, read from the raw table: every
+// dirty leaf has its group's summary bit set in each table entry above it.
+// Returns the IOVA of the first dirty leaf that breaks it, or ~0.
+inline u64 summary_violation(const iolab_pt &pt)
+{
+	struct Walk {
+		const iolab_pt &pt;
+		u64 bad = ~0ULL;
+
+		// Entries of @table at @lvl; @sum is the summary of the entry
+		// above it (all set for the top table), @ok whether every bit
+		// further up on the way was set.
+		void table(const u64 *table, unsigned int lvl, u64 base, u64 sum, bool ok)
+		{
+			const u64 size = iolab_pt_level_size(&pt, lvl);
+
+			for (unsigned int i = 0; i < IOLAB_PT_ENTRIES && bad == ~0ULL; i++) {
+				const u64 pte = table[i];
+				const u64 iova = base + i * size;
+				const bool here = ok && (sum >> (IOLAB_PTE_SUMMARY_SHIFT +
+								 i / IOLAB_PT_SUMMARY_GROUP) & 1);
+
+				if ((pte & (IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)) ==
+				    (IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)) {
+					if ((pte & IOLAB_PTE_DIRTY) && !here)
+						bad = iova;
+				} else if (pte & IOLAB_PTE_PRESENT) {
+					const u64 *child = reinterpret_cast<const u64 *>(
+						static_cast<uintptr_t>(pte & IOLAB_PTE_TABLE_MASK));
+
+					this->table(child, lvl - 1, iova, pte, here);
+				}
+			}
+		}
+	} w{ pt };
+
+	w.table(pt.top, pt.top_level, 0, IOLAB_PTE_SUMMARY, true);
+	return w.bad;
+}
+
+// Summary bits set in the whole table.
+inline u64 summary_bits(const iolab_pt &pt)
+{
+	struct Walk {
+		const iolab_pt &pt;
+		u64 n = 0;
+
+		void table(const u64 *table, unsigned int lvl)
+		{
+			for (unsigned int i = 0; i < IOLAB_PT_ENTRIES; i++) {
+				const u64 pte = table[i];
+
+				if ((pte & (IOLAB_PTE_PRESENT | IOLAB_PTE_LEAF)) != IOLAB_PTE_PRESENT)
+					continue;
+				n += __builtin_popcountll(pte & IOLAB_PTE_SUMMARY);
+				this->table(reinterpret_cast<const u64 *>(static_cast<uintptr_t>(
+						    pte & IOLAB_PTE_TABLE_MASK)),
+					    lvl - 1);
+			}
+		}
+	} w{ pt };
+
+	w.table(pt.top, pt.top_level);
+	return w.n;
+}
+
 } // namespace ptt
 
 // One SUBCASE per table flavour; @f names the flavour in the body.
