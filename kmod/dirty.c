@@ -13,8 +13,9 @@
  * IOLAB_DIRTY_CHUNK_BITS bitmap bits, aligned to their own size, which is
  * at least the largest IOPTE: no IOPTE crosses a chunk, so a chunk's
  * window holds every IOPTE it reports whole and the driver may clear it.
- * Each chunk goes through a zeroed kernel bitmap that is then ORed into
- * the user's bytes, a page at a time, and skipped when it is clean.
+ * Each chunk goes through a kernel bitmap, all zero between chunks, whose
+ * words are then moved (ORed in, then zeroed) into the user's bytes, a
+ * page at a time, skipping the zero words.
  */
 #include <linux/bitmap.h>
 #include <linux/highmem.h>
@@ -149,37 +150,53 @@ void iolab_ubitmap_destroy(struct iolab_ubitmap *ub)
 }
 
 /*
- * OR @n bytes of @src into the user's bitmap from its byte @byte0, eight
- * bytes at a time where it can, skipping those that are all zero: a sparse
- * harvest writes almost nothing.
+ * Move @n bytes of @src into the user's bitmap from its byte @byte0: OR
+ * them in and zero them, eight bytes at a time where it can, skipping those
+ * that are all zero (a sparse harvest writes almost nothing), in one pass.
+ * Return the number of bits moved.
  */
-static void iolab_ubitmap_or(struct iolab_ubitmap *ub, u64 byte0,
-			     const u8 *src, u64 n)
+static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u8 *src,
+			      u64 n)
 {
-	u64 off = offset_in_page(ub->uaddr) + byte0;
+	u64 off = offset_in_page(ub->uaddr) + byte0, bits = 0;
 
 	while (n) {
 		unsigned int po = offset_in_page(off);
 		unsigned int k = min_t(u64, n, PAGE_SIZE - po), i = 0;
-		u8 *dst = kmap_local_page(ub->pages[off >> PAGE_SHIFT]);
+		struct page *page = ub->pages[off >> PAGE_SHIFT];
+		u8 *dst = NULL;
 		u64 v, w;
 
 		for (; i + sizeof(v) <= k; i += sizeof(v)) {
 			memcpy(&v, src + i, sizeof(v));
 			if (!v)
 				continue;
+			if (!dst)
+				dst = kmap_local_page(page);
+			bits += hweight64(v);
 			memcpy(&w, dst + po + i, sizeof(w));
 			w |= v;
 			memcpy(dst + po + i, &w, sizeof(w));
+			memset(src + i, 0, sizeof(v));
 		}
-		for (; i != k; i++)
+		for (; i != k; i++) {
+			if (!src[i])
+				continue;
+			if (!dst)
+				dst = kmap_local_page(page);
+			bits += hweight8(src[i]);
 			dst[po + i] |= src[i];
-		kunmap_local(dst);
+			src[i] = 0;
+		}
+		if (dst) {
+			kunmap_local(dst);
+			ub->written = true;
+		}
 		src += k;
 		off += k;
 		n -= k;
 	}
-	ub->written = true;
+	return bits;
 }
 
 /**
@@ -216,14 +233,11 @@ int iolab_ubitmap_harvest(struct iolab_ubitmap *ub, u64 first, u64 last,
 			     win.iova;
 		nbits = win.length >> ub->shift;
 		nbytes = DIV_ROUND_UP(nbits, BITS_PER_BYTE);
-		bitmap_zero(ub->kbuf, nbits);
 		rc = fill(arg, cur, end, &win);
 		if (rc)
 			return rc;
-		if (memchr_inv(ub->kbuf, 0, nbytes)) {
-			ub->nr_dirty += bitmap_weight(ub->kbuf, nbits);
-			iolab_ubitmap_or(ub, byte0, (u8 *)ub->kbuf, nbytes);
-		}
+		ub->nr_dirty += iolab_ubitmap_move(ub, byte0, (u8 *)ub->kbuf,
+						   nbytes);
 		if (end == last)
 			return 0;
 		cur = end + 1;

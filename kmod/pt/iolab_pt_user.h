@@ -30,6 +30,7 @@ typedef unsigned int u32;
 #define max(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
 
 #define hweight_long(w)		__builtin_popcountl(w)
+#define __ffs(w)		((unsigned long)__builtin_ctzl(w))
 #define ilog2(n)		(63 - __builtin_clzll(n))
 
 static inline bool is_power_of_2(unsigned long n)
@@ -63,6 +64,28 @@ static inline bool test_and_clear_bit(unsigned int nr, unsigned long *p)
 	p += nr / BITS_PER_LONG;
 	return __atomic_fetch_and(p, ~mask, __ATOMIC_SEQ_CST) & mask;
 }
+
+/* A spinning lock, enough for the unit tests' few threads */
+struct iolab_user_spinlock {
+	int locked;
+};
+
+#define spinlock_t struct iolab_user_spinlock
+
+static inline void spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* The kernel's multiplicative hash of a 64-bit value to @bits bits */
+#define hash_long(v, bits)	((u64)(v) * 0x61c8864680b583ebULL >> (64 - (bits)))
 
 #endif /* __cplusplus */
 

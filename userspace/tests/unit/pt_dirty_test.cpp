@@ -251,3 +251,81 @@ TEST_CASE("read & unmap reports the dirty bits of the leaves it removes")
 		}
 	}
 }
+
+// A level 0 table is harvested three ways: NO_CLEAR reads it without a
+// lock, a clearing harvest of a table with one or two dirty groups clears
+// bit by bit without the leaf lock, one with more clears under the lock with
+// plain stores. Each must report and clear exactly the written pages, and
+// leave ACCESSED and the clean entries as they were.
+TEST_CASE("read_dirty of sparse, dense and full level 0 tables, and of a one-level table")
+{
+	struct Density {
+		const char *name;
+		std::vector<u64> pages; // of 512, in one level 0 table
+	};
+	std::vector<Density> densities = {
+		{ "one page", { 77 } },
+		{ "two groups", { 3, 31, 32 * 9 + 4 } },
+		{ "three groups", { 0, 32 * 7 + 8, 511 } },
+		{ "every other page", {} },
+		{ "every page", {} },
+	};
+	for (u64 i = 0; i < 512; i += 2)
+		densities[3].pages.push_back(i);
+	for (u64 i = 0; i < 512; i++)
+		densities[4].pages.push_back(i);
+
+	FOR_EACH_FLAVOUR(f) {
+		for (const auto &dn : densities) {
+			CAPTURE(dn.name);
+			Table t(f.cfg);
+			const u64 L0 = t.L(0), L1 = t.L(1), base = 3 * L1;
+
+			// An output address off the large leaves' alignment: 512 level 0 leaves
+			REQUIRE(t.map(base, L0, L1) == 0);
+			REQUIRE(t.touch(base + 100 * L0, false) == 0); // a read
+			for (u64 p : dn.pages)
+				REQUIRE(t.touch(base + p * L0) == 0);
+
+			DirtyWindow peek(base, L1, L0);
+			REQUIRE(iolab_pt_read_dirty(&t.pt, base, L1, false, &peek.d) == 0);
+			CHECK(peek.set() == dn.pages);
+			DirtyWindow take(base, L1, L0);
+			REQUIRE(iolab_pt_read_dirty(&t.pt, base, L1, true, &take.d) == 0);
+			CHECK(take.set() == dn.pages);
+			CHECK(take.d.nr_dirty == dn.pages.size());
+			DirtyWindow again(base, L1, L0);
+			REQUIRE(iolab_pt_read_dirty(&t.pt, base, L1, true, &again.d) == 0);
+			CHECK(again.set().empty());
+			for (u64 p : dn.pages)
+				CHECK(t.flags_at(base + p * L0) ==
+				      (IOLAB_PT_READ | IOLAB_PT_WRITE | IOLAB_PT_ACCESSED));
+			bool read_is_dirty = std::count(dn.pages.begin(), dn.pages.end(), 100);
+			if (!read_is_dirty)
+				CHECK(t.flags_at(base + 100 * L0) ==
+				      (IOLAB_PT_READ | IOLAB_PT_WRITE | IOLAB_PT_ACCESSED));
+			// A page nobody touched keeps no ACCESSED bit
+			if (!std::count(dn.pages.begin(), dn.pages.end(), 101))
+				CHECK(t.flags_at(base + 101 * L0) ==
+				      (IOLAB_PT_READ | IOLAB_PT_WRITE));
+		}
+		SUBCASE("a one-level table") {
+			iolab_pt_cfg cfg = f.cfg;
+
+			cfg.ias = cfg.leaf_shift + 9;
+			cfg.leaf_sizes = 1UL << cfg.leaf_shift;
+			Table t(cfg);
+			const u64 L0 = t.L(0);
+
+			REQUIRE(t.map(0, 0, 512 * L0) == 0);
+			for (u64 p : { 2, 40, 300 })
+				REQUIRE(t.touch(p * L0) == 0);
+			DirtyWindow take(0, 512 * L0, L0);
+			REQUIRE(iolab_pt_read_dirty(&t.pt, 0, 512 * L0, true, &take.d) == 0);
+			CHECK(take.set() == Bits{ 2, 40, 300 });
+			DirtyWindow again(0, 512 * L0, L0);
+			REQUIRE(iolab_pt_read_dirty(&t.pt, 0, 512 * L0, true, &again.d) == 0);
+			CHECK(again.set().empty());
+		}
+	}
+}
