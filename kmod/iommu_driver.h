@@ -94,8 +94,9 @@ struct iolab_domain {
  *		returns, no DMA can reach the range any more (requests that
  *		were still using a cached translation have completed)
  * @set_dirty_tracking: dirty-capable domains: start or stop setting dirty
- *			bits on DMA writes. Starting clears every dirty bit
- *			first (a clean snapshot); stopping keeps them, for a
+ *			bits on DMA writes. Every start, also one while
+ *			tracking, clears every dirty bit first (a clean
+ *			snapshot); stopping keeps them, for a
  *			last read & unmap. EOPNOTSUPP if not dirty-capable,
  *			else 0: it cannot fail
  * @dirty_tracking: dirty-capable domains: whether DMA writes set dirty

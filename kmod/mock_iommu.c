@@ -357,7 +357,8 @@ static int mock_domain_set_dirty_tracking(struct iolab_domain *domain,
 	if (!mock->enforce_dirty)
 		return -EOPNOTSUPP;
 	down_write(&mock->lock);
-	if (enable && !mock->dirty_tracking) {
+	/* Every enable starts clean, also one while tracking (as upstream) */
+	if (enable) {
 		mock_clear_all_dirty(mock);
 		/* Cached write translations never set DIRTY: walk again. */
 		mock_iotlb_flush(mock, 0, mock->pt.max_iova + 1);
@@ -414,6 +415,12 @@ static int mock_domain_split(struct iolab_domain *domain, u64 iova, u64 len,
 	*before = mock_count_leaves(mock, iova, len);
 	rc = iolab_pt_split(&mock->pt, iova, len, leaf_size);
 	*after = mock_count_leaves(mock, iova, len);
+	/*
+	 * The translation is the same, but cached entries name the old leaf
+	 * size. A walk racing the split may cache it again; it stays correct.
+	 */
+	if (!rc)
+		mock_iotlb_flush(mock, iova, len);
 	up_read(&mock->lock);
 	mutex_unlock(&mock->split_lock);
 	return rc;

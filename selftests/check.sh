@@ -9,7 +9,8 @@
 #     failure if it exits non-zero without reporting a failed test case or
 #     prints no summary at all;
 #   - VM lane: the "vm: N passed, N failed" result of selftests/vm.sh (see
-#     there); a lane that cannot run (no kernel image, no QEMU, ...) is a
+#     there): the harness, then every demo scenario (selftests/*.scn of
+#     make demo, VM_CHECK_SCENARIOS=1), one test each; a lane that cannot run (no kernel image, no QEMU, ...) is a
 #     failure, never a skip.
 # With REPEAT=N the unit tests and the VM lane run N times on one build;
 # each run's counts are printed ("run I/N: P passed, F failed") and the
@@ -54,7 +55,7 @@ one_run() {
 
 	# --------------------------------------------------------- VM lane ---
 	rm -f "$result"
-	selftests/vm.sh check || true
+	VM_CHECK_SCENARIOS=1 selftests/vm.sh check || true
 	tally_add_result "$result" "VM lane"
 }
 

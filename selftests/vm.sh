@@ -47,6 +47,10 @@
 #               order, each by its own CLI process (default
 #               selftests/demo.scn, pasid-path.scn, aux-path.scn,
 #               subdev-pasid.scn, subdev-aux.scn and migration.scn)
+#   VM_CHECK_SCENARIOS 1: check mode also runs the VM_SCENARIO scenarios
+#               after the harness, each by its own CLI process and each
+#               counted as one test ("scenario NAME"); make check sets it
+#               (default 0)
 #   BUILD_DIR   where the userspace was built (default build/)
 #   VM_HARNESS  0: check mode runs only the extras, not the doctest harness
 #               (default 1)
@@ -305,7 +309,8 @@ done
 [ -x "$CLI" ] && add_prog "$CLI" iommulab
 mkdir -p "$rootfs/scn"
 : >"$rootfs/scn/list"
-if [ "$mode" = demo ]; then
+VM_CHECK_SCENARIOS=${VM_CHECK_SCENARIOS:-0}
+if [ "$mode" = demo ] || [ "$VM_CHECK_SCENARIOS" = 1 ]; then
 	for f in $SCN; do
 		cp "$f" "$rootfs/scn/"
 		basename "$f" >>"$rootfs/scn/list"
@@ -417,6 +422,13 @@ if [ $rc -eq 0 ]; then
 		[ "$src" = 0 ]
 	fi
 	echo "$M END $MODE rc=$?"
+	if [ "$MODE" = check ]; then
+		for f in $(cat /scn/list); do
+			echo "$M BEGIN scn $f"
+			/iommulab run "/scn/$f"
+			echo "$M END scn $f rc=$?"
+		done
+	fi
 	for x in $(cat /extra/list); do
 		echo "$M BEGIN extra $x"
 		set --
@@ -633,6 +645,19 @@ elif [ "$mode" = check ]; then
 else
 	drc=$(field rc "$end")
 	if [ "$drc" = 0 ]; then pass "demo: iommulab run $(for f in $SCN; do basename "$f"; done | xargs)"; else fail "demo: a scenario failed (exit $drc)"; fi
+fi
+
+# Check mode's scenarios (VM_CHECK_SCENARIOS=1): one test each, by exit.
+if [ "$mode" = check ] && [ "$VM_CHECK_SCENARIOS" = 1 ]; then
+	for f in $SCN; do
+		b=$(basename "$f")
+		src=$(field rc "$(marker "END scn $b ")")
+		if [ "$src" = 0 ]; then
+			pass "scenario $b"
+		else
+			fail "scenario $b (exit ${src:-none: did not run or finish})"
+		fi
+	done
 fi
 
 # An extra program that prints TAP counts as its cases (see "Extra

@@ -1336,6 +1336,22 @@ B(t_dirty)
 	c.dirty.uptr = t.r.pct(80) ? reinterpret_cast<uintptr_t>(bits) : t.in_ptr();
 	c.dirty.flags = t.flags32(0);
 }
+B(t_read_ioptes)
+{
+	// IOMMULAB_TEST_OP_READ_IOPTES: reads a range's IOPTEs, changes nothing;
+	// flags, page_size and uptr must be 0.
+	__u32 ioas = 0;
+	auto &c = test(t, IOMMULAB_TEST_OP_READ_IOPTES, t.r.pct(90) ? dirty_hwpt(t, &ioas) :
+									  t.id(IOAS));
+	dirty_range(t, &ioas, &c.dirty.iova, &c.dirty.length);
+	if (t.r.pct(5)) {
+		c.dirty.iova = t.r.pct(50) ? 1ULL << 48 : t.r.next();
+		c.dirty.length = t.r.pct(50) ? UINT64_MAX : 1ULL << 30;
+	}
+	c.dirty.flags = t.r.pct(95) ? 0 : t.flags32(0) | 1;
+	c.dirty.page_size = t.r.pct(95) ? 0 : 4096;
+	c.dirty.uptr = t.r.pct(95) ? 0 : t.in_ptr();
+}
 
 B(vfio_ioas)
 {
@@ -1502,6 +1518,8 @@ const std::vector<Cmd> &table()
 	 nullptr, 0},
 	{"TEST/DIRTY", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 2, kTestErrs, b_t_dirty, nullptr,
 	 IOMMU_TEST_OP_DIRTY},
+	{"TEST/READ_IOPTES", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 1,
+	 kTestErrs | errs({ERANGE}), b_t_read_ioptes, nullptr, IOMMULAB_TEST_OP_READ_IOPTES},
 	{"FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, sizeof(iommu_fault_alloc), 1, errs({}),
 	 b_unimplemented, nullptr, 0},
 	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 1,

@@ -227,6 +227,16 @@ TEST_CASE("dirty tracking as upstream: TEST_OP_DIRTY marks, GET_DIRTY_BITMAP "
 		CHECK(harvest(fd, hwpt, IOVA, len, MOCK_PAGE, true) ==
 		      std::set<uint64_t>{7});
 	}
+	SUBCASE("an enable while tracking starts clean too")
+	{
+		mark(fd, hwpt, IOVA, NPAGES, {4, 100});
+		REQUIRE(set_tracking_raw(fd, hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE) == 0);
+		CHECK(harvest(fd, hwpt, IOVA, len, MOCK_PAGE, false).empty());
+		// Still tracking: what is marked after it is reported.
+		mark(fd, hwpt, IOVA, NPAGES, {8});
+		CHECK(harvest(fd, hwpt, IOVA, len, MOCK_PAGE, true) ==
+		      std::set<uint64_t>{8});
+	}
 	fd.destroy(hwpt);
 }
 
