@@ -42,12 +42,13 @@
  * the IOPTE's DIRTY bit (one compare-exchange, before the first byte
  * moves), and the IOTLB only caches a translation for writing after such a
  * walk. A harvest reads and clears each DIRTY bit in one atomic step while
- * DMA goes on, then the core syncs the IOTLB: the flush makes the next
- * write walk and set the bit again, and taking the lock for write waits
- * for every request that used a translation cached before the clear. Such
- * a request's page was dirty when it was cached, so it is reported by this
- * harvest, and its bytes have landed when the harvest returns; any later
- * write is reported by the next one. No write is lost.
+ * DMA goes on (the library's leaf locks or an atomic bit clear), then the
+ * core syncs the IOTLB: the flush makes the next write walk and set the bit
+ * again, and taking the lock for write waits for every request that used a
+ * translation cached before the clear. Such a request's page was dirty when
+ * it was cached, so it is reported by this harvest, and its bytes have
+ * landed when the harvest returns; any later write is reported by the next
+ * one. No write is lost.
  *
  * A split installs each new subtree with one compare-exchange while DMA
  * walks (the library's rule, iolab_pt.h): translations never change. A

@@ -46,8 +46,10 @@
  * destroy) on one table. The "walkers" (translate, iova_to_phys, read_dirty,
  * walk_leaves, stats) only need the table to stay alive and may run
  * concurrently with each other: the walker's ACCESSED/DIRTY updates and
- * read_dirty's DIRTY clearing are atomic per entry, so no dirty bit is lost
- * or reported twice. A table with no empty tables below the top is kept as
+ * read_dirty's DIRTY clearing are each one atomic step per entry (a
+ * compare-exchange or atomic bit clear, or plain accesses under the level 0
+ * table's leaf lock: see pt_leaf_locks in iolab_pt.c), so no dirty bit is
+ * lost or invented. A table with no empty tables below the top is kept as
  * an invariant, so unmapping everything frees every page but the top one.
  *
  * Writers and walkers together: map, unmap and split change each entry with
