@@ -16,7 +16,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD := build
 
 # Settings the scripts read from the environment (see `make help`).
-export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP VM_HUGEPAGES VM_MODULE_ARGS VM_PRE_MODULES VM_FILES
+export REPEAT KVER KDIR KIMAGE VM_ACCEL VM_TIMEOUT VM_BOOT_TIMEOUT VM_BOOT_TRIES VM_EXTRA VM_ARGS VM_VERBOSE VM_APPEND VM_MEM VM_SMP VM_HUGEPAGES VM_HUGEPAGES_1G VM_CPU VM_MODULE_ARGS VM_PRE_MODULES VM_FILES
 
 # Chooses KVER/KDIR/KIMAGE (selftests/lib.sh) and prints the choice.
 KSEL := . selftests/lib.sh && select_kernel
@@ -141,7 +141,7 @@ help:
 	@echo '                 in time is killed and retried (reported), up to TRIES boots'
 	@echo '  VM_EXTRA="p1 p2"  extra programs run in the VM after the harness (one test each,'
 	@echo '                 or one per case when a program prints kselftest TAP)'
-	@echo '  VM_MEM=2G VM_SMP=2  guest memory and CPUs'
+	@echo '  VM_MEM=3G VM_SMP=2  guest memory and CPUs'
 	@echo '  VM_HUGEPAGES=128  2 MiB hugetlb pages reserved in the guest (0: none)'
 	@echo '  VM_ARGS=...    extra arguments for the harness, e.g. VM_ARGS='"'"'-tc="ioas*"'"'"
 	@echo '  VM_VERBOSE=1   show the whole guest console live (boot included)'

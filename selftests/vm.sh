@@ -25,10 +25,15 @@
 #               as a whole is taken as a path, commas and all)
 #   VM_ARGS     extra arguments for the harness, shell-quoted as on a command
 #               line, e.g. VM_ARGS='-tc="ioas*" -s'
-#   VM_MEM VM_SMP  guest memory (2G) and CPUs (2)
+#   VM_MEM VM_SMP  guest memory (3G) and CPUs (2)
 #   VM_HUGEPAGES  2 MiB hugetlb pages the guest's init reserves (128), for
 #               programs that mmap(MAP_HUGETLB) or use MFD_HUGETLB memfds;
 #               0 reserves none
+#   VM_HUGEPAGES_1G  1 GiB hugetlb pages reserved at boot (kernel command
+#               line hugepagesz=1G hugepages=N; default 1, taken out of
+#               VM_MEM), for 1 GiB IOPTEs; 0 reserves none
+#   VM_CPU      QEMU's -cpu under TCG (default qemu64,+pdpe1gb: QEMU's
+#               default model with 1 GiB pages, which VM_HUGEPAGES_1G needs)
 #   VM_VERBOSE  1: show the whole console live (boot messages included)
 #   VM_APPEND   extra kernel command line arguments
 #   VM_MODULE   module to load (default kmod/iommulab.ko)
@@ -126,10 +131,13 @@ VM_ACCEL=${VM_ACCEL:-tcg}
 VM_TIMEOUT=${VM_TIMEOUT:-600}
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-300}
 VM_BOOT_TRIES=${VM_BOOT_TRIES:-3}
-VM_MEM=${VM_MEM:-2G}
+VM_MEM=${VM_MEM:-3G}
 VM_SMP=${VM_SMP:-2}
 VM_HUGEPAGES=${VM_HUGEPAGES:-128}
 [[ $VM_HUGEPAGES =~ ^[0-9]+$ ]] || die "VM_HUGEPAGES=$VM_HUGEPAGES is not a number of 2 MiB pages"
+VM_HUGEPAGES_1G=${VM_HUGEPAGES_1G:-1}
+[[ $VM_HUGEPAGES_1G =~ ^[0-9]+$ ]] || die "VM_HUGEPAGES_1G=$VM_HUGEPAGES_1G is not a number of 1 GiB pages"
+VM_CPU=${VM_CPU-qemu64,+pdpe1gb}
 VM_EXTRA=${VM_EXTRA:-}
 VM_ARGS=${VM_ARGS:-}
 VM_VERBOSE=${VM_VERBOSE:-0}
@@ -470,11 +478,13 @@ chmod 755 "$rootfs/init"
 # ------------------------------------------------------------------ boot ---
 case $VM_ACCEL in
 kvm) accel=(-accel kvm -cpu host) ;;
-*) accel=(-accel "$VM_ACCEL") ;;
+*) accel=(-accel "$VM_ACCEL"${VM_CPU:+ -cpu "$VM_CPU"}) ;;
 esac
 # loglevel=5: warnings and worse reach the console live (so a hang still
 # shows them); everything else is in the dmesg dump at the end.
-append="console=ttyS0 panic=-1 loglevel=5${VM_APPEND:+ $VM_APPEND}"
+append="console=ttyS0 panic=-1 loglevel=5"
+[ "$VM_HUGEPAGES_1G" = 0 ] || append+=" hugepagesz=1G hugepages=$VM_HUGEPAGES_1G"
+append+="${VM_APPEND:+ $VM_APPEND}"
 qemu=(qemu-system-x86_64 "${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP"
       -kernel "$KIMAGE" -initrd "$work/initramfs.cpio.gz" -append "$append"
       -nographic -no-reboot -nodefaults -serial stdio)

@@ -15,6 +15,7 @@
 // iommufd_dirty_tracking fixture.
 #include <doctest/doctest.h>
 
+#include <linux/mman.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -39,24 +40,33 @@ constexpr uint32_t FIXED = IOMMU_IOAS_MAP_FIXED_IOVA;
 constexpr uint64_t IOVA = MOCK_APERTURE_START; // 16 MiB: 2 MiB aligned
 constexpr uint64_t MiB = 1ULL << 20;
 
-// Memory of 2 MiB hugetlb pages (physically contiguous per 2 MiB), or
-// base pages only; every byte 0.
+// Memory of 2 MiB hugetlb pages (physically contiguous per 2 MiB), of 1 GiB
+// ones with @gig (the guest reserves one at boot: VM_HUGEPAGES_1G), or base
+// pages only; every byte 0.
 struct Mem {
 	uint8_t *p = nullptr;
 	size_t len;
 	bool huge;
 
-	Mem(size_t n, bool huge_) : len(n), huge(huge_)
+	Mem(size_t n, bool huge_, bool gig = false) : len(n), huge(huge_ || gig)
 	{
 		void *m = mmap(nullptr, n, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS |
-				       (huge ? MAP_HUGETLB | MAP_POPULATE : 0),
+				       (huge ? MAP_HUGETLB | MAP_POPULATE : 0) |
+				       (gig ? MAP_HUGE_1GB : 0),
 			       -1, 0);
 		if (m == MAP_FAILED)
 			return;
 		p = static_cast<uint8_t *>(m);
-		if (!huge)
+		if (!huge) {
 			madvise(p, n, MADV_NOHUGEPAGE);
+			// Faulted in from the last page down: the allocator tends
+			// to hand out ascending frames, so each page lands below
+			// the one before it and no run is physically contiguous
+			// (a contiguous run would be mapped by a larger IOPTE).
+			for (size_t off = n; off >= 4096; off -= 4096)
+				p[off - 4096] = 0;
+		}
 		memset(p, 0, n);
 	}
 	~Mem()
@@ -168,51 +178,75 @@ std::set<uint64_t> as_set(const std::vector<uint64_t> &v)
 void expect_write(std::set<uint64_t> &bits, uint64_t off, uint64_t n,
 		  uint64_t leaf, uint64_t page)
 {
-	for (uint64_t l = off / leaf; l <= (off + n - 1) / leaf; l++)
+	for (uint64_t l = off / leaf; l <= (off + n - 1) / leaf; l++) {
+		// A leaf's bits go in together: its first one says it is in.
+		if (bits.count(l * leaf / page))
+			continue;
 		for (uint64_t b = l * leaf / page; b <= ((l + 1) * leaf - 1) / page; b++)
 			bits.insert(b);
+	}
 }
 
 // The VFIO column: the same device writes seen through the IOAS as a type1v2
 // container's (DIRTY_PAGES START, GET_BITMAP, UNMAP_DMA with its bitmap),
 // one bit per CPU page, type1's smallest IO page size.
-void vfio_case(Rig &rig, uint8_t *mem, uint64_t len, uint64_t leaf,
-	       const std::set<uint64_t> &expect_io, uint64_t io_page)
+void vfio_case(Rig &rig, uint64_t iova, uint8_t *mem, uint64_t len,
+	       uint64_t leaf, const std::set<uint64_t> &expect_io,
+	       uint64_t io_page)
 {
 	constexpr uint64_t CPU_PAGE = 4096;
 	std::set<uint64_t> expect;
 	for (uint64_t b : expect_io)
 		expect.insert(b * io_page / CPU_PAGE);
 
-	VfioBitmap bm(IOVA, len, CPU_PAGE);
+	VfioBitmap bm(iova, len, CPU_PAGE);
 	CHECK(vfio_get_bitmap(rig.fd, bm) == 0);
 	CHECK(bm.set_bits() == expect);
-	VfioBitmap again(IOVA, len, CPU_PAGE);
+	VfioBitmap again(iova, len, CPU_PAGE);
 	CHECK(vfio_get_bitmap(rig.fd, again) == 0);
 	CHECK(again.set_bits().empty());
 	// Read & unmap: the next write, then the device faults.
-	REQUIRE(rig.write(IOVA + len / 2 + 1, 1, 0x56).ok());
+	REQUIRE(rig.write(iova + len / 2 + 1, 1, 0x56).ok());
 	CHECK(mem[len / 2 + 1] == 0x56);
 	std::set<uint64_t> next;
 	expect_write(next, len / 2 + 1, 1, leaf, CPU_PAGE);
-	VfioBitmap last(IOVA, len, CPU_PAGE);
+	VfioBitmap last(iova, len, CPU_PAGE);
 	uint64_t unmapped = 0;
 	CHECK(vfio_unmap_bitmap(rig.fd, last, &unmapped) == 0);
 	CHECK(unmapped == len);
 	CHECK(last.set_bits() == next);
-	CHECK(rig.write(IOVA, 1, 1).fault_reason == IOMMULAB_DMA_FAULT_NOT_MAPPED);
+	CHECK(rig.write(iova, 1, 1).fault_reason == IOMMULAB_DMA_FAULT_NOT_MAPPED);
 }
 
-void one_case(const Flavour &f, bool huge, Path path, Harvest how)
+// The memory a case's writes go through: base pages, 2 MiB hugetlb pages,
+// or one 1 GiB hugetlb page (only the 4 KiB table has 1 GiB IOPTEs).
+enum class Backing { Small, Huge2M, Huge1G };
+
+const char *name(Backing b)
 {
-	const uint64_t len = 4 * MiB, leaf = huge ? f.hleaf : f.leaf;
-	Mem mem(len, huge);
+	return b == Backing::Small ? "base pages" :
+	       b == Backing::Huge2M ? "2 MiB hugetlb" : "1 GiB hugetlb";
+}
+
+// @gig: the 1 GiB page, shared by the cases (mapped at a 1 GiB IOVA); the
+// bytes a case writes are zeroed before it.
+void one_case(const Flavour &f, Backing b, Path path, Harvest how, Mem *gig)
+{
+	const bool g = b == Backing::Huge1G;
+	const uint64_t len = g ? 1024 * MiB : 4 * MiB;
+	const uint64_t iova = g ? 1024 * MiB : IOVA;
+	const uint64_t leaf = b == Backing::Small ? f.leaf :
+			      g ? 1024 * MiB : f.hleaf;
+	std::unique_ptr<Mem> own;
+	if (!g)
+		own = std::make_unique<Mem>(len, b == Backing::Huge2M);
+	Mem &mem = g ? *gig : *own;
 	if (!mem.p) {
 		MESSAGE("no hugetlb memory: case skipped");
 		return;
 	}
 	Rig rig(f, path);
-	rig.ioas.map(mem.p, len, RW | FIXED, IOVA);
+	rig.ioas.map(mem.p, len, RW | FIXED, iova);
 	if (how == Harvest::Vfio) {
 		REQUIRE(set_compat_ioas(rig.fd, rig.ioas.id(), IOMMU_VFIO_IOAS_SET) == 0);
 		REQUIRE(vfio_raw(rig.fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0);
@@ -231,41 +265,43 @@ void one_case(const Flavour &f, bool huge, Path path, Harvest how)
 		{len / 2 + 5 * f.page + 17, 100},
 		{len - 1, 1},
 	};
+	for (const auto &w : writes)
+		memset(mem.p + w.off, 0, w.n);
 	std::set<uint64_t> expect;
 	for (size_t i = 0; i < std::size(writes); i++) {
-		auto r = rig.write(IOVA + writes[i].off, writes[i].n,
+		auto r = rig.write(iova + writes[i].off, writes[i].n,
 				   static_cast<uint8_t>(0xa0 + i));
 		REQUIRE(r.ok());
 		CHECK(r.max_iopte == leaf);
 		CHECK(mem.p[writes[i].off] == 0xa0 + i);
 		expect_write(expect, writes[i].off, writes[i].n, leaf, f.page);
 	}
-	REQUIRE(rig.read(IOVA + len / 4, 3 * f.page).ok());
+	REQUIRE(rig.read(iova + len / 4, 3 * f.page).ok());
 
 	if (how == Harvest::Vfio)
-		return vfio_case(rig, mem.p, len, leaf, expect, f.page);
-	DirtyBitmap bm(IOVA, len, f.page);
+		return vfio_case(rig, iova, mem.p, len, leaf, expect, f.page);
+	DirtyBitmap bm(iova, len, f.page);
 	if (how == Harvest::Unmap) {
 		CHECK(unmap_dirty(rig.fd, rig.ioas.id(), bm) == expect.size());
 		CHECK(as_set(bm.set_bits()) == expect);
 		// Gone: the device faults, nothing more to unmap.
-		CHECK(rig.write(IOVA, 1, 1).fault_reason ==
+		CHECK(rig.write(iova, 1, 1).fault_reason ==
 		      IOMMULAB_DMA_FAULT_NOT_MAPPED);
 		return;
 	}
 	get_dirty_bitmap(rig.fd, rig.hwpt, bm, how == Harvest::Clear);
 	CHECK(as_set(bm.set_bits()) == expect);
-	DirtyBitmap again(IOVA, len, f.page);
+	DirtyBitmap again(iova, len, f.page);
 	get_dirty_bitmap(rig.fd, rig.hwpt, again, true);
 	if (how == Harvest::Clear)
 		CHECK(again.set_bits().empty());
 	else
 		CHECK(as_set(again.set_bits()) == expect);
 	// Cleared: the next write of one page sets its IOPTE again.
-	REQUIRE(rig.write(IOVA + len / 2, 1, 0x55).ok());
+	REQUIRE(rig.write(iova + len / 2, 1, 0x55).ok());
 	std::set<uint64_t> next;
 	expect_write(next, len / 2, 1, leaf, f.page);
-	DirtyBitmap third(IOVA, len, f.page);
+	DirtyBitmap third(iova, len, f.page);
 	get_dirty_bitmap(rig.fd, rig.hwpt, third, true);
 	CHECK(as_set(third.set_bits()) == next);
 }
@@ -276,16 +312,24 @@ TEST_CASE("dirty: every written page is reported, reads never, over each "
 	  "table, path and harvest" *
 	  IOMMULAB_ONLY)
 {
+	// 1 GiB IOPTEs: the 4 KiB table only, through the guest's 1 GiB page.
+	Mem gig(1024 * MiB, true, true);
+	if (!gig.p)
+		MESSAGE("no 1 GiB hugetlb page (VM_HUGEPAGES_1G=0?): 1 GiB IOPTE "
+			"cases skipped");
 	for (const auto &f : FLAVOURS)
-		for (bool huge : {false, true})
+		for (Backing b : {Backing::Small, Backing::Huge2M, Backing::Huge1G})
 			for (Path p : {Path::Rid, Path::Pasid, Path::Aux})
 				for (Harvest h : {Harvest::Clear, Harvest::NoClear,
 						  Harvest::Unmap, Harvest::Vfio}) {
-					CAPTURE(f.name);
-					CAPTURE(huge);
-					CAPTURE(name(p));
-					CAPTURE(name(h));
-					one_case(f, huge, p, h);
+					if (b == Backing::Huge1G &&
+					    (f.dev_flags != IOMMULAB_MOCK_DEV_4K || !gig.p))
+						continue;
+					std::string what = std::string(f.name) + ", " +
+							   name(b) + ", " + name(p) + ", " +
+							   name(h);
+					CAPTURE(what);
+					one_case(f, b, p, h, &gig);
 				}
 }
 
