@@ -151,6 +151,34 @@ struct iommulab_bench_pin {
  */
 #define IOMMULAB_MOCK_DEV_4K (1 << 16)
 
+/*
+ * Mock device flags of iommulab's own for I/O page faults (upstream's mock
+ * devices can all be attached to a HWPT with a fault queue, and so can
+ * iommulab's, unless IOMMULAB_MOCK_DEV_NO_IOPF says otherwise):
+ *
+ * IOMMULAB_MOCK_DEV_PRI: the device issues page requests (PCIe PRI, or a
+ *	stall): when its DMA (IOMMULAB_MOCK_DMA, _BURST) meets a missing
+ *	IOPTE or one that forbids the access, and the HWPT the request goes
+ *	through has a fault queue, the device sends one page request for the
+ *	faulting page to that queue (read from the queue's fd as a struct
+ *	iommu_hwpt_pgfault, IOMMU_PGFAULT_FLAGS_LAST_PAGE set) and waits for
+ *	the response. IOMMUFD_PAGE_RESP_SUCCESS: it retries the translation
+ *	and goes on (one page request per page and DMA call: a page that
+ *	still faults after a success faults as without PRI). INVALID, a
+ *	response that never comes (module parameter iopf_timeout_ms), a full
+ *	queue (module parameter iopf_queue_depth), the queue's fd closed, or
+ *	the device leaving that HWPT: the access faults, with the
+ *	IOMMULAB_DMA_FAULT_PRQ_* reason that says which. A signal ends the
+ *	wait: the call fails with EINTR. Without the flag, or through a HWPT
+ *	without a fault queue, a translation fault stops the DMA at once.
+ *	Not for sub-devices (EINVAL at plug-in).
+ * IOMMULAB_MOCK_DEV_NO_IOPF: the device cannot take I/O page faults: a
+ *	HWPT with a fault queue cannot be allocated for it nor attached to it
+ *	(EOPNOTSUPP). Not with IOMMULAB_MOCK_DEV_PRI (EINVAL).
+ */
+#define IOMMULAB_MOCK_DEV_PRI (1 << 17)
+#define IOMMULAB_MOCK_DEV_NO_IOPF (1 << 18)
+
 /* IOMMU_HWPT_ALLOC data type of a mock nested HWPT with a stage-1 offset */
 #define IOMMULAB_HWPT_DATA_MOCK_S1 0x1ab5
 
@@ -657,6 +685,14 @@ struct iommulab_mock_set_driver {
  * @IOMMULAB_DMA_FAULT_NOT_MAPPED: no IOPTE (or outside the aperture)
  * @IOMMULAB_DMA_FAULT_PERMISSION: the IOPTE forbids the access
  * @IOMMULAB_DMA_FAULT_NO_PASID: no domain is attached to the PASID
+ * @IOMMULAB_DMA_FAULT_PRQ_INVALID: a page request (IOMMULAB_MOCK_DEV_PRI)
+ *	was answered IOMMUFD_PAGE_RESP_INVALID: by its handler, or for it
+ *	when the queue's fd was closed, the queue destroyed, or the device
+ *	left the HWPT
+ * @IOMMULAB_DMA_FAULT_PRQ_TIMEOUT: a page request got no response within
+ *	iopf_timeout_ms milliseconds (module parameter)
+ * @IOMMULAB_DMA_FAULT_PRQ_FULL: the fault queue held iopf_queue_depth
+ *	unanswered requests (module parameter): the request was not queued
  */
 enum iommulab_dma_fault {
 	IOMMULAB_DMA_FAULT_NONE = 0,
@@ -664,6 +700,9 @@ enum iommulab_dma_fault {
 	IOMMULAB_DMA_FAULT_NOT_MAPPED = 2,
 	IOMMULAB_DMA_FAULT_PERMISSION = 3,
 	IOMMULAB_DMA_FAULT_NO_PASID = 4,
+	IOMMULAB_DMA_FAULT_PRQ_INVALID = 5,
+	IOMMULAB_DMA_FAULT_PRQ_TIMEOUT = 6,
+	IOMMULAB_DMA_FAULT_PRQ_FULL = 7,
 };
 
 /**

@@ -84,6 +84,12 @@ enum iommulab_genl_cmd {
  * @IOMMULAB_EVENT_AUX_ATTACH: the HWPT PT_ID was aux-attached to DEV_ID
  *	with its default PASID
  * @IOMMULAB_EVENT_AUX_DETACH: that aux attachment ended (OLD_PT_ID, PASID)
+ * @IOMMULAB_EVENT_PAGE_REQUEST: a page request entered a fault queue
+ *	(FAULT_ID, FAULT_COOKIE, DEV_ID, RID, DEV_COOKIE, PT_ID, ADDR, PERM,
+ *	GRPID, PASID when the request carries one): raised by DMA
+ *	(IOMMULAB_MOCK_DEV_PRI) or by IOMMU_TEST_OP_TRIGGER_IOPF
+ * @IOMMULAB_EVENT_PAGE_RESPONSE: that request was answered (the same
+ *	attributes, and CODE, RESP_BY)
  */
 enum iommulab_event {
 	IOMMULAB_EVENT_UNSPEC,
@@ -102,6 +108,8 @@ enum iommulab_event {
 	IOMMULAB_EVENT_PASID_DETACH,
 	IOMMULAB_EVENT_AUX_ATTACH,
 	IOMMULAB_EVENT_AUX_DETACH,
+	IOMMULAB_EVENT_PAGE_REQUEST,
+	IOMMULAB_EVENT_PAGE_RESPONSE,
 	__IOMMULAB_EVENT_MAX,
 };
 
@@ -129,6 +137,17 @@ enum iommulab_event {
  * @IOMMULAB_GENL_ATTR_QUOTA: u32, a set's quota
  * @IOMMULAB_GENL_ATTR_DROPPED: u64, events not delivered since the module
  *	was loaded (no memory, or a receiver's buffer full); GET_STATS only
+ * @IOMMULAB_GENL_ATTR_PAD: padding of the u64 attributes, never read
+ * @IOMMULAB_GENL_ATTR_FAULT_ID: u32, a fault queue's object ID
+ * @IOMMULAB_GENL_ATTR_FAULT_COOKIE: u32, the cookie a response names
+ *	(struct iommu_hwpt_pgfault's cookie)
+ * @IOMMULAB_GENL_ATTR_DEV_COOKIE: u64, the cookie IOMMULAB_DEVICE_BIND was
+ *	given for the device (0 for a MOCK_DOMAIN device)
+ * @IOMMULAB_GENL_ATTR_ADDR: u64, the faulting address
+ * @IOMMULAB_GENL_ATTR_PERM: u32, enum iommu_hwpt_pgfault_perm
+ * @IOMMULAB_GENL_ATTR_GRPID: u32, the page request group index
+ * @IOMMULAB_GENL_ATTR_CODE: u32, enum iommufd_page_response_code
+ * @IOMMULAB_GENL_ATTR_RESP_BY: u32, enum iommulab_resp_by: who answered
  *
  * An attribute an event type does not name above is absent.
  */
@@ -149,7 +168,36 @@ enum iommulab_genl_attr {
 	IOMMULAB_GENL_ATTR_QUOTA,
 	IOMMULAB_GENL_ATTR_DROPPED,
 	IOMMULAB_GENL_ATTR_PAD,
+	IOMMULAB_GENL_ATTR_FAULT_ID,
+	IOMMULAB_GENL_ATTR_FAULT_COOKIE,
+	IOMMULAB_GENL_ATTR_DEV_COOKIE,
+	IOMMULAB_GENL_ATTR_ADDR,
+	IOMMULAB_GENL_ATTR_PERM,
+	IOMMULAB_GENL_ATTR_GRPID,
+	IOMMULAB_GENL_ATTR_CODE,
+	IOMMULAB_GENL_ATTR_RESP_BY,
 	__IOMMULAB_GENL_ATTR_MAX,
+};
+
+/**
+ * enum iommulab_resp_by - who answered a page request (ATTR_RESP_BY)
+ * @IOMMULAB_RESP_BY_USER: a response written to the queue's fd
+ * @IOMMULAB_RESP_BY_TIMEOUT: nobody within iopf_timeout_ms (INVALID)
+ * @IOMMULAB_RESP_BY_CLOSE: the queue's fd was closed or the queue
+ *	destroyed (INVALID)
+ * @IOMMULAB_RESP_BY_DETACH: the device left the HWPT: detach, replace,
+ *	unbind (INVALID)
+ * @IOMMULAB_RESP_BY_SIGNAL: the waiting DMA was interrupted (INVALID)
+ * @IOMMULAB_RESP_BY_FULL: the queue was full; the request was never queued
+ *	(INVALID; no PAGE_REQUEST event came before)
+ */
+enum iommulab_resp_by {
+	IOMMULAB_RESP_BY_USER = 0,
+	IOMMULAB_RESP_BY_TIMEOUT = 1,
+	IOMMULAB_RESP_BY_CLOSE = 2,
+	IOMMULAB_RESP_BY_DETACH = 3,
+	IOMMULAB_RESP_BY_SIGNAL = 4,
+	IOMMULAB_RESP_BY_FULL = 5,
 };
 
 #define IOMMULAB_GENL_ATTR_MAX (__IOMMULAB_GENL_ATTR_MAX - 1)
