@@ -616,6 +616,7 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 	struct iolab_faultq *q = NULL;
 	struct iolab_idev *idev;
 	struct iolab_hwpt *hwpt;
+	unsigned long timeout;
 	long left;
 	int rc = 1;
 
@@ -650,8 +651,8 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 		goto out;
 	}
 
-	left = wait_for_completion_interruptible_timeout(&group->done,
-			msecs_to_jiffies(max(READ_ONCE(iopf_timeout_ms), 1U)));
+	timeout = msecs_to_jiffies(max(READ_ONCE(iopf_timeout_ms), 1U));
+	left = wait_for_completion_interruptible_timeout(&group->done, timeout);
 	if (left <= 0) {
 		mutex_lock(&q->mutex);
 		/* Unless the response came just now, answer it here. */
