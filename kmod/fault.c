@@ -643,13 +643,15 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 	iolab_put_object(&idev->obj);
 	if (rc == 1 || rc == -ENOMEM)
 		goto out;
-	if (rc) {
-		/* Never queued: a full queue, or one whose fd is closed. */
+	/* Never queued: a full queue, or one whose fd is closed. */
+	if (rc == -ENOSPC || rc == -ESHUTDOWN) {
 		*reason = rc == -ENOSPC ? IOMMULAB_DMA_FAULT_PRQ_FULL :
 					  IOMMULAB_DMA_FAULT_PRQ_INVALID;
 		rc = 0;
 		goto out;
 	}
+	if (rc)
+		goto out;
 
 	timeout = msecs_to_jiffies(max(READ_ONCE(iopf_timeout_ms), 1U));
 	left = wait_for_completion_interruptible_timeout(&group->done, timeout);
