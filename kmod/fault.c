@@ -277,6 +277,9 @@ static ssize_t iolab_fault_fops_read(struct file *filp, char __user *buf,
 	if (*ppos || count % size)
 		return -ESPIPE;
 	mutex_lock(&q->mutex);
+	/* A request pending and no room for it: EINVAL, as upstream. */
+	if (!list_empty(&q->deliver) && count < size)
+		rc = -EINVAL;
 	while (!list_empty(&q->deliver) && count - done >= size) {
 		group = list_first_entry(&q->deliver, struct iolab_fault_group,
 					 node);
@@ -569,7 +572,7 @@ static struct iolab_hwpt *iolab_fault_hwpt_of(struct iolab_idev *idev,
  * IOMMU_TEST_OP_TRIGGER_IOPF: as upstream's mock, one fault of the device's
  * RID (pasid 0) or PASID goes to the queue of the HWPT attached there; with
  * no queue (or a full or closed one) the fault is dropped, answered by
- * nobody, and the call still succeeds.
+ * nobody, and the call still succeeds; ENOMEM when it could not be made.
  */
 int iolab_test_trigger_iopf(struct iolab_ucmd *ucmd,
 			    struct iommu_test_cmd *cmd)
@@ -579,6 +582,7 @@ int iolab_test_trigger_iopf(struct iolab_ucmd *ucmd,
 	struct iolab_idev *idev;
 	struct iolab_hwpt *hwpt;
 	u32 pasid = cmd->trigger_iopf.pasid, via;
+	int rc = 0;
 
 	idev = iolab_get_idev(ctx, cmd->trigger_iopf.dev_id);
 	if (IS_ERR(idev))
@@ -590,14 +594,18 @@ int iolab_test_trigger_iopf(struct iolab_ucmd *ucmd,
 					      cmd->trigger_iopf.grpid,
 					      cmd->trigger_iopf.perm,
 					      cmd->trigger_iopf.addr);
-		if (group) {
-			iolab_faultq_add(hwpt->fault->q, group);
+		if (!group) {
+			rc = -ENOMEM;
+		} else {
+			/* A full or closed queue drops it, as upstream's. */
+			if (iolab_faultq_add(hwpt->fault->q, group) == -ENOMEM)
+				rc = -ENOMEM;
 			iolab_fault_group_put(group);
 		}
 	}
 	mutex_unlock(&ctx->attach_lock);
 	iolab_put_object(&idev->obj);
-	return 0;
+	return rc;
 }
 
 /* What a request that never reached a queue's reader ends with. */
