@@ -620,7 +620,8 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *dma_fault = dmac->add_option(
 		"--expect-fault", "fail unless the request stops with this fault "
 				  "(none, blocked, not-mapped, permission, "
-				  "no-pasid) and, for a fault, moves nothing");
+				  "no-pasid, prq-invalid, prq-timeout, "
+				  "prq-full) and, for a fault, moves nothing");
 	auto *dma_burst_n = dmac->add_option(
 		"--burst", "N requests of length bytes (at most 4096) at iova, "
 			   "iova + stride, ... in one call (IOMMULAB_MOCK_DMA_BURST)");
@@ -632,10 +633,6 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid,
 			dma_pasid_opt, dma_expect, dma_fault, dma_burst_n,
 			dma_stride, dma_iopte] {
-		static const char *reasons[] = {"none", "blocked", "not mapped",
-						"permission", "no PASID domain"};
-		static const char *const fault_names[] = {
-			"none", "blocked", "not-mapped", "permission", "no-pasid"};
 		if (!dma_burst_n->empty()) {
 			if (dma_rid->count() || !dma_expect->empty() || !dma_iopte->empty())
 				throw CLI::ValidationError(
@@ -662,9 +659,9 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				  << " done";
 			if (!f.ok())
 				std::cout << "; FAULT at IOVA " << hex_of(f.fault_iova) << ": "
-					  << (f.fault_reason < 5 ? reasons[f.fault_reason] : "?");
+					  << dma_fault_text(f.fault_reason);
 			std::cout << "\n";
-			const char *got = f.fault_reason < 5 ? fault_names[f.fault_reason] : "?";
+			const char *got = dma_fault_name(f.fault_reason);
 			if (!dma_fault->empty() && dma_fault->as<std::string>() != got)
 				throw std::runtime_error("dma: expected fault " +
 							 dma_fault->as<std::string>() +
@@ -695,7 +692,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		if (!r.ok())
 			std::cout << "; FAULT at IOVA 0x" << std::hex << r.fault_iova
 				  << std::dec << ": "
-				  << (r.fault_reason < 5 ? reasons[r.fault_reason] : "?");
+				  << dma_fault_text(r.fault_reason);
 		if (!dma_iopte->empty())
 			std::cout << "; largest IOPTE " << size_name(r.max_iopte);
 		std::cout << "\n";
@@ -704,8 +701,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 						 size_name(dma_iopte->as<uint64_t>()));
 		if (!dma_fault->empty()) {
 			const std::string want = dma_fault->as<std::string>();
-			const char *got = r.fault_reason < 5 ?
-						  fault_names[r.fault_reason] : "?";
+			const char *got = dma_fault_name(r.fault_reason);
 			if (want != got || (!r.ok() && r.done))
 				throw std::runtime_error(
 					"dma: expected fault " + want + ", got " +
