@@ -769,8 +769,8 @@ bool FaultQueue::readable(int timeout_ms) const
 	return rc > 0 && (p.revents & POLLIN);
 }
 
-void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
-		  uint32_t grpid, uint32_t perm, uint64_t addr)
+iommu_test_cmd trigger_iopf_cmd(uint32_t dev_id, uint32_t pasid,
+				uint32_t grpid, uint32_t perm, uint64_t addr)
 {
 	auto cmd = test_cmd(IOMMU_TEST_OP_TRIGGER_IOPF, 0);
 
@@ -779,6 +779,14 @@ void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
 	cmd.trigger_iopf.grpid = grpid;
 	cmd.trigger_iopf.perm = perm;
 	cmd.trigger_iopf.addr = addr;
+	return cmd;
+}
+
+void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
+		  uint32_t grpid, uint32_t perm, uint64_t addr)
+{
+	auto cmd = trigger_iopf_cmd(dev_id, pasid, grpid, perm, addr);
+
 	fd.call("IOMMU_TEST_OP_TRIGGER_IOPF", IOMMU_TEST_CMD, &cmd);
 }
 

@@ -351,6 +351,10 @@ public:
 // fault queue of the HWPT attached there (nothing if it has none).
 void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
 		  uint32_t grpid, uint32_t perm, uint64_t addr);
+// The IOMMU_TEST_CMD that trigger_iopf() sends (for tests that want the
+// errno).
+iommu_test_cmd trigger_iopf_cmd(uint32_t dev_id, uint32_t pasid,
+				uint32_t grpid, uint32_t perm, uint64_t addr);
 
 // What a mock DMA did (IOMMULAB_MOCK_DMA).
 struct DmaResult {
