@@ -79,6 +79,7 @@ struct iolab_busdev {
 	bool kernel_driver;
 	struct iolab_idev *idev;
 	struct xarray pasid_claims;
+	atomic_t next_grpid;
 };
 
 static DEFINE_MUTEX(iolab_devices_lock);
@@ -295,6 +296,56 @@ struct iolab_hwdev *iolab_hwdev_for_dma(struct iolab_ctx *ctx, u32 rid,
 	return dev;
 }
 
+/**
+ * iolab_busdev_idev_get() - @busdev's binding in @ctx
+ * @ctx: the fd
+ * @busdev: the device
+ *
+ * Return: the bound device with a users reference, or NULL when @busdev
+ * is not bound to @ctx.
+ */
+struct iolab_idev *iolab_busdev_idev_get(struct iolab_ctx *ctx,
+					 struct iolab_busdev *busdev)
+{
+	struct iolab_idev *idev;
+	u32 id = 0;
+
+	mutex_lock(&iolab_devices_lock);
+	if (busdev->idev && busdev->idev->ctx == ctx)
+		id = busdev->idev->obj.id;
+	mutex_unlock(&iolab_devices_lock);
+	if (!id)
+		return NULL;
+	/* By ID: the binding may have gone since, or be another now. */
+	idev = iolab_get_idev(ctx, id);
+	if (IS_ERR(idev))
+		return NULL;
+	if (idev->busdev != busdev) {
+		iolab_put_object(&idev->obj);
+		return NULL;
+	}
+	return idev;
+}
+
+/* The next page request group index of @busdev (PCIe's 9 bits). */
+u32 iolab_busdev_next_grpid(struct iolab_busdev *busdev)
+{
+	return atomic_inc_return(&busdev->next_grpid) & 0x1ff;
+}
+
+/*
+ * A HWPT whose faults go to a queue takes only devices that can fault
+ * (upstream enables the device's IOPF at attach; iommulab's mock devices
+ * can, but those plugged in with IOMMULAB_MOCK_DEV_NO_IOPF).
+ */
+static int iolab_hwpt_dev_iopf_ok(struct iolab_hwpt *hwpt,
+				  struct iolab_hwdev *dev)
+{
+	if (hwpt->fault && !dev->ops->capable(dev, IOLAB_CAP_IOPF))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 /* Every device of @group into the blocked domain. Holds group->lock. */
 static void iolab_group_block(struct iolab_group *group)
 {
@@ -434,6 +485,9 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	 */
 	if (hwpt->viommu)
 		return -ENOENT;
+	rc = iolab_hwpt_dev_iopf_ok(hwpt, dev);
+	if (rc)
+		return rc;
 	/*
 	 * While the PASID path has PASIDs attached, the RID stays
 	 * PASID-compatible; a HWPT aux-attached to the device is not also
@@ -456,9 +510,10 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	hwpt->nr_devices++;
 	idev->hwpt = hwpt;
 	group->hwpt = hwpt;
-	if (old)
+	if (old) {
+		iolab_fault_detached(old, idev, IOLAB_RID_PASID);
 		*dead = iolab_hwpt_put_attached(idev->ctx, old);
-	else
+	} else
 		group->nr_attached++;
 	return 0;
 }
@@ -621,6 +676,7 @@ int iolab_idev_detach(struct iolab_idev *idev)
 	if (!--group->nr_attached)
 		group->hwpt = NULL;
 	old_id = old->obj.id;
+	iolab_fault_detached(old, idev, IOLAB_RID_PASID);
 	dead = iolab_hwpt_put_attached(ctx, old);
 	iolab_notify_dev(idev, IOMMULAB_EVENT_RID_DETACH, IOLAB_RID_PASID, 0,
 			 old_id);
@@ -704,6 +760,9 @@ int iolab_idev_pasid_install(struct iolab_idev *idev, u32 pasid,
 	int rc;
 
 	lockdep_assert_held(&idev->ctx->attach_lock);
+	rc = iolab_hwpt_dev_iopf_ok(hwpt, dev);
+	if (rc)
+		return rc;
 	rc = xa_insert(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		return rc;
@@ -738,12 +797,15 @@ struct iolab_hwpt *iolab_idev_pasid_uninstall(struct iolab_idev *idev,
 					      u32 pasid)
 {
 	struct iolab_hwdev *dev = idev->busdev->dev;
+	struct iolab_hwpt *old;
 
 	lockdep_assert_held(&idev->ctx->attach_lock);
 	/* Translation off first: removing it cannot fail. */
 	dev->ops->set_dev_pasid(dev->ops->blocked_domain, dev, pasid);
 	iolab_busdev_pasid_release(idev->busdev, pasid, idev);
-	return xa_erase(&idev->pasids, pasid);
+	old = xa_erase(&idev->pasids, pasid);
+	iolab_fault_detached(old, idev, pasid);
+	return old;
 }
 
 /*
@@ -856,7 +918,8 @@ int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 	else if (!old)
 		rc = iolab_pasid_install_path(idev, pasid, hwpt, from_set);
 	else if (old != hwpt)
-		rc = dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
+		rc = iolab_hwpt_dev_iopf_ok(hwpt, dev) ?:
+		     dev->ops->set_dev_pasid(hwpt->domain, dev, pasid);
 	if (!rc && !old)
 		iolab_notify_dev(idev, IOMMULAB_EVENT_PASID_ATTACH, pasid,
 				 hwpt->obj.id, 0);
@@ -865,6 +928,7 @@ int iolab_idev_pasid_attach(struct iolab_idev *idev, u32 pasid, u32 pt_id,
 	/* The slot exists: storing over it allocates nothing. */
 	refcount_inc(&hwpt->obj.users);
 	xa_store(&idev->pasids, pasid, hwpt, GFP_KERNEL_ACCOUNT);
+	iolab_fault_detached(old, idev, pasid);
 	iolab_notify_dev(idev, IOMMULAB_EVENT_PASID_REPLACE, pasid,
 			 hwpt->obj.id, old->obj.id);
 	iolab_put_object(&old->obj);
@@ -972,6 +1036,7 @@ int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd)
 	rc = iolab_idev_bind(ucmd->ctx, busdev, &idev);
 	if (rc)
 		goto out_put;
+	idev->cookie = cmd->cookie;
 	cmd->out_dev_id = idev->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {

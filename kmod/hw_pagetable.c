@@ -73,6 +73,7 @@ void iolab_hwpt_destroy(struct iolab_object *obj)
 {
 	struct iolab_hwpt *hwpt = container_of(obj, struct iolab_hwpt, obj);
 
+	iolab_hwpt_put_fault(hwpt);
 	if (hwpt->ioas) {
 		iolab_iopt_remove_domain(&hwpt->ioas->iopt, hwpt->domain);
 		hwpt->domain->ops->free(hwpt->domain);
@@ -109,7 +110,8 @@ struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 	 * DATA_NONE) is EOPNOTSUPP before a parent that cannot be one is
 	 * EINVAL.
 	 */
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_PASID || !cmd->data_len)
+	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID) ||
+	    !cmd->data_len)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (!parent->nest_parent)
 		return ERR_PTR(-EINVAL);
@@ -147,9 +149,6 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (cmd->flags & ~IOLAB_HWPT_ALLOC_FLAGS)
 		return -EOPNOTSUPP;
-	/* iommulab has no fault queues yet. */
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
-		return -EOPNOTSUPP;
 	/* Data comes exactly with a data type. */
 	if (!cmd->data_len != !cmd->data_type)
 		return -EINVAL;
@@ -169,6 +168,10 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	case IOLAB_OBJ_IOAS:
 		if (cmd->data_type != IOMMU_HWPT_DATA_NONE)
 			hwpt = ERR_PTR(-EINVAL);
+		/* A stage 2 under nested ones takes no faults, as upstream. */
+		else if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+			 (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
+			hwpt = ERR_PTR(-EOPNOTSUPP);
 		else
 			hwpt = iolab_hwpt_paging_alloc(ctx,
 						       container_of(pt, struct iolab_ioas, obj),
@@ -191,6 +194,18 @@ int iolab_hwpt_alloc_ioctl(struct iolab_ucmd *ucmd)
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
+	}
+	/* As upstream: the queue is looked up once the HWPT exists. */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		struct iolab_hwdev *dev = iolab_idev_hwdev(idev);
+
+		rc = dev->ops->capable(dev, IOLAB_CAP_IOPF) ?
+			     iolab_hwpt_set_fault(ctx, hwpt, cmd->fault_id) :
+			     -EOPNOTSUPP;
+		if (rc) {
+			iolab_object_abort_destroy(ctx, &hwpt->obj);
+			goto out_unlock;
+		}
 	}
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = iolab_ucmd_respond(ucmd, sizeof(*cmd));

@@ -33,6 +33,8 @@ enum iolab_domain_type {
 /* Capabilities a device's IOMMU reports (iolab_iommu_ops.capable) */
 enum iolab_iommu_cap {
 	IOLAB_CAP_DIRTY_TRACKING,
+	IOLAB_CAP_IOPF,	/* it may sit in a domain whose faults go to a queue */
+	IOLAB_CAP_PRI,	/* a translation fault of its DMA is a page request */
 };
 
 /**

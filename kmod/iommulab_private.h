@@ -39,6 +39,12 @@
  *       -> the fd's object table xa_lock
  *       -> iolab_nl_lock (the events of IOASID sets)
  *     -> iolab_nl_lock (notify.c: an event sent by an attach)
+ *     -> iolab_faultq.mutex (fault.c: a page request is queued, and a
+ *        detach answers the requests of what left, under attach_lock)
+ *
+ *   iolab_faultq.mutex (fault.c: one fault queue and its requests)
+ *     -> mmap_read_lock (read() and write() of the fault fd copy records)
+ *     -> iolab_nl_lock (page request and response events)
  *
  *   iolab_nl_lock (notify.c: netlink subscribers, event order; taken
  *		   after the genetlink core's lock by the family's commands;
@@ -107,6 +113,7 @@ enum iolab_obj_type {
 	IOLAB_OBJ_SELFTEST,
 	IOLAB_OBJ_VIOMMU,
 	IOLAB_OBJ_IOASID_SET,
+	IOLAB_OBJ_FAULT,
 	IOLAB_OBJ_MAX,
 };
 
@@ -496,6 +503,8 @@ struct iolab_busdev;
  * @pasids: PASID -> the HWPT attached to that PASID (a users reference
  *	    each), marked with the path that attached it (IOLAB_PASID_PATH
  *	    or IOLAB_PASID_AUX); under ctx->attach_lock
+ * @cookie: IOMMULAB_DEVICE_BIND's cookie (0 for MOCK_DOMAIN), reported
+ *	    with the device's page requests; fixed at bind
  */
 struct iolab_idev {
 	struct iolab_object obj;
@@ -503,6 +512,7 @@ struct iolab_idev {
 	struct iolab_busdev *busdev;
 	struct iolab_hwpt *hwpt;
 	struct xarray pasids;
+	u64 cookie;
 };
 
 /*
@@ -561,6 +571,9 @@ typedef int (*iolab_attach_fn)(struct iolab_idev *idev,
 int iolab_attach_auto_hwpt(struct iolab_idev *idev, struct iolab_ioas *ioas,
 			   u32 flags, iolab_attach_fn attach, void *arg,
 			   u32 *hwpt_id, struct iolab_hwpt **dead);
+struct iolab_idev *iolab_busdev_idev_get(struct iolab_ctx *ctx,
+					 struct iolab_busdev *busdev);
+u32 iolab_busdev_next_grpid(struct iolab_busdev *busdev);
 int iolab_idev_bind_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_attach_ioctl(struct iolab_ucmd *ucmd);
 int iolab_idev_detach_ioctl(struct iolab_ucmd *ucmd);
@@ -590,6 +603,8 @@ int iolab_get_hw_info(struct iolab_ucmd *ucmd);
  * @nr_aux: devices it is aux-attached to; under ctx->attach_lock
  * @ioas_item: automatic ones: entry in iolab_ioas.hwpts
  * @nr_devices: devices whose RID is attached; under ctx->attach_lock
+ * @fault: the fault queue its devices' page requests go to (a users
+ *	   reference), or NULL; fixed at allocation
  */
 struct iolab_hwpt {
 	struct iolab_object obj;
@@ -605,6 +620,7 @@ struct iolab_hwpt {
 	unsigned int nr_aux;
 	struct list_head ioas_item;
 	unsigned int nr_devices;
+	struct iolab_fault *fault;
 };
 
 struct iolab_hwpt *iolab_hwpt_paging_alloc(struct iolab_ctx *ctx,
@@ -618,6 +634,22 @@ struct iolab_hwpt *iolab_hwpt_nested_alloc(struct iolab_ctx *ctx,
 					   struct iolab_hwpt *parent,
 					   struct iolab_hwdev *dev,
 					   struct iommu_hwpt_alloc *cmd);
+
+/* I/O page fault queues (fault.c) */
+struct iolab_fault;
+struct iommu_test_cmd;
+int iolab_fault_alloc_ioctl(struct iolab_ucmd *ucmd);
+void iolab_fault_destroy(struct iolab_object *obj);
+int iolab_hwpt_set_fault(struct iolab_ctx *ctx, struct iolab_hwpt *hwpt,
+			 u32 fault_id);
+void iolab_hwpt_put_fault(struct iolab_hwpt *hwpt);
+void iolab_fault_detached(struct iolab_hwpt *hwpt, struct iolab_idev *idev,
+			  u32 pasid);
+int iolab_test_trigger_iopf(struct iolab_ucmd *ucmd,
+			    struct iommu_test_cmd *cmd);
+int iolab_fault_page_request(struct iolab_ctx *ctx,
+			     struct iolab_busdev *busdev, u32 hw_pasid,
+			     u64 addr, bool write, u32 *reason);
 
 /* The aux-domain path (aux.c) */
 bool iolab_aux_attached(struct iolab_idev *idev, struct iolab_hwpt *hwpt);
@@ -728,7 +760,14 @@ static_assert(offsetof(struct iolab_stdev, obj) == 0);
 
 #define IOLAB_MOCK_DEV_FLAGS                                                \
 	(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |          \
-	 MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K)
+	 MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K |                    \
+	 IOMMULAB_MOCK_DEV_PRI | IOMMULAB_MOCK_DEV_NO_IOPF)
+
+/* Unknown bits, or a device that both issues page requests and cannot. */
+#define iolab_mock_dev_flags_bad(flags)                                     \
+	(((flags) & ~IOLAB_MOCK_DEV_FLAGS) ||                               \
+	 (((flags) & IOMMULAB_MOCK_DEV_PRI) &&                              \
+	  ((flags) & IOMMULAB_MOCK_DEV_NO_IOPF)))
 
 struct iolab_stdev *iolab_stdev_alloc(struct iolab_ctx *ctx, u32 dev_flags,
 				      struct iolab_busdev *sibling);
@@ -767,6 +806,14 @@ int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd);
 #define IOLAB_EV_TOKEN BIT(6)
 #define IOLAB_EV_VPASID BIT(7)
 #define IOLAB_EV_QUOTA BIT(8)
+#define IOLAB_EV_FAULT_ID BIT(9)
+#define IOLAB_EV_FAULT_COOKIE BIT(10)
+#define IOLAB_EV_DEV_COOKIE BIT(11)
+#define IOLAB_EV_ADDR BIT(12)
+#define IOLAB_EV_PERM BIT(13)
+#define IOLAB_EV_GRPID BIT(14)
+#define IOLAB_EV_CODE BIT(15)
+#define IOLAB_EV_RESP_BY BIT(16)
 
 /**
  * struct iolab_event - one notification, as iolab_notify() takes it
@@ -782,6 +829,14 @@ int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd);
  * @vpasid: a set-private ID
  * @quota: a set's quota
  * @token: the identity of a set's token, never a kernel address
+ * @fault_id: a fault queue's ID
+ * @fault_cookie: the cookie a page response names
+ * @perm: enum iommu_hwpt_pgfault_perm
+ * @grpid: a page request group index
+ * @code: enum iommufd_page_response_code
+ * @resp_by: enum iommulab_resp_by
+ * @addr: a faulting address
+ * @dev_cookie: a device's bind cookie
  *
  * The fd's identity (iolab_ctx.notify_id, .notify_uid) and a sequence
  * number are added to every event.
@@ -798,6 +853,14 @@ struct iolab_event {
 	u32 vpasid;
 	u32 quota;
 	u64 token;
+	u32 fault_id;
+	u32 fault_cookie;
+	u32 perm;
+	u32 grpid;
+	u32 code;
+	u32 resp_by;
+	u64 addr;
+	u64 dev_cookie;
 };
 
 int iolab_notify_init(void);

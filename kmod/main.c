@@ -61,6 +61,7 @@ static const struct iolab_object_ops iolab_object_ops[IOLAB_OBJ_MAX] = {
 	[IOLAB_OBJ_SELFTEST] = { .destroy = iolab_selftest_destroy },
 	[IOLAB_OBJ_VIOMMU] = { .destroy = iolab_viommu_destroy },
 	[IOLAB_OBJ_IOASID_SET] = { .destroy = iolab_ioasid_set_destroy },
+	[IOLAB_OBJ_FAULT] = { .destroy = iolab_fault_destroy },
 };
 
 static void iolab_object_free(struct iolab_object *obj)
@@ -424,7 +425,7 @@ struct iolab_ioctl_op {
  */
 static const struct iolab_ioctl_op iolab_ioctl_ops[] = {
 	IOLAB_IOCTL_OP(IOMMU_DESTROY, iolab_destroy, struct iommu_destroy, id),
-	IOLAB_IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iolab_cmd_not_implemented,
+	IOLAB_IOCTL_OP(IOMMU_FAULT_QUEUE_ALLOC, iolab_fault_alloc_ioctl,
 		       struct iommu_fault_alloc, out_fault_fd),
 	IOLAB_IOCTL_OP(IOMMU_GET_HW_INFO, iolab_get_hw_info,
 		       struct iommu_hw_info, __reserved),

@@ -37,7 +37,7 @@ int iolab_mock_group_alloc(struct iolab_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (!cmd->nr_devices || cmd->nr_devices > IOLAB_MAX_GROUP_DEVICES ||
-	    cmd->dev_flags & ~IOLAB_MOCK_DEV_FLAGS)
+	    iolab_mock_dev_flags_bad(cmd->dev_flags))
 		return -EINVAL;
 
 	for (n = 0; n != cmd->nr_devices; n++) {
@@ -133,6 +133,54 @@ static struct iolab_hwdev *iolab_dma_resolve(struct iolab_ctx *ctx, u32 flags,
 	return iolab_hwdev_for_dma(ctx, rid, busdevp);
 }
 
+/*
+ * One request of a mock device, as iolab_mock_dma() issues it, with the
+ * page requests of a device that makes them (IOMMULAB_MOCK_DEV_PRI): a
+ * translation fault asks the HWPT's fault queue for the page, waits, and
+ * on SUCCESS retries from the faulting byte. One page request per page:
+ * a page still faulting after a SUCCESS faults for good. Return: 0 with
+ * *@res as iolab_mock_dma() fills it (the reason a PRQ_* one when the
+ * request was refused or answered so); EINTR; ENOMEM.
+ */
+static int iolab_dma_pri(struct iolab_ctx *ctx, struct iolab_busdev *busdev,
+			 struct iolab_hwdev *dev, u32 pasid, u64 iova,
+			 void *buf, u64 len, bool write,
+			 struct iolab_dma_result *res)
+{
+	struct mock_hwdev *mdev = container_of(dev, struct mock_hwdev, dev);
+	u64 done = 0, max_iopte = 0, asked = U64_MAX, page;
+	u32 reason;
+	int rc;
+
+	for (;;) {
+		iolab_mock_dma(mdev, pasid, iova + done, buf + done, len - done,
+			       write, res);
+		done += res->done;
+		max_iopte = max(max_iopte, res->max_iopte);
+		if ((res->fault_reason != IOMMULAB_DMA_FAULT_NOT_MAPPED &&
+		     res->fault_reason != IOMMULAB_DMA_FAULT_PERMISSION) ||
+		    !dev->ops->capable(dev, IOLAB_CAP_PRI))
+			break;
+		page = ALIGN_DOWN(res->fault_iova, SZ_4K);
+		if (page == asked)
+			break;
+		asked = page;
+		rc = iolab_fault_page_request(ctx, busdev, pasid, page, write,
+					      &reason);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			break;
+		if (reason) {
+			res->fault_reason = reason;
+			break;
+		}
+	}
+	res->done = done;
+	res->max_iopte = max_iopte;
+	return 0;
+}
+
 #define IOLAB_DMA_MAX SZ_64M
 #define IOLAB_DMA_CHUNK SZ_1M
 
@@ -187,9 +235,11 @@ int iolab_mock_dma_ioctl(struct iolab_ucmd *ucmd)
 			if (rc)
 				break;
 		} else {
-			iolab_mock_dma(container_of(dev, struct mock_hwdev, dev),
-				       pasid, cmd->iova + done, buf, n, write,
-				       &res);
+			rc = iolab_dma_pri(ucmd->ctx, busdev, dev, pasid,
+					   cmd->iova + done, buf, n, write,
+					   &res);
+			if (rc)
+				break;
 		}
 		if (!write && copy_to_user(uptr + done, buf, res.done)) {
 			rc = -EFAULT;
@@ -275,11 +325,11 @@ int iolab_mock_dma_burst_ioctl(struct iolab_ucmd *ucmd)
 				if (rc)
 					break;
 			} else {
-				iolab_mock_dma(container_of(dev,
-							    struct mock_hwdev,
-							    dev),
-					       pasid, iovas[i], buf,
-					       cmd->length, write, &res);
+				rc = iolab_dma_pri(ucmd->ctx, busdev, dev,
+						   pasid, iovas[i], buf,
+						   cmd->length, write, &res);
+				if (rc)
+					break;
 			}
 			if (res.fault_reason)
 				break;

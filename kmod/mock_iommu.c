@@ -793,6 +793,10 @@ static bool mock_capable(struct iolab_hwdev *dev, enum iolab_iommu_cap cap)
 	switch (cap) {
 	case IOLAB_CAP_DIRTY_TRACKING:
 		return !(mdev->flags & MOCK_FLAGS_DEVICE_NO_DIRTY);
+	case IOLAB_CAP_IOPF:
+		return !(mdev->flags & IOMMULAB_MOCK_DEV_NO_IOPF);
+	case IOLAB_CAP_PRI:
+		return mdev->flags & IOMMULAB_MOCK_DEV_PRI;
 	}
 	return false;
 }

@@ -113,12 +113,38 @@ static const struct {
 	  offsetof(struct iolab_event, vpasid) },
 	{ IOLAB_EV_QUOTA, IOMMULAB_GENL_ATTR_QUOTA,
 	  offsetof(struct iolab_event, quota) },
+	{ IOLAB_EV_FAULT_ID, IOMMULAB_GENL_ATTR_FAULT_ID,
+	  offsetof(struct iolab_event, fault_id) },
+	{ IOLAB_EV_FAULT_COOKIE, IOMMULAB_GENL_ATTR_FAULT_COOKIE,
+	  offsetof(struct iolab_event, fault_cookie) },
+	{ IOLAB_EV_PERM, IOMMULAB_GENL_ATTR_PERM,
+	  offsetof(struct iolab_event, perm) },
+	{ IOLAB_EV_GRPID, IOMMULAB_GENL_ATTR_GRPID,
+	  offsetof(struct iolab_event, grpid) },
+	{ IOLAB_EV_CODE, IOMMULAB_GENL_ATTR_CODE,
+	  offsetof(struct iolab_event, code) },
+	{ IOLAB_EV_RESP_BY, IOMMULAB_GENL_ATTR_RESP_BY,
+	  offsetof(struct iolab_event, resp_by) },
+};
+
+/* The u64 fields, sent the same way */
+static const struct {
+	u32 flag;
+	int attr;
+	size_t offset;
+} iolab_nl_u64s[] = {
+	{ IOLAB_EV_TOKEN, IOMMULAB_GENL_ATTR_TOKEN,
+	  offsetof(struct iolab_event, token) },
+	{ IOLAB_EV_ADDR, IOMMULAB_GENL_ATTR_ADDR,
+	  offsetof(struct iolab_event, addr) },
+	{ IOLAB_EV_DEV_COOKIE, IOMMULAB_GENL_ATTR_DEV_COOKIE,
+	  offsetof(struct iolab_event, dev_cookie) },
 };
 
 #define IOLAB_NL_EVENT_SIZE                                                  \
 	(3 * nla_total_size(sizeof(u32)) +                                    \
 	 ARRAY_SIZE(iolab_nl_u32s) * nla_total_size(sizeof(u32)) +           \
-	 2 * nla_total_size_64bit(sizeof(u64)))
+	 (1 + ARRAY_SIZE(iolab_nl_u64s)) * nla_total_size_64bit(sizeof(u64)))
 
 /* One message of @ev, numbered @seq, or NULL without memory. */
 static struct sk_buff *iolab_nl_build(struct iolab_ctx *ctx,
@@ -150,10 +176,15 @@ static struct sk_buff *iolab_nl_build(struct iolab_ctx *ctx,
 					       iolab_nl_u32s[i].offset)))
 			goto err;
 	}
-	if ((ev->present & IOLAB_EV_TOKEN) &&
-	    nla_put_u64_64bit(skb, IOMMULAB_GENL_ATTR_TOKEN, ev->token,
-			      IOMMULAB_GENL_ATTR_PAD))
-		goto err;
+	for (i = 0; i != ARRAY_SIZE(iolab_nl_u64s); i++) {
+		if (!(ev->present & iolab_nl_u64s[i].flag))
+			continue;
+		if (nla_put_u64_64bit(skb, iolab_nl_u64s[i].attr,
+				      *(const u64 *)((const u8 *)ev +
+						     iolab_nl_u64s[i].offset),
+				      IOMMULAB_GENL_ATTR_PAD))
+			goto err;
+	}
 	genlmsg_end(skb, hdr);
 	return skb;
 err:

@@ -140,7 +140,7 @@ static int iolab_test_mock_domain(struct iolab_ucmd *ucmd,
 	u32 hwpt_id;
 	int rc;
 
-	if (dev_flags & ~IOLAB_MOCK_DEV_FLAGS)
+	if (iolab_mock_dev_flags_bad(dev_flags))
 		return -EINVAL;
 	stdev = iolab_stdev_alloc(ctx, dev_flags, NULL);
 	if (IS_ERR(stdev))
@@ -491,6 +491,8 @@ int iolab_test_cmd(struct iolab_ucmd *ucmd)
 		return iolab_test_pasid(ucmd, cmd);
 	case IOMMULAB_TEST_OP_READ_IOPTES:
 		return iolab_test_read_ioptes(ucmd, cmd);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return iolab_test_trigger_iopf(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

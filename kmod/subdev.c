@@ -284,8 +284,10 @@ static int iolab_subdev_route(struct iolab_idev *idev,
 	iolab_notify_dev(idev, old ? IOMMULAB_EVENT_RID_REPLACE :
 				     IOMMULAB_EVENT_RID_ATTACH,
 			 pasid, hwpt->obj.id, old_id);
-	if (old)
+	if (old) {
+		iolab_fault_detached(old, idev, IOLAB_RID_PASID);
 		iolab_subdev_unuse(ctx, path, old, dead);
+	}
 	return 0;
 
 err_release:
@@ -424,6 +426,7 @@ int iolab_subdev_detach(struct iolab_idev *idev, struct iolab_hwpt **dead)
 			 old->obj.id);
 	if (path == IOMMULAB_SUBDEV_PATH_PASID)
 		iolab_ioasid_free(pasid);
+	iolab_fault_detached(old, idev, IOLAB_RID_PASID);
 	iolab_subdev_unuse(idev->ctx, path, old, dead);
 	return 0;
 }
