@@ -718,6 +718,12 @@ void FaultQueue::close_fd()
 		::close(std::exchange(fd_, -1));
 }
 
+void FaultQueue::destroy()
+{
+	close_fd();
+	Object::destroy();
+}
+
 std::vector<iommu_hwpt_pgfault> FaultQueue::read(size_t max) const
 {
 	std::vector<iommu_hwpt_pgfault> out(max);

@@ -302,6 +302,8 @@ public:
 	int fd() const { return fd_; }
 	// Closes the fault fd now (its pending faults are answered INVALID).
 	void close_fd();
+	// Closes the fault fd, then destroys the queue (errors are thrown).
+	void destroy();
 
 	// One read() of up to @max records: whole groups only, never waits;
 	// empty when nothing is pending. Throws Error("read(fault fd)").

@@ -649,7 +649,7 @@ TEST_CASE("page faults by DMA: closing the fault fd, detaching, replacing or "
 		CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
 		// A closed queue takes no request: the next DMA faults at
 		// once with the same reason.
-		DmaResult r = dma_fill(fd, rig.md.rid, BASE, 16, 0x66);
+		DmaResult r = dma_fill(fd, rig.dev.id(), BASE, 16, 0x66);
 		CHECK(r.fault_reason != IOMMULAB_DMA_FAULT_NONE);
 		CHECK(r.done == 0);
 	}
