@@ -513,8 +513,9 @@ static int iolab_attach_hwpt(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	if (old) {
 		iolab_fault_detached(old, idev, IOLAB_RID_PASID);
 		*dead = iolab_hwpt_put_attached(idev->ctx, old);
-	} else
+	} else {
 		group->nr_attached++;
+	}
 	return 0;
 }
 

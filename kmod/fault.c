@@ -109,7 +109,9 @@ static_assert(offsetof(struct iolab_fault, obj) == 0);
  * @node: in iolab_faultq.deliver until read
  * @hwpt: the HWPT it came through (identity only, never dereferenced)
  * @idev: the device (identity only, never dereferenced)
- * @pasid: the device's PASID it came with, IOLAB_RID_PASID for the RID
+ * @pasid: the attachment it came through: the device's PASID, or
+ *	   IOLAB_RID_PASID for the RID (also a PASID request sent to the
+ *	   RID's nested HWPT, see iolab_fault_hwpt_of())
  * @rec: the record read() returns, @rec.cookie its cookie
  * @rid: the device's requester ID, for events
  * @pt_id: @hwpt's ID, for events
@@ -510,7 +512,7 @@ void iolab_fault_detached(struct iolab_hwpt *hwpt, struct iolab_idev *idev,
  */
 static struct iolab_fault_group *
 iolab_fault_group_new(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
-		      u32 pasid, u32 grpid, u32 perm, u64 addr)
+		      u32 via, u32 pasid, u32 grpid, u32 perm, u64 addr)
 {
 	struct iolab_fault_group *group;
 
@@ -522,7 +524,7 @@ iolab_fault_group_new(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	init_completion(&group->done);
 	group->hwpt = hwpt;
 	group->idev = idev;
-	group->pasid = pasid;
+	group->pasid = via;
 	group->rid = iolab_idev_hwdev(idev)->rid;
 	group->pt_id = hwpt->obj.id;
 	group->dev_cookie = idev->cookie;
@@ -537,14 +539,30 @@ iolab_fault_group_new(struct iolab_idev *idev, struct iolab_hwpt *hwpt,
 	return group;
 }
 
-/* The HWPT @idev's @pasid is attached to. Holds the fd's attach_lock. */
+/*
+ * The HWPT a page request of @idev with @pasid goes to, and in *@via the
+ * attachment it goes through. Holds the fd's attach_lock. As upstream's
+ * mock IOMMU, whose PASID table the user manages: a PASID with no HWPT of
+ * its own takes the one of the RID when that is nested (the guest's
+ * stage 1 holds the PASID table then).
+ */
 static struct iolab_hwpt *iolab_fault_hwpt_of(struct iolab_idev *idev,
-					      u32 pasid)
+					      u32 pasid, u32 *via)
 {
+	struct iolab_hwpt *hwpt;
+
 	lockdep_assert_held(&idev->ctx->attach_lock);
+	*via = pasid;
 	if (pasid == IOLAB_RID_PASID)
 		return idev->hwpt;
-	return xa_load(&idev->pasids, pasid);
+	hwpt = xa_load(&idev->pasids, pasid);
+	if (hwpt)
+		return hwpt;
+	hwpt = idev->hwpt;
+	if (!hwpt || hwpt->obj.type != IOLAB_OBJ_HWPT_NESTED)
+		return NULL;
+	*via = IOLAB_RID_PASID;
+	return hwpt;
 }
 
 /*
@@ -560,15 +578,15 @@ int iolab_test_trigger_iopf(struct iolab_ucmd *ucmd,
 	struct iolab_fault_group *group;
 	struct iolab_idev *idev;
 	struct iolab_hwpt *hwpt;
-	u32 pasid = cmd->trigger_iopf.pasid;
+	u32 pasid = cmd->trigger_iopf.pasid, via;
 
 	idev = iolab_get_idev(ctx, cmd->trigger_iopf.dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	mutex_lock(&ctx->attach_lock);
-	hwpt = iolab_fault_hwpt_of(idev, pasid);
+	hwpt = iolab_fault_hwpt_of(idev, pasid, &via);
 	if (hwpt && hwpt->fault) {
-		group = iolab_fault_group_new(idev, hwpt, pasid,
+		group = iolab_fault_group_new(idev, hwpt, via, pasid,
 					      cmd->trigger_iopf.grpid,
 					      cmd->trigger_iopf.perm,
 					      cmd->trigger_iopf.addr);
@@ -616,16 +634,18 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 	struct iolab_faultq *q = NULL;
 	struct iolab_idev *idev;
 	struct iolab_hwpt *hwpt;
+	unsigned long timeout;
 	long left;
+	u32 via;
 	int rc = 1;
 
 	idev = iolab_busdev_idev_get(ctx, busdev);
 	if (!idev)
 		return 1;
 	mutex_lock(&ctx->attach_lock);
-	hwpt = iolab_fault_hwpt_of(idev, pasid);
+	hwpt = iolab_fault_hwpt_of(idev, pasid, &via);
 	if (hwpt && hwpt->fault) {
-		group = iolab_fault_group_new(idev, hwpt, pasid,
+		group = iolab_fault_group_new(idev, hwpt, via, pasid,
 					      iolab_busdev_next_grpid(busdev),
 					      write ? IOMMU_PGFAULT_PERM_WRITE :
 						      IOMMU_PGFAULT_PERM_READ,
@@ -642,16 +662,18 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 	iolab_put_object(&idev->obj);
 	if (rc == 1 || rc == -ENOMEM)
 		goto out;
-	if (rc) {
-		/* Never queued: a full queue, or one whose fd is closed. */
+	/* Never queued: a full queue, or one whose fd is closed. */
+	if (rc == -ENOSPC || rc == -ESHUTDOWN) {
 		*reason = rc == -ENOSPC ? IOMMULAB_DMA_FAULT_PRQ_FULL :
 					  IOMMULAB_DMA_FAULT_PRQ_INVALID;
 		rc = 0;
 		goto out;
 	}
+	if (rc)
+		goto out;
 
-	left = wait_for_completion_interruptible_timeout(&group->done,
-			msecs_to_jiffies(max(READ_ONCE(iopf_timeout_ms), 1U)));
+	timeout = msecs_to_jiffies(max(READ_ONCE(iopf_timeout_ms), 1U));
+	left = wait_for_completion_interruptible_timeout(&group->done, timeout);
 	if (left <= 0) {
 		mutex_lock(&q->mutex);
 		/* Unless the response came just now, answer it here. */

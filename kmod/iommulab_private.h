@@ -763,11 +763,7 @@ static_assert(offsetof(struct iolab_stdev, obj) == 0);
 	 MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K |                    \
 	 IOMMULAB_MOCK_DEV_PRI | IOMMULAB_MOCK_DEV_NO_IOPF)
 
-/* Unknown bits, or a device that both issues page requests and cannot. */
-#define iolab_mock_dev_flags_bad(flags)                                     \
-	(((flags) & ~IOLAB_MOCK_DEV_FLAGS) ||                               \
-	 (((flags) & IOMMULAB_MOCK_DEV_PRI) &&                              \
-	  ((flags) & IOMMULAB_MOCK_DEV_NO_IOPF)))
+bool iolab_mock_dev_flags_bad(u32 flags);
 
 struct iolab_stdev *iolab_stdev_alloc(struct iolab_ctx *ctx, u32 dev_flags,
 				      struct iolab_busdev *sibling);

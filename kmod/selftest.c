@@ -131,6 +131,14 @@ static int iolab_test_add_reserved(struct iolab_ucmd *ucmd,
 }
 
 /* MOCK_DOMAIN(_FLAGS): plug in a device, bind it, attach it to cmd->id. */
+/* Unknown bits, or a device that both issues page requests and cannot. */
+bool iolab_mock_dev_flags_bad(u32 flags)
+{
+	return (flags & ~IOLAB_MOCK_DEV_FLAGS) ||
+	       ((flags & IOMMULAB_MOCK_DEV_PRI) &&
+		(flags & IOMMULAB_MOCK_DEV_NO_IOPF));
+}
+
 static int iolab_test_mock_domain(struct iolab_ucmd *ucmd,
 				  struct iommu_test_cmd *cmd, u32 dev_flags)
 {

@@ -32,7 +32,7 @@
 #   VM_HUGEPAGES_1G  1 GiB hugetlb pages reserved at boot (kernel command
 #               line hugepagesz=1G hugepages=N; default 1, taken out of
 #               VM_MEM), for 1 GiB IOPTEs; 0 reserves none
-#   VM_CPU      QEMU's -cpu under TCG (default qemu64,+pdpe1gb: QEMU's
+#   VM_CPU      QEMU's -cpu under TCG (empty or unset: qemu64,+pdpe1gb, QEMU's
 #               default model with 1 GiB pages, which VM_HUGEPAGES_1G needs)
 #   VM_VERBOSE  1: show the whole console live (boot messages included)
 #   VM_APPEND   extra kernel command line arguments
@@ -138,7 +138,7 @@ VM_HUGEPAGES=${VM_HUGEPAGES:-128}
 [[ $VM_HUGEPAGES =~ ^[0-9]+$ ]] || die "VM_HUGEPAGES=$VM_HUGEPAGES is not a number of 2 MiB pages"
 VM_HUGEPAGES_1G=${VM_HUGEPAGES_1G:-1}
 [[ $VM_HUGEPAGES_1G =~ ^[0-9]+$ ]] || die "VM_HUGEPAGES_1G=$VM_HUGEPAGES_1G is not a number of 1 GiB pages"
-VM_CPU=${VM_CPU-qemu64,+pdpe1gb}
+VM_CPU=${VM_CPU:-qemu64,+pdpe1gb}
 VM_EXTRA=${VM_EXTRA:-}
 VM_ARGS=${VM_ARGS:-}
 VM_VERBOSE=${VM_VERBOSE:-0}

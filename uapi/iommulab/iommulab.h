@@ -233,7 +233,8 @@ struct iommulab_mock_group_alloc {
  * @flags: must be 0
  * @rid: the device, by requester ID (from any fd)
  * @out_dev_id: the bound device's ID in this fd; IOMMU_DESTROY unbinds
- * @cookie: the user's cookie for the device, reported back with its faults
+ * @cookie: the user's cookie for the device, reported back with its page
+ *	    requests (IOMMULAB_GENL_ATTR_DEV_COOKIE of their events)
  *
  * Binds a device to this fd, as VFIO does when a device is opened. The
  * first bind of a group checks that the group is viable (no device of it
