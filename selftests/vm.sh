@@ -51,7 +51,8 @@
 #   VM_SCENARIO "a.scn b.scn": the scenarios of demo mode, run in this
 #               order, each by its own CLI process (default
 #               selftests/demo.scn, pasid-path.scn, aux-path.scn,
-#               subdev-pasid.scn, subdev-aux.scn and migration.scn)
+#               subdev-pasid.scn, subdev-aux.scn, migration.scn and
+#               fault.scn)
 #   VM_CHECK_SCENARIOS 1: check mode also runs the VM_SCENARIO scenarios
 #               after the harness, each by its own CLI process and each
 #               counted as one test ("scenario NAME"); make check sets it
@@ -156,7 +157,7 @@ for a in $VM_MODULE_ARGS; do
 done
 HARNESS=$BUILD_DIR/iommulab-test
 CLI=$BUILD_DIR/iommulab
-SCN=${VM_SCENARIO:-$root/selftests/demo.scn $root/selftests/pasid-path.scn $root/selftests/aux-path.scn $root/selftests/subdev-pasid.scn $root/selftests/subdev-aux.scn $root/selftests/migration.scn}
+SCN=${VM_SCENARIO:-$root/selftests/demo.scn $root/selftests/pasid-path.scn $root/selftests/aux-path.scn $root/selftests/subdev-pasid.scn $root/selftests/subdev-aux.scn $root/selftests/migration.scn $root/selftests/fault.scn}
 
 mkdir -p "$BUILD_DIR"
 work=$BUILD_DIR/vm-$mode

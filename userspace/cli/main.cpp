@@ -14,10 +14,14 @@
 #include <sys/mman.h>
 #include <fstream>
 #include <iostream>
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <poll.h>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bench.hpp"
@@ -36,6 +40,10 @@ struct Session {
 	std::string current = "main";
 	std::map<std::string, uint32_t> vars;
 	std::vector<std::unique_ptr<MockDomain>> mock_domains;
+	// Fault queues by ID, and auto-map handlers on them (declared after
+	// the fds: they go first).
+	std::map<uint32_t, std::unique_ptr<FaultQueue>> faults;
+	std::map<uint32_t, std::unique_ptr<struct AutoMap>> automaps;
 
 	// Scenario devices live until the scenario ends.
 	void keep_mock_domain(MockDomain &&md)
@@ -80,6 +88,232 @@ struct Session {
 };
 
 int run_scenario(Session &s, const std::string &path);
+
+std::string size_name(uint64_t n);
+std::string hex_of(uint64_t v);
+
+// `fault auto-map`: a thread answering every page request of a queue by
+// mapping the faulting page from its own buffer (IOVA @base is the
+// buffer's first byte) into @ioas and responding SUCCESS. What it did is
+// printed when it stops (`fault stop`, or the end of the scenario), so the
+// scenario's output stays in order.
+struct AutoMap {
+	std::vector<std::string> log;
+	std::string error;
+	uint64_t served = 0;
+	std::atomic<bool> stop{false};
+	std::mutex lock;
+	uint8_t *mem;
+	uint64_t base, len;
+	std::thread t;
+
+	AutoMap(const FaultQueue &q, const Iommufd &fd, uint32_t ioas, uint64_t base_,
+		uint64_t len_, uint8_t fill)
+		: mem(static_cast<uint8_t *>(mmap(nullptr, len_, PROT_READ | PROT_WRITE,
+						  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))),
+		  base(base_), len(len_)
+	{
+		if (mem == MAP_FAILED)
+			throw Error("mmap", errno);
+		std::memset(mem, fill, len);
+		t = std::thread([this, &q, &fd, ioas] { run(q, Ioas(fd, ioas)); });
+	}
+	~AutoMap()
+	{
+		finish();
+		munmap(mem, len);
+	}
+	void finish()
+	{
+		stop = true;
+		if (t.joinable())
+			t.join();
+	}
+	void run(const FaultQueue &q, Ioas ioas)
+	{
+		try {
+			while (!stop) {
+				if (!q.readable(20))
+					continue;
+				for (const auto &r : q.read(64))
+					answer(q, ioas, r);
+			}
+		} catch (const std::exception &e) {
+			std::lock_guard<std::mutex> g(lock);
+			error = e.what();
+		}
+		ioas.release();
+	}
+	void answer(const FaultQueue &q, const Ioas &ioas, const iommu_hwpt_pgfault &r)
+	{
+		const uint64_t page = r.addr & ~4095ULL;
+		std::ostringstream o;
+		o << "page request: device " << r.dev_id << " "
+		  << (r.perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read") << " at 0x"
+		  << std::hex << r.addr << std::dec;
+		if (r.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID)
+			o << " PASID " << r.pasid;
+		uint32_t code = IOMMUFD_PAGE_RESP_INVALID;
+		if (page >= base && page - base < len) {
+			ioas.map(mem + (page - base), 4096,
+				 IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+					 IOMMU_IOAS_MAP_FIXED_IOVA,
+				 page);
+			code = IOMMUFD_PAGE_RESP_SUCCESS;
+			o << ": mapped a page, SUCCESS";
+		} else {
+			o << ": outside the buffer, INVALID";
+		}
+		q.respond(r.cookie, code);
+		std::lock_guard<std::mutex> g(lock);
+		log.push_back(o.str());
+		served++;
+	}
+	// Stops it and prints what it did.
+	void report(uint32_t id)
+	{
+		finish();
+		for (const auto &l : log)
+			std::cout << "  " << l << "\n";
+		std::cout << "fault queue " << id << ": auto-map answered " << served
+			  << " request(s)\n";
+		if (!error.empty())
+			throw std::runtime_error("auto-map: " + error);
+	}
+};
+
+const FaultQueue &fault_queue(Session &s, uint32_t id)
+{
+	auto it = s.faults.find(id);
+	if (it == s.faults.end())
+		throw CLI::ValidationError("queue", "no fault queue " + std::to_string(id) +
+							    " opened by `fault alloc`");
+	return *it->second;
+}
+
+const char *perm_name(uint32_t perm)
+{
+	return perm & IOMMU_PGFAULT_PERM_WRITE ? (perm & IOMMU_PGFAULT_PERM_READ ? "read+write" : "write")
+					      : "read";
+}
+
+// `fault`: fault queues, page requests and their responses (issue 13).
+void add_fault_commands(CLI::App &app, Session &s)
+{
+	auto *f = app.add_subcommand("fault", "I/O page fault queues (IOMMU_FAULT_QUEUE_ALLOC)");
+	f->require_subcommand(1);
+	auto *fa = f->add_subcommand("alloc", "open a fault queue (kept open until the end)");
+	auto *fa_as = fa->add_option("--as", "name for the queue ID");
+	fa->callback([&s, fa_as] {
+		auto q = std::make_unique<FaultQueue>(s.iommufd());
+		const uint32_t id = q->id();
+		std::cout << "fault queue " << id << ", fault fd " << q->fd() << "\n";
+		s.faults[id] = std::move(q);
+		s.bind(fa_as->empty() ? "" : fa_as->as<std::string>(), id);
+	});
+	auto *fr = f->add_subcommand("read", "read the pending page requests (never waits)");
+	auto *fr_q = fr->add_option("queue", "fault queue ID")->required();
+	auto *fr_as = fr->add_option("--as", "name for the first request's cookie");
+	auto *fr_n = fr->add_option("--expect", "fail unless exactly N are read");
+	fr->callback([&s, fr_q, fr_as, fr_n] {
+		auto recs = fault_queue(s, fr_q->as<uint32_t>()).read();
+		for (const auto &r : recs) {
+			std::cout << "  cookie " << r.cookie << ": device " << r.dev_id << " "
+				  << perm_name(r.perm) << " at " << "0x" << std::hex << r.addr
+				  << std::dec << ", group " << r.grpid;
+			if (r.flags & IOMMU_PGFAULT_FLAGS_PASID_VALID)
+				std::cout << ", PASID " << r.pasid;
+			std::cout << ((r.flags & IOMMU_PGFAULT_FLAGS_LAST_PAGE) ? ", last" : "")
+				  << "\n";
+		}
+		std::cout << recs.size() << " page request(s)\n";
+		if (!recs.empty())
+			s.bind(fr_as->empty() ? "" : fr_as->as<std::string>(), recs[0].cookie);
+		if (!fr_n->empty() && recs.size() != fr_n->as<size_t>())
+			throw std::runtime_error("fault read: " + std::to_string(recs.size()) +
+						 " requests, expected " + fr_n->as<std::string>());
+	});
+	auto *fp = f->add_subcommand("respond", "answer a page request group by its cookie");
+	auto *fp_q = fp->add_option("queue", "fault queue ID")->required();
+	auto *fp_c = fp->add_option("cookie", "the cookie `fault read` printed")->required();
+	CLI::Option *fp_inv = fp->add_flag("--invalid")->description(
+		"IOMMUFD_PAGE_RESP_INVALID (default: SUCCESS)");
+	fp->callback([&s, fp_q, fp_c, fp_inv] {
+		const bool inv = fp_inv->count() > 0;
+		fault_queue(s, fp_q->as<uint32_t>())
+			.respond(fp_c->as<uint32_t>(),
+				 inv ? IOMMUFD_PAGE_RESP_INVALID : IOMMUFD_PAGE_RESP_SUCCESS);
+		std::cout << "cookie " << fp_c->as<uint32_t>() << " answered "
+			  << (inv ? "INVALID" : "SUCCESS") << "\n";
+	});
+	auto *ft = f->add_subcommand("trigger", "IOMMU_TEST_OP_TRIGGER_IOPF: a mock device "
+						"reports one fault");
+	auto *ft_dev = ft->add_option("dev", "device ID")->required();
+	auto *ft_addr = ft->add_option("addr", "faulting address")->required();
+	auto *ft_pasid = ft->add_option("--pasid", "the PASID (default 0: the RID)")->default_val(0);
+	auto *ft_grp = ft->add_option("--grpid", "page request group")->default_val(0);
+	CLI::Option *ft_w = ft->add_flag("--write")->description("a write (default: a read)");
+	ft->callback([&s, ft_dev, ft_addr, ft_pasid, ft_grp, ft_w] {
+		trigger_iopf(s.iommufd(), ft_dev->as<uint32_t>(), ft_pasid->as<uint32_t>(),
+			     ft_grp->as<uint32_t>(),
+			     ft_w->count() ? IOMMU_PGFAULT_PERM_WRITE : IOMMU_PGFAULT_PERM_READ,
+			     ft_addr->as<uint64_t>());
+		std::cout << "fault triggered\n";
+	});
+	auto *fm = f->add_subcommand(
+		"auto-map", "answer every page request of a queue in the background: map "
+			    "the page from a buffer of its own into an IOAS, respond SUCCESS "
+			    "(a request outside the buffer: INVALID)");
+	auto *fm_q = fm->add_option("queue", "fault queue ID")->required();
+	auto *fm_ioas = fm->add_option("ioas", "IOAS to map into")->required();
+	auto *fm_iova = fm->add_option("iova", "IOVA of the buffer's first byte")->required();
+	auto *fm_len = fm->add_option("length", "buffer bytes (whole 4 KiB pages)")->required();
+	auto *fm_fill = fm->add_option("--fill", "every byte of the buffer")->default_val(0);
+	fm->callback([&s, fm_q, fm_ioas, fm_iova, fm_len, fm_fill] {
+		const uint32_t id = fm_q->as<uint32_t>();
+		const auto &q = fault_queue(s, id);
+		if (s.automaps.count(id))
+			throw CLI::ValidationError("queue", "auto-map already runs on it");
+		s.automaps[id] = std::make_unique<AutoMap>(
+			q, s.iommufd(), fm_ioas->as<uint32_t>(), fm_iova->as<uint64_t>(),
+			fm_len->as<uint64_t>(), static_cast<uint8_t>(fm_fill->as<unsigned>()));
+		std::cout << "fault queue " << id << ": auto-map into IOAS "
+			  << fm_ioas->as<uint32_t>() << ", IOVA " << hex_of(fm_iova->as<uint64_t>())
+			  << " + " << size_name(fm_len->as<uint64_t>()) << "\n";
+	});
+	auto *fs = f->add_subcommand("stop", "stop a queue's auto-map; print what it answered");
+	auto *fs_q = fs->add_option("queue", "fault queue ID")->required();
+	auto *fs_n = fs->add_option("--expect", "fail unless it answered exactly N");
+	fs->callback([&s, fs_q, fs_n] {
+		const uint32_t id = fs_q->as<uint32_t>();
+		auto it = s.automaps.find(id);
+		if (it == s.automaps.end())
+			throw CLI::ValidationError("queue", "no auto-map on it");
+		std::unique_ptr<AutoMap> m = std::move(it->second);
+		s.automaps.erase(it);
+		m->report(id);
+		if (!fs_n->empty() && m->served != fs_n->as<uint64_t>())
+			throw std::runtime_error("fault stop: answered " + std::to_string(m->served) +
+						 ", expected " + fs_n->as<std::string>());
+	});
+	auto *fc = f->add_subcommand("close", "close a queue's fault fd (pending requests "
+					       "are answered INVALID) and destroy it when it can");
+	auto *fc_q = fc->add_option("queue", "fault queue ID")->required();
+	fc->callback([&s, fc_q] {
+		const uint32_t id = fc_q->as<uint32_t>();
+		fault_queue(s, id);
+		if (auto it = s.automaps.find(id); it != s.automaps.end()) {
+			it->second->report(id);
+			s.automaps.erase(it);
+		}
+		auto q = std::move(s.faults[id]);
+		s.faults.erase(id);
+		q->close_fd();
+		std::cout << "fault queue " << id << ": fd closed\n";
+		// A HWPT may still use it: then the fd's close destroys it.
+		q->release();
+	});
+}
 
 // `set`, `pasid` and `aux`: IOASID sets, the PASID attach path and the
 // aux-domain path.
@@ -523,9 +757,15 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 					      "$NAME0_stdev.. their stdev IDs");
 	auto *grp_flags = grp->add_option("--flags", "MOCK_FLAGS_DEVICE_* bits (4: PASIDs)")
 				  ->default_val(0);
-	grp->callback([&s, grp_n, grp_as, grp_flags] {
+	CLI::Option *grp_pri = grp->add_flag("--pri")->description(
+		"devices that send page requests (IOMMULAB_MOCK_DEV_PRI)");
+	CLI::Option *grp_noiopf = grp->add_flag("--no-iopf")->description(
+		"devices that take no fault queue (IOMMULAB_MOCK_DEV_NO_IOPF)");
+	grp->callback([&s, grp_n, grp_as, grp_flags, grp_pri, grp_noiopf] {
 		auto devs = mock_group_alloc(s.iommufd(), grp_n->as<uint32_t>(),
-					     grp_flags->as<uint32_t>());
+					     grp_flags->as<uint32_t>() |
+						     (grp_pri->count() ? IOMMULAB_MOCK_DEV_PRI : 0) |
+						     (grp_noiopf->count() ? IOMMULAB_MOCK_DEV_NO_IOPF : 0));
 		s.show_devs(devs, "device", "RID", grp_as);
 	});
 
@@ -581,22 +821,29 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	CLI::Option *ha_dirty = ha->add_flag("--dirty")->description(
 		"dirty-tracking capable (IOMMU_HWPT_ALLOC_DIRTY_TRACKING)");
 	auto *ha_off = ha->add_option("--s1-offset", "nested: stage-1 offset");
+	auto *ha_fault = ha->add_option("--fault", "report page faults to this fault queue "
+						   "(IOMMU_HWPT_FAULT_ID_VALID)");
 	auto *ha_as = ha->add_option("--as", "name for the HWPT ID");
-	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_pasid, ha_dirty, ha_off, ha_as] {
+	ha->callback([&s, ha_dev, ha_pt, ha_parent, ha_pasid, ha_dirty, ha_off, ha_fault,
+		      ha_as] {
 		uint32_t id;
+		const std::optional<uint32_t> fault =
+			ha_fault->empty() ? std::nullopt :
+					    std::optional<uint32_t>(ha_fault->as<uint32_t>());
 		if (ha_off->empty()) {
 			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
 			       ha_pt->as<uint32_t>(),
 			       (ha_parent->count() ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0) |
 				       (ha_pasid->count() ? IOMMU_HWPT_ALLOC_PASID : 0) |
-				       (ha_dirty->count() ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0));
+				       (ha_dirty->count() ? IOMMU_HWPT_ALLOC_DIRTY_TRACKING : 0),
+			       fault);
 			id = h.release();
 		} else {
 			iommulab_hwpt_mock_s1 s1{0, IOMMU_TEST_IOTLB_DEFAULT,
 						 ha_off->as<uint64_t>()};
 			Hwpt h(s.iommufd(), ha_dev->as<uint32_t>(),
 			       ha_pt->as<uint32_t>(), 0, IOMMULAB_HWPT_DATA_MOCK_S1,
-			       &s1, sizeof(s1));
+			       &s1, sizeof(s1), fault);
 			id = h.release();
 		}
 		std::cout << "HWPT " << id << " allocated\n";
@@ -605,6 +852,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 
 	add_pasid_commands(app, s);
 	add_dirty_commands(app, s);
+	add_fault_commands(app, s);
 
 	auto *dmac = app.add_subcommand("dma", "a device reads or writes memory by IOVA");
 	auto *dma_dev = dmac->add_option("dev", "device (or stdev) ID")->required();
@@ -620,7 +868,8 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	auto *dma_fault = dmac->add_option(
 		"--expect-fault", "fail unless the request stops with this fault "
 				  "(none, blocked, not-mapped, permission, "
-				  "no-pasid) and, for a fault, moves nothing");
+				  "no-pasid, prq-invalid, prq-timeout, "
+				  "prq-full) and, for a fault, moves nothing");
 	auto *dma_burst_n = dmac->add_option(
 		"--burst", "N requests of length bytes (at most 4096) at iova, "
 			   "iova + stride, ... in one call (IOMMULAB_MOCK_DMA_BURST)");
@@ -632,10 +881,6 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 	dmac->callback([&s, dma_dev, dma_iova, dma_len, dma_write, dma_rid,
 			dma_pasid_opt, dma_expect, dma_fault, dma_burst_n,
 			dma_stride, dma_iopte] {
-		static const char *reasons[] = {"none", "blocked", "not mapped",
-						"permission", "no PASID domain"};
-		static const char *const fault_names[] = {
-			"none", "blocked", "not-mapped", "permission", "no-pasid"};
 		if (!dma_burst_n->empty()) {
 			if (dma_rid->count() || !dma_expect->empty() || !dma_iopte->empty())
 				throw CLI::ValidationError(
@@ -662,9 +907,9 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 				  << " done";
 			if (!f.ok())
 				std::cout << "; FAULT at IOVA " << hex_of(f.fault_iova) << ": "
-					  << (f.fault_reason < 5 ? reasons[f.fault_reason] : "?");
+					  << dma_fault_text(f.fault_reason);
 			std::cout << "\n";
-			const char *got = f.fault_reason < 5 ? fault_names[f.fault_reason] : "?";
+			const char *got = dma_fault_name(f.fault_reason);
 			if (!dma_fault->empty() && dma_fault->as<std::string>() != got)
 				throw std::runtime_error("dma: expected fault " +
 							 dma_fault->as<std::string>() +
@@ -695,7 +940,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 		if (!r.ok())
 			std::cout << "; FAULT at IOVA 0x" << std::hex << r.fault_iova
 				  << std::dec << ": "
-				  << (r.fault_reason < 5 ? reasons[r.fault_reason] : "?");
+				  << dma_fault_text(r.fault_reason);
 		if (!dma_iopte->empty())
 			std::cout << "; largest IOPTE " << size_name(r.max_iopte);
 		std::cout << "\n";
@@ -704,8 +949,7 @@ void build_app(CLI::App &app, Session &s, bool in_scenario)
 						 size_name(dma_iopte->as<uint64_t>()));
 		if (!dma_fault->empty()) {
 			const std::string want = dma_fault->as<std::string>();
-			const char *got = r.fault_reason < 5 ?
-						  fault_names[r.fault_reason] : "?";
+			const char *got = dma_fault_name(r.fault_reason);
 			if (want != got || (!r.ok() && r.done))
 				throw std::runtime_error(
 					"dma: expected fault " + want + ", got " +

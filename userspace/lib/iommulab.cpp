@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -655,31 +656,168 @@ uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id)
 
 uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
 		    uint32_t flags, uint32_t data_type, const void *data,
-		    uint32_t data_len)
+		    uint32_t data_len, std::optional<uint32_t> fault_id)
 {
 	iommu_hwpt_alloc cmd{};
 
 	cmd.size = sizeof(cmd);
-	cmd.flags = flags;
+	cmd.flags = flags | (fault_id ? IOMMU_HWPT_FAULT_ID_VALID : 0);
 	cmd.dev_id = dev_id;
 	cmd.pt_id = pt_id;
 	cmd.data_type = data_type;
 	cmd.data_len = data_len;
 	cmd.data_uptr = reinterpret_cast<uintptr_t>(data);
+	cmd.fault_id = fault_id.value_or(0);
 	fd.call("IOMMU_HWPT_ALLOC", IOMMU_HWPT_ALLOC, &cmd);
 	return cmd.out_hwpt_id;
 }
 
-Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags)
-	: Object(fd, hwpt_alloc(fd, dev_id, pt_id, flags, 0, nullptr, 0))
+Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
+	   std::optional<uint32_t> fault_id)
+	: Object(fd, hwpt_alloc(fd, dev_id, pt_id, flags, 0, nullptr, 0,
+				fault_id))
 {
 }
 
 Hwpt::Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
-	   uint32_t data_type, const void *data, uint32_t data_len)
+	   uint32_t data_type, const void *data, uint32_t data_len,
+	   std::optional<uint32_t> fault_id)
 	: Object(fd, hwpt_alloc(fd, dev_id, pt_id, flags, data_type, data,
-				data_len))
+				data_len, fault_id))
 {
+}
+
+static iommu_fault_alloc fault_queue_alloc(const Iommufd &fd)
+{
+	iommu_fault_alloc cmd{};
+
+	cmd.size = sizeof(cmd);
+	fd.call("IOMMU_FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+	return cmd;
+}
+
+FaultQueue::FaultQueue(const Iommufd &fd)
+	: FaultQueue(fd, fault_queue_alloc(fd))
+{
+}
+
+FaultQueue::FaultQueue(const Iommufd &fd, const iommu_fault_alloc &cmd)
+	: Object(fd, cmd.out_fault_id), fd_(static_cast<int>(cmd.out_fault_fd))
+{
+}
+
+FaultQueue::~FaultQueue()
+{
+	// Before ~Object destroys the ID: an open fd keeps it busy.
+	close_fd();
+}
+
+void FaultQueue::close_fd()
+{
+	if (fd_ >= 0)
+		::close(std::exchange(fd_, -1));
+}
+
+void FaultQueue::destroy()
+{
+	close_fd();
+	Object::destroy();
+}
+
+std::vector<iommu_hwpt_pgfault> FaultQueue::read(size_t max) const
+{
+	std::vector<iommu_hwpt_pgfault> out(max);
+	ssize_t n = ::read(fd_, out.data(), max * sizeof(out[0]));
+
+	if (n < 0)
+		throw Error("read(fault fd)", errno);
+	out.resize(static_cast<size_t>(n) / sizeof(out[0]));
+	return out;
+}
+
+void FaultQueue::respond(uint32_t cookie, uint32_t code) const
+{
+	respond(std::vector<iommu_hwpt_page_response>{{cookie, code}});
+}
+
+size_t FaultQueue::respond(const std::vector<iommu_hwpt_page_response> &r) const
+{
+	ssize_t n = ::write(fd_, r.data(), r.size() * sizeof(r[0]));
+
+	if (n < 0)
+		throw Error("write(fault fd)", errno);
+	return static_cast<size_t>(n);
+}
+
+short FaultQueue::poll_events(int timeout_ms) const
+{
+	struct pollfd p = {fd_, POLLIN | POLLRDNORM | POLLOUT, 0};
+	int rc;
+
+	do
+		rc = ::poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		throw Error("poll(fault fd)", errno);
+	return rc ? p.revents : 0;
+}
+
+bool FaultQueue::readable(int timeout_ms) const
+{
+	struct pollfd p = {fd_, POLLIN, 0};
+	int rc;
+
+	do
+		rc = ::poll(&p, 1, timeout_ms);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		throw Error("poll(fault fd)", errno);
+	return rc > 0 && (p.revents & POLLIN);
+}
+
+iommu_test_cmd trigger_iopf_cmd(uint32_t dev_id, uint32_t pasid,
+				uint32_t grpid, uint32_t perm, uint64_t addr)
+{
+	auto cmd = test_cmd(IOMMU_TEST_OP_TRIGGER_IOPF, 0);
+
+	cmd.trigger_iopf.dev_id = dev_id;
+	cmd.trigger_iopf.pasid = pasid;
+	cmd.trigger_iopf.grpid = grpid;
+	cmd.trigger_iopf.perm = perm;
+	cmd.trigger_iopf.addr = addr;
+	return cmd;
+}
+
+void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
+		  uint32_t grpid, uint32_t perm, uint64_t addr)
+{
+	auto cmd = trigger_iopf_cmd(dev_id, pasid, grpid, perm, addr);
+
+	fd.call("IOMMU_TEST_OP_TRIGGER_IOPF", IOMMU_TEST_CMD, &cmd);
+}
+
+const char *dma_fault_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		"none",	    "blocked",	   "not-mapped",  "permission",
+		"no-pasid", "prq-invalid", "prq-timeout", "prq-full"};
+
+	return reason < sizeof(names) / sizeof(names[0]) ? names[reason] : "?";
+}
+
+const char *dma_fault_text(uint32_t reason)
+{
+	static const char *const texts[] = {
+		"none",
+		"blocked",
+		"not mapped",
+		"permission",
+		"no PASID domain",
+		"page request answered INVALID",
+		"page request timed out",
+		"fault queue full"};
+
+	return reason < sizeof(texts) / sizeof(texts[0]) ? texts[reason] : "?";
 }
 
 static DmaResult do_dma(const Iommufd &fd, uint32_t flags, uint32_t id,

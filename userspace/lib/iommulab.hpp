@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -282,22 +283,80 @@ uint32_t aux_op(const Iommufd &fd, unsigned long nr, uint32_t dev_id,
 // @hwpt_id for @dev_id: returns the vIOMMU's ID.
 uint32_t viommu_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t hwpt_id);
 
+// A fault queue (IOMMU_FAULT_QUEUE_ALLOC) and its fault fd: the page
+// requests of the HWPTs allocated with its ID (IOMMU_HWPT_FAULT_ID_VALID)
+// are read from the fd as struct iommu_hwpt_pgfault records and answered
+// with struct iommu_hwpt_page_response. Destroying it closes the fd first
+// (the kernel refuses to destroy a queue whose fd is open: EBUSY).
+class FaultQueue : public Object {
+public:
+	explicit FaultQueue(const Iommufd &fd);
+	~FaultQueue();
+	FaultQueue(FaultQueue &&other) noexcept
+		: Object(std::move(other)), fd_(std::exchange(other.fd_, -1))
+	{
+	}
+	FaultQueue &operator=(FaultQueue &&) = delete;
+
+	// The fault fd; -1 once closed.
+	int fd() const { return fd_; }
+	// Closes the fault fd now (its pending faults are answered INVALID).
+	void close_fd();
+	// Closes the fault fd, then destroys the queue (errors are thrown).
+	void destroy();
+
+	// One read() of up to @max records: whole groups only, never waits;
+	// empty when nothing is pending. Throws Error("read(fault fd)").
+	std::vector<iommu_hwpt_pgfault> read(size_t max = 64) const;
+	// Answers the fault group @cookie (enum iommufd_page_response_code).
+	// Throws Error("write(fault fd)").
+	void respond(uint32_t cookie,
+		     uint32_t code = IOMMUFD_PAGE_RESP_SUCCESS) const;
+	// Several responses in one write(); returns the bytes the kernel took
+	// (those before a bad one), or throws if it took none.
+	size_t respond(const std::vector<iommu_hwpt_page_response> &r) const;
+	// poll()'s revents for the fault fd after up to @timeout_ms.
+	short poll_events(int timeout_ms = 0) const;
+	// Whether a fault is pending (POLLIN) within @timeout_ms.
+	bool readable(int timeout_ms = 0) const;
+
+private:
+	FaultQueue(const Iommufd &fd, const iommu_fault_alloc &cmd);
+	int fd_;
+};
+
 // IOMMU_HWPT_ALLOC without an owner: returns the new HWPT's ID, which the
 // caller destroys (or leaves to the fd's close). Hwpt below owns its HWPT.
+// With @fault_id, the HWPT reports its faults to that fault queue
+// (IOMMU_HWPT_FAULT_ID_VALID).
 uint32_t hwpt_alloc(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
 		    uint32_t flags = 0, uint32_t data_type = 0,
-		    const void *data = nullptr, uint32_t data_len = 0);
+		    const void *data = nullptr, uint32_t data_len = 0,
+		    std::optional<uint32_t> fault_id = std::nullopt);
 
 // A HWPT made by IOMMU_HWPT_ALLOC.
 class Hwpt : public Object {
 public:
 	// A paging HWPT on @ioas_id for @dev_id.
 	Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id,
-	     uint32_t flags = 0);
+	     uint32_t flags = 0,
+	     std::optional<uint32_t> fault_id = std::nullopt);
 	// A nested HWPT on parent @pt_id with driver data.
 	Hwpt(const Iommufd &fd, uint32_t dev_id, uint32_t pt_id, uint32_t flags,
-	     uint32_t data_type, const void *data, uint32_t data_len);
+	     uint32_t data_type, const void *data, uint32_t data_len,
+	     std::optional<uint32_t> fault_id = std::nullopt);
 };
+
+// IOMMU_TEST_OP_TRIGGER_IOPF: the mock device @dev_id (a device ID of this
+// fd) reports one fault (the last of group @grpid) at @addr with @perm
+// (enum iommu_hwpt_pgfault_perm) for its RID (@pasid 0) or @pasid, to the
+// fault queue of the HWPT attached there (nothing if it has none).
+void trigger_iopf(const Iommufd &fd, uint32_t dev_id, uint32_t pasid,
+		  uint32_t grpid, uint32_t perm, uint64_t addr);
+// The IOMMU_TEST_CMD that trigger_iopf() sends (for tests that want the
+// errno).
+iommu_test_cmd trigger_iopf_cmd(uint32_t dev_id, uint32_t pasid,
+				uint32_t grpid, uint32_t perm, uint64_t addr);
 
 // What a mock DMA did (IOMMULAB_MOCK_DMA).
 struct DmaResult {
@@ -307,6 +366,13 @@ struct DmaResult {
 	uint64_t max_iopte;
 	bool ok() const { return fault_reason == IOMMULAB_DMA_FAULT_NONE; }
 };
+
+// The short name of an enum iommulab_dma_fault ("none", "blocked",
+// "not-mapped", "permission", "no-pasid", "prq-invalid", "prq-timeout",
+// "prq-full"; "?" if unknown), as the CLI's --expect-fault takes it.
+const char *dma_fault_name(uint32_t reason);
+// What it means, in words ("not mapped", "page request answered INVALID").
+const char *dma_fault_text(uint32_t reason);
 
 // The device @dev_id (a bound device's or stdev's ID of this fd, or with
 // @by_rid a requester ID) reads (@write false) or writes @len bytes at

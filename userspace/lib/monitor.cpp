@@ -39,7 +39,22 @@ std::string event_name(uint32_t type)
 	case IOMMULAB_EVENT_PASID_DETACH: return "PASID_DETACH";
 	case IOMMULAB_EVENT_AUX_ATTACH: return "AUX_ATTACH";
 	case IOMMULAB_EVENT_AUX_DETACH: return "AUX_DETACH";
+	case IOMMULAB_EVENT_PAGE_REQUEST: return "PAGE_REQUEST";
+	case IOMMULAB_EVENT_PAGE_RESPONSE: return "PAGE_RESPONSE";
 	default: return "EVENT_" + std::to_string(type);
+	}
+}
+
+std::string resp_by_name(uint32_t resp_by)
+{
+	switch (resp_by) {
+	case IOMMULAB_RESP_BY_USER: return "user";
+	case IOMMULAB_RESP_BY_TIMEOUT: return "timeout";
+	case IOMMULAB_RESP_BY_CLOSE: return "close";
+	case IOMMULAB_RESP_BY_DETACH: return "detach";
+	case IOMMULAB_RESP_BY_SIGNAL: return "signal";
+	case IOMMULAB_RESP_BY_FULL: return "full";
+	default: return "RESP_BY_" + std::to_string(resp_by);
 	}
 }
 
@@ -56,6 +71,11 @@ template <typename F> void for_each_field(const Event &e, F f)
 	f("set", "set_id", e.set_id);
 	f("vpasid", "vpasid", e.vpasid);
 	f("quota", "quota", e.quota);
+	f("fault", "fault_id", e.fault_id);
+	f("cookie", "fault_cookie", e.fault_cookie);
+	f("perm", "perm", e.perm);
+	f("grpid", "grpid", e.grpid);
+	f("code", "code", e.code);
 }
 
 // libnl's negative NLE_* codes, as far as they map to an errno.
@@ -91,6 +111,12 @@ std::string Event::line() const
 	});
 	if (token)
 		o << " token=" << *token;
+	if (resp_by)
+		o << " by=" << resp_by_name(*resp_by);
+	if (dev_cookie)
+		o << " dev_cookie=" << *dev_cookie;
+	if (addr)
+		o << " addr=0x" << std::hex << *addr << std::dec;
 	return o.str();
 }
 
@@ -107,6 +133,12 @@ std::string Event::json() const
 	});
 	if (token)
 		o << ",\"token\":" << *token;
+	if (resp_by)
+		o << ",\"resp_by\":\"" << resp_by_name(*resp_by) << '"';
+	if (dev_cookie)
+		o << ",\"dev_cookie\":" << *dev_cookie;
+	if (addr)
+		o << ",\"addr\":" << *addr;
 	o << '}';
 	return o.str();
 }
@@ -232,6 +264,14 @@ int Monitor::on_valid(struct nl_msg *msg, void *arg)
 	e.vpasid = u32(IOMMULAB_GENL_ATTR_VPASID);
 	e.quota = u32(IOMMULAB_GENL_ATTR_QUOTA);
 	e.token = u64(IOMMULAB_GENL_ATTR_TOKEN);
+	e.fault_id = u32(IOMMULAB_GENL_ATTR_FAULT_ID);
+	e.fault_cookie = u32(IOMMULAB_GENL_ATTR_FAULT_COOKIE);
+	e.perm = u32(IOMMULAB_GENL_ATTR_PERM);
+	e.grpid = u32(IOMMULAB_GENL_ATTR_GRPID);
+	e.code = u32(IOMMULAB_GENL_ATTR_CODE);
+	e.resp_by = u32(IOMMULAB_GENL_ATTR_RESP_BY);
+	e.dev_cookie = u64(IOMMULAB_GENL_ATTR_DEV_COOKIE);
+	e.addr = u64(IOMMULAB_GENL_ATTR_ADDR);
 	self->queue_.push_back(e);
 	return NL_OK;
 }

@@ -30,6 +30,10 @@ struct Event {
 	std::optional<uint32_t> dev_id, rid, pt_id, old_pt_id, pasid, set_id,
 		vpasid, quota;
 	std::optional<uint64_t> token;
+	// Page requests and responses (PAGE_REQUEST, PAGE_RESPONSE)
+	std::optional<uint32_t> fault_id, fault_cookie, perm, grpid, code,
+		resp_by;
+	std::optional<uint64_t> dev_cookie, addr;
 
 	// "RID_ATTACH seq=3 fd=2 uid=0 dev=4 rid=0x10 pt=5": one line
 	std::string line() const;
@@ -39,6 +43,10 @@ struct Event {
 
 // "RID_ATTACH", ... for an enum iommulab_event; "EVENT_<n>" if unknown.
 std::string event_name(uint32_t type);
+
+// "user", "timeout", "close", "detach", "signal", "full" for an enum
+// iommulab_resp_by; "RESP_BY_<n>" if unknown.
+std::string resp_by_name(uint32_t resp_by);
 
 struct MonitorStats {
 	uint64_t seq;	  // the last sequence number the module used

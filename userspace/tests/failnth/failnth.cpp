@@ -112,6 +112,9 @@ std::string strf(const char *fmt, ...)
 
 Ctx::~Ctx()
 {
+	helper.reset();
+	if (fault_fd >= 0)
+		::close(fault_fd);
 	if (fmap)
 		munmap(fmap, fmap_len);
 	if (memfd >= 0)

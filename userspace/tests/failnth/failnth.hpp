@@ -107,6 +107,7 @@ union Arg {
 	// The VFIO container's calls with their trailing parts (a struct
 	// vfio_bitmap, a GET_BITMAP range): their bytes, built by the rows.
 	alignas(8) uint8_t vfio[64];
+	iommu_fault_alloc fault_alloc;
 	// Commands added later: add their structures here.
 };
 
@@ -136,6 +137,11 @@ struct Ctx {
 	// count right after it subscribed.
 	std::unique_ptr<Monitor> monitor;
 	uint64_t dropped0 = 0;
+	// What a row's setup started that must end before anything else is
+	// closed (a fault handler thread); ~Ctx drops it first.
+	std::shared_ptr<void> helper;
+	int fault_fd = -1;	// a fault queue's fd made by setup
+	uint32_t fault_id = 0;	// and its ID
 
 	Ctx() = default;
 	Ctx(const Ctx &) = delete;

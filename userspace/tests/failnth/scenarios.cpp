@@ -50,9 +50,14 @@
 //           allocation failing inside them (an allocator's internal
 //           bookkeeping) must not make them fail.
 #include <cerrno>
+#include <vector>
+#include <memory>
+#include <thread>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -559,6 +564,142 @@ iommulab_hwpt_iopte iopte_arg(uint32_t hwpt, uint64_t iova, uint64_t len,
 	return cmd;
 }
 
+
+// ---- I/O page faults (issue 13) ----
+
+// A fault queue of c.fd: c.fault_id, c.fault_fd.
+void fault_queue(Ctx &c)
+{
+	iommu_fault_alloc cmd = {sizeof(cmd), 0, 0, 0};
+
+	c.fd->call("FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+	c.fault_id = cmd.out_fault_id;
+	c.fault_fd = static_cast<int>(cmd.out_fault_fd);
+}
+
+// c.arg.hwpt_alloc: a paging HWPT of c.ioas for c.idev reporting to c.fault_id.
+void fault_hwpt_arg(Ctx &c)
+{
+	c.arg.hwpt_alloc = {};
+	c.arg.hwpt_alloc.size = sizeof(iommu_hwpt_alloc);
+	c.arg.hwpt_alloc.flags = IOMMU_HWPT_FAULT_ID_VALID;
+	c.arg.hwpt_alloc.dev_id = c.idev;
+	c.arg.hwpt_alloc.pt_id = c.ioas;
+	c.arg.hwpt_alloc.fault_id = c.fault_id;
+}
+
+// setup_domain(), a fault queue, and a paging HWPT with it (c.hwpt), the
+// mock device not on it yet.
+void setup_fault_hwpt(Ctx &c)
+{
+	setup_domain(c);
+	fault_queue(c);
+	fault_hwpt_arg(c);
+	c.fd->call("HWPT_ALLOC(fault)", IOMMU_HWPT_ALLOC, &c.arg.hwpt_alloc);
+	c.hwpt = c.arg.hwpt_alloc.out_hwpt_id;
+}
+
+iommu_test_cmd trigger_arg(Ctx &c, uint32_t grpid)
+{
+	iommu_test_cmd cmd = test_arg(IOMMU_TEST_OP_TRIGGER_IOPF, 0);
+
+	cmd.trigger_iopf.dev_id = c.idev;
+	cmd.trigger_iopf.grpid = grpid;
+	cmd.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ;
+	cmd.trigger_iopf.addr = IOVA_A;
+	return cmd;
+}
+
+// The records pending on c.fault_fd (read at once, never waits).
+std::vector<iommu_hwpt_pgfault> read_faults(Ctx &c)
+{
+	std::vector<iommu_hwpt_pgfault> r(8);
+	ssize_t n = ::read(c.fault_fd, r.data(), r.size() * sizeof(r[0]));
+
+	FN_CHECK(n >= 0, "read(fault fd): %s", strerror(errno));
+	r.resize(static_cast<size_t>(n) / sizeof(r[0]));
+	return r;
+}
+
+// A TRIGGER_IOPF of group @grpid reaches c.fault_fd (@want) or not; the
+// record read is answered.
+void check_trigger_reaches(Ctx &c, uint32_t grpid, bool want)
+{
+	iommu_test_cmd t = trigger_arg(c, grpid);
+
+	c.fd->call("TRIGGER_IOPF", IOMMU_TEST_CMD, &t);
+	auto recs = read_faults(c);
+	FN_CHECK(recs.size() == (want ? 1u : 0u), "%zu faults queued, want %d", recs.size(),
+		 want ? 1 : 0);
+	if (!want)
+		return;
+	FN_CHECK(recs[0].grpid == grpid && recs[0].dev_id == c.idev &&
+			 recs[0].addr == IOVA_A &&
+			 recs[0].flags == IOMMU_PGFAULT_FLAGS_LAST_PAGE,
+		 "fault record: grpid %u dev %u addr %#llx flags %#x", recs[0].grpid,
+		 recs[0].dev_id, (unsigned long long)recs[0].addr, recs[0].flags);
+	iommu_hwpt_page_response resp = {recs[0].cookie, IOMMUFD_PAGE_RESP_SUCCESS};
+	FN_CHECK(::write(c.fault_fd, &resp, sizeof(resp)) == sizeof(resp),
+		 "response: %s", strerror(errno));
+}
+
+// The page a PRI device's DMA faults on: its own memory (outside the
+// snapshot's regions), pinned read-only at IOVA_B by setup.
+struct PriPage {
+	uint8_t *p = nullptr;
+	PriPage()
+	{
+		void *m = mmap(nullptr, PS, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		FN_CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
+		p = static_cast<uint8_t *>(m);
+		memset(p, 0x17, PS);
+	}
+	~PriPage() { munmap(p, PS); }
+};
+
+// A fault handler thread on c.fault_fd: each request is answered SUCCESS
+// after the page is made writable (IOVA_B unmapped and mapped again RW:
+// the pins and VmPin end as they were, so a failed call's snapshot
+// matches). Stopped and joined before ~Ctx closes anything.
+struct PriHandler {
+	PriPage page;
+	std::atomic<bool> stop{false};
+	std::atomic<int> served{0};
+	std::thread t;
+	PriHandler(Ctx &c) : t([this, &c] { run(c); }) {}
+	~PriHandler()
+	{
+		stop = true;
+		t.join();
+	}
+	void run(Ctx &c)
+	{
+		while (!stop) {
+			struct pollfd pf = {c.fault_fd, POLLIN, 0};
+			if (poll(&pf, 1, 20) <= 0)
+				continue;
+			std::vector<iommu_hwpt_pgfault> r(8);
+			ssize_t n = ::read(c.fault_fd, r.data(), r.size() * sizeof(r[0]));
+			for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof(r[0])); i++) {
+				iommu_ioas_unmap um = {sizeof(um), c.ioas, IOVA_B, PS};
+				c.fd->raw(IOMMU_IOAS_UNMAP, &um);
+				iommu_ioas_map m = {};
+				m.size = sizeof(m);
+				m.flags = RW | IOMMU_IOAS_MAP_FIXED_IOVA;
+				m.ioas_id = c.ioas;
+				m.user_va = reinterpret_cast<uintptr_t>(page.p);
+				m.length = PS;
+				m.iova = IOVA_B;
+				c.fd->raw(IOMMU_IOAS_MAP, &m);
+				iommu_hwpt_page_response resp = {r[i].cookie,
+								 IOMMUFD_PAGE_RESP_SUCCESS};
+				if (::write(c.fault_fd, &resp, sizeof(resp)) == sizeof(resp))
+					served++;
+			}
+		}
+	}
+};
 } // namespace
 
 const std::vector<std::string> &must_cover()
@@ -621,6 +762,8 @@ const std::vector<std::string> &must_cover()
 		"IOMMULAB_HWPT_MERGE",
 		"VFIO_IOMMU_DIRTY_PAGES",
 		"VFIO_IOMMU_UNMAP_DMA",
+		"IOMMU_FAULT_QUEUE_ALLOC",
+		"IOMMU_TEST_OP_TRIGGER_IOPF",
 		// Commands added later: add their names here.
 	};
 	return names;
@@ -1328,6 +1471,138 @@ const std::vector<Scenario> &scenarios()
 		nullptr,
 	},
 	// ------------------------------------ HWPT / devices / DMA ---
+	{
+		// A fault queue: its object and its fd, or neither.
+		"FAULT_QUEUE_ALLOC", "IOMMU_FAULT_QUEUE_ALLOC", {ENOMEM},
+		[](Ctx &c) {
+			open_fd(c);
+			c.arg.fault_alloc = {sizeof(iommu_fault_alloc), 0, 0, 0};
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_FAULT_QUEUE_ALLOC, &c.arg.fault_alloc); },
+		[](Ctx &c) {
+			c.fault_fd = static_cast<int>(c.arg.fault_alloc.out_fault_fd);
+			c.fault_id = c.arg.fault_alloc.out_fault_id;
+			FN_CHECK((fcntl(c.fault_fd, F_GETFL) & O_ACCMODE) == O_RDWR,
+				 "fault fd not O_RDWR");
+			FN_CHECK(read_faults(c).empty(), "a new queue has faults");
+			FN_CHECK(destroy_raw(c, c.fault_id) == EBUSY,
+				 "queue destroyed while its fd is open");
+		},
+		nullptr,
+	},
+	{
+		// A paging HWPT reporting to a fault queue.
+		"HWPT_ALLOC/fault-id", "IOMMU_HWPT_ALLOC", {ENOMEM},
+		[](Ctx &c) {
+			setup_domain(c);
+			fault_queue(c);
+			fault_hwpt_arg(c);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMU_HWPT_ALLOC, &c.arg.hwpt_alloc); },
+		[](Ctx &c) {
+			c.hwpt = c.arg.hwpt_alloc.out_hwpt_id;
+			::close(c.fault_fd);
+			c.fault_fd = -1;
+			FN_CHECK(destroy_raw(c, c.fault_id) == EBUSY,
+				 "queue destroyed while a HWPT reports to it");
+			FN_CHECK(destroy_raw(c, c.hwpt) == 0, "new HWPT not destroyable");
+			FN_CHECK(destroy_raw(c, c.fault_id) == 0, "queue still held");
+		},
+		[](Ctx &c) {
+			::close(c.fault_fd);
+			c.fault_fd = -1;
+			FN_CHECK(destroy_raw(c, c.fault_id) == 0,
+				 "queue held after a failed HWPT_ALLOC");
+		},
+		true, // page_alloc: IOPTE tables
+	},
+	{
+		// The mock device onto a HWPT with a fault queue (the attach
+		// handle that routes its faults is allocated).
+		"MOCK_DOMAIN_REPLACE/fault-hwpt", "IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE", {ENOMEM},
+		[](Ctx &c) {
+			setup_fault_hwpt(c);
+			c.arg.test = test_arg(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, c.stdev);
+			c.arg.test.mock_domain_replace.pt_id = c.hwpt;
+		},
+		call_test,
+		[](Ctx &c) {
+			check_trigger_reaches(c, 3, true);
+			check_dma_reads(c, c.idev, IOVA_A + 8, mem.A() + 8, 64);
+		},
+		[](Ctx &c) {
+			check_trigger_reaches(c, 4, false);
+			check_dma_reads(c, c.idev, IOVA_A + 8, mem.A() + 8, 64);
+			FN_CHECK(destroy_raw(c, c.hwpt) == 0, "HWPT attached after a failure");
+		},
+		false,
+	},
+	{
+		"TEST/TRIGGER_IOPF", "IOMMU_TEST_OP_TRIGGER_IOPF", {ENOMEM},
+		[](Ctx &c) {
+			setup_fault_hwpt(c);
+			iommu_test_cmd rep = test_arg(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, c.stdev);
+			rep.mock_domain_replace.pt_id = c.hwpt;
+			c.fd->call("MOCK_DOMAIN_REPLACE", IOMMU_TEST_CMD, &rep);
+			c.arg.test = trigger_arg(c, 7);
+		},
+		call_test,
+		[](Ctx &c) {
+			auto recs = read_faults(c);
+			FN_CHECK(recs.size() == 1 && recs[0].grpid == 7,
+				 "%zu faults queued", recs.size());
+			iommu_hwpt_page_response resp = {recs[0].cookie, 0};
+			FN_CHECK(::write(c.fault_fd, &resp, sizeof(resp)) == sizeof(resp),
+				 "response: %s", strerror(errno));
+		},
+		[](Ctx &c) {
+			FN_CHECK(read_faults(c).empty(), "a failed TRIGGER_IOPF queued a fault");
+			check_trigger_reaches(c, 8, true);
+		},
+		false,
+	},
+	{
+		// A PRI device's DMA write to a read-only page: a page request,
+		// answered by a handler thread that makes the page writable; the
+		// DMA retries and completes. On failure nothing waits on.
+		"MOCK_DMA/pri-handler", "IOMMULAB_MOCK_DMA", {ENOMEM},
+		[](Ctx &c) {
+			open_fd(c);
+			c.devs = mock_group_alloc(*c.fd, 1, IOMMULAB_MOCK_DEV_PRI);
+			c.idev = bind(c, c.devs[0].rid);
+			c.ioas = ioas_alloc(c);
+			map_fixed(c, c.ioas, mem.A(), MAP_LEN, IOVA_A);
+			fault_queue(c);
+			fault_hwpt_arg(c);
+			c.fd->call("HWPT_ALLOC(fault)", IOMMU_HWPT_ALLOC, &c.arg.hwpt_alloc);
+			c.hwpt = c.arg.hwpt_alloc.out_hwpt_id;
+			FN_CHECK(attach_raw(c, c.idev, c.hwpt) == 0, "attach");
+			auto h = std::make_shared<PriHandler>(c);
+			map_fixed(c, c.ioas, h->page.p, PS, IOVA_B, IOMMU_IOAS_MAP_READABLE);
+			c.helper = h;
+			for (uint64_t i = 0; i < 64; i++)
+				mem.rwbuf[i] = static_cast<uint8_t>(0x5d + i);
+			c.arg.dma = {};
+			c.arg.dma.size = sizeof(iommulab_mock_dma);
+			c.arg.dma.flags = IOMMULAB_DMA_WRITE | IOMMULAB_DMA_DEV_ID;
+			c.arg.dma.rid = c.idev;
+			c.arg.dma.iova = IOVA_B + 32;
+			c.arg.dma.length = 64;
+			c.arg.dma.uptr = reinterpret_cast<uintptr_t>(mem.rwbuf);
+		},
+		[](Ctx &c) { return c.fd->raw(IOMMULAB_MOCK_DMA, &c.arg.dma); },
+		[](Ctx &c) {
+			auto h = std::static_pointer_cast<PriHandler>(c.helper);
+			FN_CHECK(c.arg.dma.out_fault_reason == IOMMULAB_DMA_FAULT_NONE &&
+					 c.arg.dma.out_done == 64,
+				 "DMA stopped after %llu bytes (fault %u)",
+				 (unsigned long long)c.arg.dma.out_done, c.arg.dma.out_fault_reason);
+			FN_CHECK(h->served == 1, "%d requests served, not 1", h->served.load());
+			FN_CHECK(memcmp(h->page.p + 32, mem.rwbuf, 64) == 0,
+				 "bytes did not land at IOVA_B + 32");
+		},
+		nullptr,
+	},
 	// Errnos: ENOMEM where the call allocates (device and group structs,
 	// HWPTs, domains and their page tables, object IDs); {} for checks,
 	// detach, driver changes and DMA, which allocate nothing. A call that

@@ -60,6 +60,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <mutex>
+#include <poll.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -235,8 +236,8 @@ void *xmmap(size_t len, int prot)
 
 // ---------------------------------------------------------- the pools ---
 // PARENT: HWPTs made with NEST_PARENT; NESTED: nested HWPTs.
-// SET: IOASID sets.
-enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, VIOMMU, SET, NKINDS };
+// SET: IOASID sets. FAULT: fault queues (their fds: fault_fds below).
+enum Kind { IOAS, HWPT, DEV, STDEV, PARENT, NESTED, VIOMMU, SET, FAULT, NKINDS };
 
 struct Mapping {
 	uint32_t ioas;
@@ -267,6 +268,7 @@ std::mutex g_mutex;  // guards the three below
 std::vector<AccessRef> accesses;
 std::vector<std::pair<int, uint32_t>> items;  // (access fd, item id)
 std::vector<uint32_t> rids;  // requester IDs of mock devices
+std::vector<int> fault_fds;  // fault fds of FAULT_QUEUE_ALLOC (at most 8)
 
 template <class T> void push_capped(std::vector<T> &v, const T &x, size_t cap, Rng &r)
 {
@@ -910,10 +912,20 @@ B(t_pasid)
 	c.pasid_attach.pasid = fuzz_pasid(t);
 	c.pasid_attach.pt_id = t.r.pct(80) ? t.id(HWPT) : t.r.pct(50) ? t.id(IOAS) : 0;
 }
+B(t_trigger_iopf)
+{
+	auto &c = test(t, IOMMU_TEST_OP_TRIGGER_IOPF, 0);
+	c.trigger_iopf.dev_id = t.id(DEV);
+	c.trigger_iopf.pasid = t.r.pct(60) ? 0 : fuzz_pasid(t);
+	c.trigger_iopf.grpid = static_cast<uint32_t>(t.r.pct(80) ? t.r.below(8) : t.r.next());
+	c.trigger_iopf.perm = t.flags32(IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE |
+					IOMMU_PGFAULT_PERM_EXEC | IOMMU_PGFAULT_PERM_PRIV);
+	c.trigger_iopf.addr = t.r.pct(80) ? t.iova() : t.interesting64();
+}
 B(t_unknown_op)
 {
-	static const uint32_t ops[] = {0, IOMMU_TEST_OP_TRIGGER_IOPF,
-		IOMMU_TEST_OP_TRIGGER_VEVENT, 22, 0x80000000U, 0xffffffffU};
+	static const uint32_t ops[] = {0, IOMMU_TEST_OP_TRIGGER_VEVENT, 22, 0x80000000U,
+		0xffffffffU};
 	auto &c = test(t, ops[t.r.below(sizeof(ops) / sizeof(ops[0]))], t.id(IOAS));
 	// Should one of these ops appear, its pointers must still be safe.
 	for (unsigned i = 16; i + 8 <= offsetof(iommu_test_cmd, last); i += 8) {
@@ -977,6 +989,11 @@ B(hwpt_alloc)
 	}
 	c.data_uptr = t.r.pct(90) ? reinterpret_cast<uintptr_t>(d) : t.in_ptr();
 	c.fault_id = static_cast<uint32_t>(t.r.below(8));
+	if (k < 90 && t.r.pct(25)) {
+		// A HWPT that reports its faults to a fault queue.
+		c.flags |= IOMMU_HWPT_FAULT_ID_VALID;
+		c.fault_id = t.id(FAULT);
+	}
 	c.__reserved = t.r.pct(97) ? 0 : 1;
 	c.__reserved2 = t.r.pct(97) ? 0 : 1;
 }
@@ -1012,7 +1029,8 @@ B(group_alloc)
 	c.flags = t.flags32(0);
 	c.nr_devices = static_cast<uint32_t>(t.r.pct(90) ? t.r.below(10) : t.r.next());
 	c.dev_flags = t.flags32(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
-				MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K);
+				MOCK_FLAGS_DEVICE_PASID | IOMMULAB_MOCK_DEV_4K |
+				IOMMULAB_MOCK_DEV_PRI | IOMMULAB_MOCK_DEV_NO_IOPF);
 	c.devs_uptr = t.r.pct(80) ? reinterpret_cast<uintptr_t>(t.s.buf()) : t.out_ptr();
 }
 // The @n devices a call filled in at @uptr (when it is the scratch
@@ -1385,13 +1403,41 @@ B(unknown_ioctl)
 }
 void b_pseudo(Thread &) {}
 
+B(fault_alloc)
+{
+	auto &c = t.a<iommu_fault_alloc>();
+	c.flags = t.flags32(0);
+}
+D(fault_alloc)
+{
+	auto &c = t.a<iommu_fault_alloc>();
+	int victim = -1;
+	{
+		std::lock_guard<std::mutex> g(t.f->m);
+		push_capped(t.f->ids[FAULT], c.out_fault_id, 8, t.r);
+	}
+	{
+		std::lock_guard<std::mutex> g(g_mutex);
+		fault_fds.push_back(static_cast<int>(c.out_fault_fd));
+		if (fault_fds.size() > 8) {
+			size_t i = t.r.below(fault_fds.size());
+			victim = fault_fds[i];
+			fault_fds.erase(fault_fds.begin() + i);
+		}
+	}
+	// Closing answers its pending faults; the queue's ID stays (a stale
+	// or destroyable one).
+	if (victim >= 0)
+		close(victim);
+}
+
 #undef B
 #undef D
 
 const Errs kTestErrs = errs({EBUSY, EBADF, EBADFD, EPERM, EIO, EADDRINUSE, EEXIST, EBADE,
 			     ENOSPC, EMFILE, EACCES});
 
-enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE, P_NETLINK };
+enum { P_CLOSE_ACCESS = 1, P_REPLACE_FD, P_UNKNOWN, P_TRUNCATE, P_NETLINK, P_FAULT_FD };
 
 // The table. kErr* sets: the base set above plus what each handler
 // documents (uAPI headers) or returns (see the kmod sources):
@@ -1520,8 +1566,6 @@ const std::vector<Cmd> &table()
 	 IOMMU_TEST_OP_DIRTY},
 	{"TEST/READ_IOPTES", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 1,
 	 kTestErrs | errs({ERANGE}), b_t_read_ioptes, nullptr, IOMMULAB_TEST_OP_READ_IOPTES},
-	{"FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, sizeof(iommu_fault_alloc), 1, errs({}),
-	 b_unimplemented, nullptr, 0},
 	{"IOAS_MAP_FILE", IOMMU_IOAS_MAP_FILE, sizeof(iommu_ioas_map_file), 1,
 	 errs({EBADF, EEXIST, ENOSPC, EPERM, EBUSY}), b_unimplemented, nullptr, 0},
 	{"VIOMMU_ALLOC", IOMMU_VIOMMU_ALLOC, sizeof(iommu_viommu_alloc), 2, errs({}),
@@ -1534,12 +1578,20 @@ const std::vector<Cmd> &table()
 	 b_unimplemented, nullptr, 0},
 	{"HW_QUEUE_ALLOC", IOMMU_HW_QUEUE_ALLOC, sizeof(iommu_hw_queue_alloc), 1, errs({}),
 	 b_unimplemented, nullptr, 0},
+	// I/O page faults (issue 13): FAULT_QUEUE_ALLOC's errnos are the base
+	// set (EOPNOTSUPP: flags); fault-id HWPTs are HWPT_ALLOC's rows above
+	// (ENOENT: no such queue; EOPNOTSUPP: NEST_PARENT, a NO_IOPF device).
+	{"FAULT_QUEUE_ALLOC", IOMMU_FAULT_QUEUE_ALLOC, sizeof(iommu_fault_alloc), 2, errs({EMFILE}),
+	 b_fault_alloc, d_fault_alloc, 0},
+	{"TEST/TRIGGER_IOPF", IOMMU_TEST_CMD, sizeof(iommu_test_cmd), 2, kTestErrs,
+	 b_t_trigger_iopf, nullptr, IOMMU_TEST_OP_TRIGGER_IOPF},
 	// HWPT / device / DMA commands added later: add their rows here.
 	{"unknown-ioctl", 0, 64, 2, Errs().set(ENOTTY), b_unknown_ioctl, nullptr, P_UNKNOWN},
 	{"close-access-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_CLOSE_ACCESS},
 	{"replace-shared-fd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_REPLACE_FD},
 	{"truncate-memfd", 0, 0, 1, Errs(), b_pseudo, nullptr, P_TRUNCATE},
 	{"netlink", 0, 0, 2, Errs(), b_pseudo, nullptr, P_NETLINK},
+	{"fault-fd", 0, 0, 2, Errs(), b_pseudo, nullptr, P_FAULT_FD},
 	};
 	return t;
 }
@@ -1857,6 +1909,43 @@ void nl_call(Thread &t, uint64_t n, char *log)
 		fail(t, strf("netlink cmd %u reserved %u: %s", cmd, reserved, ename(err)));
 }
 
+// A fault fd's read (a whole number of records or not), then, mostly,
+// responses to what it read (right or wrong code, a spent or random
+// cookie), or a poll. Under g_mutex: the fd cannot be closed (and its
+// number reused) meanwhile; none of these calls waits.
+void fault_fd_call(Thread &t, uint64_t n, char *log)
+{
+	constexpr size_t REC = sizeof(iommu_hwpt_pgfault);
+	std::lock_guard<std::mutex> g(g_mutex);
+	if (fault_fds.empty()) {
+		snprintf(log, kRec, "#%llu fault fd: none", (unsigned long long)n);
+		return;
+	}
+	const int fd = t.r.pick(fault_fds);
+	auto *recs = reinterpret_cast<iommu_hwpt_pgfault *>(t.s.buf());
+	const size_t count = t.r.pct(85) ? REC * t.r.below(9) : t.r.below(5 * REC);
+	const off_t pos = t.r.pct(95) ? 0 : static_cast<off_t>(REC);
+	ssize_t got = pos ? pread(fd, recs, count, pos) : read(fd, recs, count);
+	int rerr = got < 0 ? errno : 0;
+	std::vector<iommu_hwpt_page_response> resp;
+	for (ssize_t i = 0; got > 0 && i < got / static_cast<ssize_t>(REC); i++)
+		resp.push_back({recs[i].cookie,
+				static_cast<uint32_t>(t.r.pct(90) ? t.r.below(2) : t.r.next())});
+	if (t.r.pct(20))
+		resp.push_back({static_cast<uint32_t>(t.r.below(64)), 0});
+	size_t wlen = resp.size() * sizeof(resp[0]);
+	if (t.r.pct(5))
+		wlen += 1 + t.r.below(7);
+	resp.resize(resp.size() + 1);
+	ssize_t put = wlen ? write(fd, resp.data(), wlen) : 0;
+	int werr = put < 0 ? errno : 0;
+	struct pollfd p = {fd, POLLIN | POLLOUT, 0};
+	int pr = poll(&p, 1, 0);
+	snprintf(log, kRec, "#%llu fault fd %d: read(%zu at %lld) -> %zd %s; write(%zu) -> %zd %s; poll -> %d %#x",
+		 (unsigned long long)n, fd, count, (long long)pos, got, ename(rerr), wlen, put,
+		 ename(werr), pr, pr > 0 ? p.revents : 0);
+}
+
 void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 {
 	const auto &tab = table();
@@ -1873,6 +1962,10 @@ void one_call(Thread &t, uint64_t n, const std::vector<unsigned> &wtab)
 			nl_call(t, n, log);
 		else
 			snprintf(log, kRec, "#%llu netlink: no family", (unsigned long long)n);
+		return;
+	}
+	if (!c.nr && c.op == P_FAULT_FD) {
+		fault_fd_call(t, n, log);
 		return;
 	}
 	if (!c.nr && c.op == P_CLOSE_ACCESS) {
@@ -2276,6 +2369,24 @@ int main(int argc, char **argv)
 		perror("fuzz: /dev/iommu GET_INFO");
 		return 2;
 	}
+	// A PRI device's DMA waits for a page response nobody may write
+	// (the fault-fd pseudo-call answers some): each wait is bounded to
+	// 50 ms for the run, and the old bound put back after it.
+	const char *const timeout_param = "/sys/module/iommulab/parameters/iopf_timeout_ms";
+	char old_timeout[32] = "";
+	if (FILE *tf = fopen(timeout_param, "r")) {
+		if (!fgets(old_timeout, sizeof(old_timeout), tf))
+			old_timeout[0] = 0;
+		fclose(tf);
+	}
+	auto set_timeout = [timeout_param](const char *v) {
+		if (FILE *tf = fopen(timeout_param, "w")) {
+			fputs(v, tf);
+			fclose(tf);
+		}
+	};
+	if (old_timeout[0])
+		set_timeout("50");
 	printf("fuzz: seed %llu, %llu calls or %gs, %u threads on %u shared fds (module objects before: %llu)\n",
 	       (unsigned long long)opt.seed, (unsigned long long)opt.calls, opt.seconds,
 	       opt.threads, opt.fds, (unsigned long long)base);
@@ -2303,6 +2414,8 @@ int main(int argc, char **argv)
 		usleep(20000);
 	}
 	double secs = now() - t0;
+	if (old_timeout[0])
+		set_timeout(old_timeout);
 	uint64_t total = 0;
 	for (unsigned t = 0; t < opt.threads; t++)
 		total += sh->done[t].load();

@@ -638,6 +638,10 @@ const SizeRule upstream_rules[] = {
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 0xdead); }},
 	{"IOMMU_HWPT_INVALIDATE", 0x8d, 32, 32, ENOENT,
 	 [](uint8_t *b) { put<uint32_t>(b, 4, 0xdead); }},
+	// A non-zero flags word: EOPNOTSUPP, after the size rules (flags 0
+	// would make a fault queue and its fd at every size tried).
+	{"IOMMU_FAULT_QUEUE_ALLOC", 0x8e, 16, 16, EOPNOTSUPP,
+	 [](uint8_t *b) { put<uint32_t>(b, 4, 1); }},
 	// All zero: GET with no compatibility IOAS set.
 	{"IOMMU_VFIO_IOAS", 0x88, 12, 12, ENODEV, [](uint8_t *) {}},
 	{"IOMMU_IOAS_MAP_FILE", 0x8f, 40, 40, ENOENT,
@@ -701,11 +705,10 @@ const SizeRule extension_rules[] = {
 // such a number still checks size and tail, then fails EOPNOTSUPP (ENOTTY
 // only for numbers upstream does not know). The mandatory parts are the
 // last fields of upstream's IOCTL_OP rows (drivers/iommu/iommufd/main.c):
-// __reserved (the dirty ones), out_fault_fd, out_viommu_id, virt_id,
+// __reserved (the dirty ones), out_viommu_id, virt_id,
 // out_veventq_fd, length; the sizes are upstream's structures
 // (include/uapi/linux/iommufd.h at b4d90dbc).
 const SizeRule upstream_unimplemented[] = {
-	{"IOMMU_FAULT_QUEUE_ALLOC", 0x8e, 16, 16, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_VIOMMU_ALLOC", 0x90, 24, 40, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_VDEVICE_ALLOC", 0x91, 24, 24, EOPNOTSUPP, [](uint8_t *) {}},
 	{"IOMMU_VEVENTQ_ALLOC", 0x93, 28, 32, EOPNOTSUPP, [](uint8_t *) {}},

@@ -766,7 +766,8 @@ static void hwpt_alloc_cases(bool by_dma)
 			bad.__reserved2 = 1;
 			CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == EOPNOTSUPP);
 		}
-		// A fault_id that names no fault queue (0 never does).
+		// A fault ID that names no fault queue (0): ENOENT, as
+		// upstream (test_fault_upstream.cpp has the fault-ID rules).
 		bad = cmd;
 		bad.flags = IOMMU_HWPT_FAULT_ID_VALID;
 		CHECK(send(fd, IOMMU_HWPT_ALLOC, bad) == ENOENT);
