@@ -10,12 +10,15 @@
 // iommulab-only; test_fault.cpp proves the same queue by DMA, with
 // iommulab's extensions (PRI devices, timeouts, a full queue, events).
 //
-// Known gap: the first oracle run (issue 13) found upstream 6.12 failing
-// every case here that puts a mock device's RID on a paging HWPT with a
-// fault queue (and the read-rules case), where iommulab passes; why is
-// not known yet. Until it is, those cases carry IOMMULAB_ONLY, so that the
-// lane compares only the two that agree (the queue's allocation and the
-// PASID fault through a nested HWPT, upstream's own alloc_hwpt_nested way).
+// Version gap: upstream 6.12 takes a fault ID on nested HWPTs only (its
+// paging HWPT_ALLOC refuses IOMMU_HWPT_FAULT_ID_VALID with EOPNOTSUPP;
+// later upstream, whose selftest iommulab passes, and iommulab take it on
+// paging HWPTs too). The cases here that queue faults through a paging
+// HWPT therefore fail on 6.12's iommufd and carry IOMMULAB_ONLY for now;
+// the lane compares the two that need no paging queue (the queue's
+// allocation, and the PASID fault through a nested HWPT). Moving them to
+// nested HWPTs, or listing them under README's known differences, lets
+// the oracle judge them too.
 //
 // Only what both implementations promise is asserted:
 //   - a PASID fault goes, in upstream 6.12, to the RID's nested HWPT (the
