@@ -19,6 +19,7 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/hash.h>
+#include <linux/io.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/spinlock.h>
@@ -116,9 +117,16 @@ static unsigned int pt_leaf_flags(u64 pte)
 	return flags;
 }
 
-static u64 *pt_table_of(const struct iolab_pt *pt, u64 pte)
+static inline u64 *pt_table_of(const struct iolab_pt *pt, u64 pte)
 {
-	return pt->ops->phys_to_virt(pt->cookie, pte & IOLAB_PTE_TABLE_MASK);
+	u64 phys = pte & IOLAB_PTE_TABLE_MASK;
+
+#ifdef __KERNEL__
+	/* The direct map: no indirect call on the walks' paths */
+	if (!pt->ops->phys_to_virt)
+		return phys_to_virt(phys);
+#endif
+	return pt->ops->phys_to_virt(pt->cookie, phys);
 }
 
 /* The summary bit, in the entry above, of the entry of @iova at @lvl. */
@@ -232,6 +240,20 @@ static int pt_dirty_check(const struct iolab_pt_dirty *d)
 	return 0;
 }
 
+/*
+ * The bits set in @w. A harvest's words are mostly one bit (sparse) or all
+ * bits (dense): those cost no call (the guest CPU model may lack POPCNT,
+ * and then hweight_long() is a call into the kernel's software count).
+ */
+static __always_inline unsigned int pt_count_bits(unsigned long w)
+{
+	if (!(w & (w - 1)))
+		return w != 0;
+	if (w == ~0UL)
+		return BITS_PER_LONG;
+	return hweight_long(w);
+}
+
 /* Set bits @first to @last of @map, return how many were clear before. */
 static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
 {
@@ -244,7 +266,7 @@ static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
 		unsigned int hi = top < BITS_PER_LONG ? top : BITS_PER_LONG - 1;
 		unsigned long mask = GENMASK(hi, lo);
 
-		added += hweight_long(mask & ~map[word]);
+		added += pt_count_bits(mask & ~map[word]);
 		map[word] |= mask;
 		first = (word + 1) * BITS_PER_LONG;
 	}
@@ -711,6 +733,7 @@ static u64 pt_test_and_clear_summary(u64 *ptep, u64 mask)
 enum pt_leaf_mode {
 	PT_LEAF_READ,		/* NO_CLEAR: loads only, no lock */
 	PT_LEAF_LOCKED,		/* clear under the leaf lock */
+	PT_LEAF_DENSE,		/* the same, every entry stored back */
 	PT_LEAF_ATOMIC,		/* clear without it, an atomic per dirty bit */
 };
 
@@ -726,54 +749,70 @@ static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 			   enum pt_leaf_mode mode);
 
 /* Flush the bits @acc of bitmap word @word into the window. */
-static void pt_dirty_flush_word(struct iolab_pt_dirty *d, u64 word,
-				unsigned long acc)
+static __always_inline void pt_dirty_flush_word(struct iolab_pt_dirty *d,
+						u64 word, unsigned long acc)
 {
-	d->nr_dirty += hweight_long(acc & ~d->bitmap[word]);
-	d->bitmap[word] |= acc;
+	unsigned long old = d->bitmap[word], added = acc & ~old;
+
+	if (!added)
+		return;
+	d->nr_dirty += pt_count_bits(added);
+	d->bitmap[word] = old | added;
 }
 
 /*
  * The DIRTY bits of the @k (at most BITS_PER_LONG) level 0 entries from
- * @ptes, as bits 0 to @k - 1, cleared if @clear; the caller holds the
- * table's leaf lock, so no entry changes under us. Eight entries go at a
- * time: one test of their OR skips a clean eight, and a dirty eight gets
- * its bits and is stored back, without a branch per entry.
+ * @ptes, as bits 0 to @k - 1, cleared unless @mode is PT_LEAF_READ; the
+ * caller holds the table's leaf lock for the others, so no entry changes
+ * under us but for a DIRTY bit that a lockless harvest clears (and storing
+ * an entry back with DIRTY clear is then the same store). Eight entries go
+ * at a time, their bits gathered without a branch: under TCG a branch ends
+ * a translation block, and that costs more than the few instructions it
+ * could skip. A clean eight is not stored back, but for PT_LEAF_DENSE,
+ * chosen when every group of the table is marked, which stores every entry
+ * and takes no branch at all. The eight are addressed from one pointer and
+ * stay in registers: a spill to the stack costs as much as a table load.
  */
 static __always_inline unsigned long pt_dirty_run(u64 *ptes, unsigned int k,
-						  const bool clear)
+						  const enum pt_leaf_mode mode)
 {
+	const u64 D = IOLAB_PTE_DIRTY;
 	unsigned int dshift = ilog2(IOLAB_PTE_DIRTY);
+	u64 p0, p1, p2, p3, p4, p5, p6, p7;
 	unsigned long acc = 0, m;
-	unsigned int j = 0, x;
-	u64 p[8], any;
+	unsigned int j = 0;
+	u64 *q = ptes;
 
-	for (; j + 8 <= k; j += 8) {
-		any = 0;
-#pragma GCC unroll 8
-		for (x = 0; x < 8; x++) {
-			p[x] = READ_ONCE(ptes[j + x]);
-			any |= p[x];
-		}
-		if (!(any & IOLAB_PTE_DIRTY))
-			continue;
-		m = 0;
-#pragma GCC unroll 8
-		for (x = 0; x < 8; x++)
-			m |= (unsigned long)((p[x] >> dshift) & 1) << x;
-		if (clear) {
-#pragma GCC unroll 8
-			for (x = 0; x < 8; x++)
-				WRITE_ONCE(ptes[j + x], p[x] & ~IOLAB_PTE_DIRTY);
-		}
+	for (; j + 8 <= k; j += 8, q += 8) {
+		p0 = READ_ONCE(q[0]);
+		p1 = READ_ONCE(q[1]);
+		p2 = READ_ONCE(q[2]);
+		p3 = READ_ONCE(q[3]);
+		p4 = READ_ONCE(q[4]);
+		p5 = READ_ONCE(q[5]);
+		p6 = READ_ONCE(q[6]);
+		p7 = READ_ONCE(q[7]);
+		m = ((p0 & D) | (p1 & D) << 1 | (p2 & D) << 2 |
+		     (p3 & D) << 3 | (p4 & D) << 4 | (p5 & D) << 5 |
+		     (p6 & D) << 6 | (p7 & D) << 7) >> dshift;
 		acc |= m << j;
-	}
-	for (; j < k; j++) {
-		p[0] = READ_ONCE(ptes[j]);
-		if (!(p[0] & IOLAB_PTE_DIRTY))
+		if (mode == PT_LEAF_READ || (mode != PT_LEAF_DENSE && !m))
 			continue;
-		if (clear)
-			WRITE_ONCE(ptes[j], p[0] & ~IOLAB_PTE_DIRTY);
+		WRITE_ONCE(q[0], p0 & ~D);
+		WRITE_ONCE(q[1], p1 & ~D);
+		WRITE_ONCE(q[2], p2 & ~D);
+		WRITE_ONCE(q[3], p3 & ~D);
+		WRITE_ONCE(q[4], p4 & ~D);
+		WRITE_ONCE(q[5], p5 & ~D);
+		WRITE_ONCE(q[6], p6 & ~D);
+		WRITE_ONCE(q[7], p7 & ~D);
+	}
+	for (; j < k; j++, q++) {
+		p0 = READ_ONCE(*q);
+		if (!(p0 & D))
+			continue;
+		if (mode != PT_LEAF_READ)
+			WRITE_ONCE(*q, p0 & ~D);
 		acc |= BIT(j);
 	}
 	return acc;
@@ -783,33 +822,30 @@ static __always_inline unsigned long pt_dirty_run(u64 *ptes, unsigned int k,
  * The same without the leaf lock, for a table with little dirty: each
  * DIRTY found set is cleared with one atomic bit operation, which changes
  * only that bit, so it may run beside anyone holding the lock (see
- * pt_leaf_locks).
+ * pt_leaf_locks). A dirty eight is read again entry by entry rather than
+ * kept: it is rare, and keeping it would spill it to the stack.
  */
-static unsigned long pt_dirty_run_atomic(u64 *ptes, unsigned int k)
+static __always_inline unsigned long
+pt_dirty_run_atomic(u64 *ptes, unsigned int k)
 {
 	unsigned int dbit = ilog2(IOLAB_PTE_DIRTY);
 	unsigned long acc = 0;
 	unsigned int j, x;
-	u64 p[8], any;
+	u64 *q = ptes;
 
-	for (j = 0; j + 8 <= k; j += 8) {
-		any = 0;
-#pragma GCC unroll 8
-		for (x = 0; x < 8; x++) {
-			p[x] = READ_ONCE(ptes[j + x]);
-			any |= p[x];
-		}
-		if (!(any & IOLAB_PTE_DIRTY))
+	for (j = 0; j + 8 <= k; j += 8, q += 8) {
+		if (!((READ_ONCE(q[0]) | READ_ONCE(q[1]) | READ_ONCE(q[2]) |
+		       READ_ONCE(q[3]) | READ_ONCE(q[4]) | READ_ONCE(q[5]) |
+		       READ_ONCE(q[6]) | READ_ONCE(q[7])) & IOLAB_PTE_DIRTY))
 			continue;
 		for (x = 0; x < 8; x++)
-			if ((p[x] & IOLAB_PTE_DIRTY) &&
-			    test_and_clear_bit(dbit,
-					       (unsigned long *)&ptes[j + x]))
+			if ((READ_ONCE(q[x]) & IOLAB_PTE_DIRTY) &&
+			    test_and_clear_bit(dbit, (unsigned long *)&q[x]))
 				acc |= BIT(j + x);
 	}
-	for (; j < k; j++)
-		if ((READ_ONCE(ptes[j]) & IOLAB_PTE_DIRTY) &&
-		    test_and_clear_bit(dbit, (unsigned long *)&ptes[j]))
+	for (; j < k; j++, q++)
+		if ((READ_ONCE(*q) & IOLAB_PTE_DIRTY) &&
+		    test_and_clear_bit(dbit, (unsigned long *)q))
 			acc |= BIT(j);
 	return acc;
 }
@@ -819,9 +855,10 @@ static unsigned long pt_dirty_run_atomic(u64 *ptes, unsigned int k)
  * they are leaves or empty, never tables; the caller holds their leaf lock
  * for PT_LEAF_LOCKED. The bits go to the window a word at a time.
  */
-static void pt_dirty_leaves(struct iolab_pt *pt, u64 *table, u64 start,
-			    u64 last, struct pt_dirty_state *st,
-			    enum pt_leaf_mode mode)
+static __always_inline void pt_dirty_leaves(struct iolab_pt *pt, u64 *table,
+					    u64 start, u64 last,
+					    struct pt_dirty_state *st,
+					    enum pt_leaf_mode mode)
 {
 	unsigned int shift = pt->cfg.leaf_shift;
 	unsigned int i = (start >> shift) & PT_IDX_MASK;
@@ -833,12 +870,10 @@ static void pt_dirty_leaves(struct iolab_pt *pt, u64 *table, u64 start,
 		unsigned int k = min(n - i, (unsigned int)BITS_PER_LONG - off);
 		unsigned long acc;
 
-		if (mode == PT_LEAF_LOCKED)
-			acc = pt_dirty_run(table + i, k, true);
-		else if (mode == PT_LEAF_ATOMIC)
+		if (mode == PT_LEAF_ATOMIC)
 			acc = pt_dirty_run_atomic(table + i, k);
 		else
-			acc = pt_dirty_run(table + i, k, false);
+			acc = pt_dirty_run(table + i, k, mode);
 		if (acc)
 			pt_dirty_flush_word(st->d, bit / BITS_PER_LONG,
 					    acc << off);
@@ -862,9 +897,10 @@ static inline bool pt_at_most_two(unsigned long set)
  * Harvest the runs of groups @set (bit g: group g) of the table @child at
  * @lvl - 1, which maps from @base, clipped to [@start, @last].
  */
-static void pt_dirty_groups(struct iolab_pt *pt, u64 *child, unsigned int lvl,
-			    unsigned long set, u64 base, u64 start, u64 last,
-			    struct pt_dirty_state *st, enum pt_leaf_mode mode)
+static __always_inline void
+pt_dirty_groups(struct iolab_pt *pt, u64 *child, unsigned int lvl,
+		unsigned long set, u64 base, u64 start, u64 last,
+		struct pt_dirty_state *st, enum pt_leaf_mode mode)
 {
 	unsigned int gshift = pt_shift(pt, lvl - 1) +
 			      ilog2(IOLAB_PT_SUMMARY_GROUP);
@@ -886,15 +922,74 @@ static void pt_dirty_groups(struct iolab_pt *pt, u64 *child, unsigned int lvl,
 	}
 }
 
+/* Every group of a table marked, as bits 0-15 */
+#define PT_ALL_GROUPS	GENMASK(IOLAB_PT_ENTRIES / IOLAB_PT_SUMMARY_GROUP - 1, 0)
+
+/*
+ * A clearing harvest of the level 0 table @child, which maps from @base,
+ * with one or two groups @set marked, each entry a bit of the window,
+ * clipped to [@start, @last]: a mostly clean table, the common case of a
+ * sparse harvest, so its path is short. A group the range holds whole is
+ * read in one step, its 32 DIRTY bits gathered without a branch, and only
+ * the entries found dirty are cleared, one atomic bit operation each, as
+ * pt_dirty_run_atomic() does; a group cut by the range goes that way.
+ */
+static __always_inline void pt_dirty_sparse(struct iolab_pt *pt, u64 *child,
+					    unsigned long set, u64 base,
+					    u64 start, u64 last,
+					    struct pt_dirty_state *st)
+{
+	const unsigned int n = IOLAB_PT_SUMMARY_GROUP;
+	unsigned int shift = pt->cfg.leaf_shift;
+	unsigned int dbit = ilog2(IOLAB_PTE_DIRTY);
+	u64 gsize = (u64)n << shift;
+	unsigned long acc, m;
+	unsigned int g, x, off;
+	u64 gbase, bit, *q;
+
+	while (set) {
+		g = __ffs(set);
+		set &= set - 1;
+		gbase = base + g * gsize;
+		if (gbase < start || gbase + (gsize - 1) > last) {
+			pt_dirty_leaves(pt, child, max(start, gbase),
+					min(last, gbase + (gsize - 1)), st,
+					PT_LEAF_ATOMIC);
+			continue;
+		}
+		q = child + g * n;
+		m = 0;
+#pragma GCC unroll 32
+		for (x = 0; x < n; x++)
+			m |= (READ_ONCE(q[x]) & IOLAB_PTE_DIRTY) << x;
+		m >>= dbit;
+		acc = 0;
+		while (m) {
+			x = __ffs(m);
+			m &= m - 1;
+			if (test_and_clear_bit(dbit, (unsigned long *)&q[x]))
+				acc |= BIT(x);
+		}
+		if (!acc)
+			continue;
+		bit = (gbase - st->d->iova) >> shift;
+		off = bit % BITS_PER_LONG;
+		pt_dirty_flush_word(st->d, bit / BITS_PER_LONG, acc << off);
+		if (off > BITS_PER_LONG - n)
+			pt_dirty_flush_word(st->d, bit / BITS_PER_LONG + 1,
+					    acc >> (BITS_PER_LONG - off));
+	}
+}
+
 /*
  * The table entry *@ptep (value @pte) maps [@base, @end]; harvest its part
  * [@start, @last] group by group, skipping the groups whose summary bit is
  * clear. With clearing, the bits of the groups the range holds whole are
  * cleared first (pt_mark_dirty_path() says why that order loses nothing).
  */
-static void pt_dirty_table(struct iolab_pt *pt, u64 *ptep, u64 pte,
-			   unsigned int lvl, u64 base, u64 start, u64 last,
-			   struct pt_dirty_state *st)
+static __always_inline void
+pt_dirty_table(struct iolab_pt *pt, u64 *ptep, u64 pte, unsigned int lvl,
+	       u64 base, u64 start, u64 last, struct pt_dirty_state *st)
 {
 	unsigned int gshift = pt_shift(pt, lvl - 1) +
 			      ilog2(IOLAB_PT_SUMMARY_GROUP);
@@ -929,12 +1024,16 @@ static void pt_dirty_table(struct iolab_pt *pt, u64 *ptep, u64 pte,
 		pt_dirty_groups(pt, child, lvl, set, base, start, last, st,
 				PT_LEAF_READ);
 	} else if (pt_at_most_two(set)) {
-		pt_dirty_groups(pt, child, lvl, set, base, start, last, st,
-				PT_LEAF_ATOMIC);
+		if (st->one_bit_per_leaf)
+			pt_dirty_sparse(pt, child, set, base, start, last, st);
+		else
+			pt_dirty_groups(pt, child, lvl, set, base, start, last,
+					st, PT_LEAF_ATOMIC);
 	} else {
 		lock = pt_leaf_lock(child);
 		spin_lock(lock);
 		pt_dirty_groups(pt, child, lvl, set, base, start, last, st,
+				set == PT_ALL_GROUPS ? PT_LEAF_DENSE :
 				PT_LEAF_LOCKED);
 		spin_unlock(lock);
 	}

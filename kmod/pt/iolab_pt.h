@@ -124,11 +124,13 @@ struct iolab_pt_cfg {
  *		 @virt_to_phys is below 2^48, or NULL
  * @free_table: give back a page from @alloc_table
  * @virt_to_phys: the address a table entry stores for @table
- * @phys_to_virt: the inverse of @virt_to_phys
+ * @phys_to_virt: the inverse of @virt_to_phys; NULL in the kernel means
+ *		  phys_to_virt(), the direct map, which the walks then call
+ *		  inline instead of through the op
  *
  * Every op gets the cookie given to iolab_pt_init(). Kernel users pass
- * get_zeroed_page(GFP_KERNEL_ACCOUNT), free_page(), virt_to_phys() and
- * phys_to_virt() wrappers.
+ * get_zeroed_page(GFP_KERNEL_ACCOUNT), free_page() and virt_to_phys()
+ * wrappers, and NULL for @phys_to_virt.
  */
 struct iolab_pt_ops {
 	void *(*alloc_table)(void *cookie);
