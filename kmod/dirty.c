@@ -173,8 +173,14 @@ static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u8 *src,
 				continue;
 			if (!dst)
 				dst = kmap_local_page(page);
-			/* No call for the dense case (no POPCNT in TCG's CPU) */
-			bits += v == ~0ULL ? 64 : hweight64(v);
+			/*
+			 * No call for the sparse and the dense cases: the TCG
+			 * guest's CPU has no POPCNT, so hweight64() is one.
+			 */
+			if (!(v & (v - 1)))
+				bits++;
+			else
+				bits += v == ~0ULL ? 64 : hweight64(v);
 			memcpy(&w, dst + po + i, sizeof(w));
 			w |= v;
 			memcpy(dst + po + i, &w, sizeof(w));

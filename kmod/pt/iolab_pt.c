@@ -1040,6 +1040,106 @@ pt_dirty_table(struct iolab_pt *pt, u64 *ptep, u64 pte, unsigned int lvl,
 }
 
 /*
+ * The entry *@ptep at @lvl maps [@base, @base + its size - 1], of which
+ * [@cur, @last] is harvested.
+ */
+static __always_inline void pt_dirty_entry(struct iolab_pt *pt, u64 *ptep,
+					   unsigned int lvl, u64 base, u64 cur,
+					   u64 last, struct pt_dirty_state *st)
+{
+	u64 end = base + (BIT_ULL(pt_shift(pt, lvl)) - 1);
+	u64 pte = READ_ONCE(*ptep);
+
+	/*
+	 * Only a leaf the window holds whole is cleared: every bit it stands
+	 * for is reported. One that sticks out stays dirty, so its pages
+	 * outside the window are not lost.
+	 */
+	if (st->clear && pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY) &&
+	    base >= st->d->iova && end <= st->d->iova + (st->d->length - 1))
+		pte = pt_test_and_clear_dirty(ptep);
+	if (pte_is_table(pte) && (pte & IOLAB_PTE_SUMMARY))
+		pt_dirty_table(pt, ptep, pte, lvl, base, cur, last, st);
+	else if (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
+		pt_dirty_record(st->d, base, end);
+}
+
+/*
+ * A clearing harvest of the level 1 table @table, each level 0 entry a bit
+ * of the window, for [@start, @last]: the level every table of leaves hangs
+ * from, so its cost is paid once per level 0 table. It finds the entries
+ * worth a look (a summary bit or DIRTY set) eight at a time without a
+ * branch, and takes a level 0 table the range holds whole on a short path:
+ * its summary bits cleared by one compare-exchange of the value just read
+ * (before anything below is read, as pt_mark_dirty_path() needs), then its
+ * marked groups. Any other entry, or a compare-exchange that loses a race,
+ * goes the general way, pt_dirty_entry().
+ */
+static void pt_dirty_level1(struct iolab_pt *pt, u64 *table, u64 start,
+			    u64 last, struct pt_dirty_state *st)
+{
+	const u64 look = IOLAB_PTE_SUMMARY | IOLAB_PTE_DIRTY;
+	unsigned int shift = pt_shift(pt, 1);
+	u64 size = BIT_ULL(shift);
+	u64 tbase = start & ~(BIT_ULL(shift + PT_LEVEL_BITS) - 1);
+	unsigned int i = (start >> shift) & PT_IDX_MASK;
+	unsigned int e = (last >> shift) & PT_IDX_MASK;
+	unsigned int i0, x, lo, hi;
+	spinlock_t *lock; /* the level 0 table's leaf lock */
+	u64 base, end, pte, *q, *child;
+	unsigned long m, set;
+
+	for (i0 = i & ~7U; i0 <= e; i0 += 8) {
+		q = table + i0;
+		m = (unsigned long)!!(READ_ONCE(q[0]) & look) |
+		    (unsigned long)!!(READ_ONCE(q[1]) & look) << 1 |
+		    (unsigned long)!!(READ_ONCE(q[2]) & look) << 2 |
+		    (unsigned long)!!(READ_ONCE(q[3]) & look) << 3 |
+		    (unsigned long)!!(READ_ONCE(q[4]) & look) << 4 |
+		    (unsigned long)!!(READ_ONCE(q[5]) & look) << 5 |
+		    (unsigned long)!!(READ_ONCE(q[6]) & look) << 6 |
+		    (unsigned long)!!(READ_ONCE(q[7]) & look) << 7;
+		/* Only the entries from i to e */
+		lo = i > i0 ? i - i0 : 0;
+		hi = e - i0 < 7 ? e - i0 : 7;
+		m &= GENMASK(hi, lo);
+		while (m) {
+			x = __ffs(m);
+			m &= m - 1;
+			base = tbase + ((u64)(i0 + x) << shift);
+			end = base + (size - 1);
+			pte = READ_ONCE(q[x]);
+			if (pte_is_table(pte) && (pte & IOLAB_PTE_SUMMARY) &&
+			    base >= start && end <= last &&
+			    cmpxchg64(&q[x], pte, pte & ~IOLAB_PTE_SUMMARY) ==
+			    pte) {
+				child = pt_table_of(pt, pte);
+				set = (pte & IOLAB_PTE_SUMMARY) >>
+				      IOLAB_PTE_SUMMARY_SHIFT;
+				if (pt_at_most_two(set)) {
+					pt_dirty_sparse(pt, child, set, base,
+							base, end, st);
+					continue;
+				}
+				lock = pt_leaf_lock(child);
+				spin_lock(lock);
+				if (set == PT_ALL_GROUPS)
+					pt_dirty_leaves(pt, child, base, end,
+							st, PT_LEAF_DENSE);
+				else
+					pt_dirty_groups(pt, child, 1, set,
+							base, base, end, st,
+							PT_LEAF_LOCKED);
+				spin_unlock(lock);
+				continue;
+			}
+			pt_dirty_entry(pt, &q[x], 1, base, max(start, base),
+				       min(last, end), st);
+		}
+	}
+}
+
+/*
  * At level 0, @mode says whether the caller holds @table's leaf lock; the
  * DIRTY bits are cleared with compare-exchanges in either case.
  */
@@ -1054,26 +1154,16 @@ static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
 		pt_dirty_leaves(pt, table, start, last, st, mode);
 		return;
 	}
+	if (lvl == 1 && st->clear && st->one_bit_per_leaf) {
+		pt_dirty_level1(pt, table, start, last, st);
+		return;
+	}
 	for (;;) {
-		u64 *ptep = pt_entry(pt, table, lvl, cur);
 		u64 base = cur & ~(size - 1);
 		u64 end = base + (size - 1);
-		u64 pte = READ_ONCE(*ptep);
 
-		/*
-		 * Only a leaf the window holds whole is cleared: every bit it
-		 * stands for is reported. One that sticks out stays dirty, so
-		 * its pages outside the window are not lost.
-		 */
-		if (st->clear && pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY) &&
-		    base >= st->d->iova &&
-		    end <= st->d->iova + (st->d->length - 1))
-			pte = pt_test_and_clear_dirty(ptep);
-		if (pte_is_table(pte) && (pte & IOLAB_PTE_SUMMARY))
-			pt_dirty_table(pt, ptep, pte, lvl, base, cur,
-				       min(last, end), st);
-		else if (pte_is_leaf(pte) && (pte & IOLAB_PTE_DIRTY))
-			pt_dirty_record(st->d, base, end);
+		pt_dirty_entry(pt, pt_entry(pt, table, lvl, cur), lvl, base, cur,
+			       min(last, end), st);
 		if (end >= last)
 			return;
 		cur = end + 1;
