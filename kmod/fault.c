@@ -658,16 +658,22 @@ int iolab_fault_page_request(struct iolab_ctx *ctx,
 					      write ? IOMMU_PGFAULT_PERM_WRITE :
 						      IOMMU_PGFAULT_PERM_READ,
 					      addr);
-		if (!group) {
-			rc = -ENOMEM;
-		} else {
-			q = hwpt->fault->q;
-			kref_get(&q->kref);
-			rc = iolab_faultq_add(q, group);
-		}
+		rc = group ? 0 : -ENOMEM;
+	}
+	/*
+	 * The device is let go before the request can be seen: a user who
+	 * reads it (or polls) and unbinds the device at once must not find it
+	 * still held here (EBUSY). attach_lock keeps it alive until the
+	 * request is queued, for its destroy takes that lock first and then
+	 * answers the request INVALID.
+	 */
+	iolab_put_object(&idev->obj);
+	if (group) {
+		q = hwpt->fault->q;
+		kref_get(&q->kref);
+		rc = iolab_faultq_add(q, group);
 	}
 	mutex_unlock(&ctx->attach_lock);
-	iolab_put_object(&idev->obj);
 	if (rc == 1 || rc == -ENOMEM)
 		goto out;
 	/* Never queued: a full queue, or one whose fd is closed. */
