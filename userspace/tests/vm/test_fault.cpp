@@ -622,63 +622,71 @@ TEST_CASE("page faults by DMA: SUCCESS without fixing the IOPTE faults with "
 	rig.dev.detach();
 }
 
+// Each way of ending the wait, with the request read first and not read.
+// Plain loops, not subcases: sibling subcases are entered one per run, so
+// a "read first" subcase beside the ways would run on its own, with no way
+// taken, and only wait out iopf_timeout_ms.
 TEST_CASE("page faults by DMA: closing the fault fd, detaching, replacing or "
 	  "unbinding while a DMA waits ends it with PRQ_INVALID" *
 	  IOMMULAB_ONLY)
 {
-	Iommufd fd;
-	PriRig rig(fd);
-	BasePages mem(PS, 0x55);
-	std::unique_ptr<AsyncDma> a;
-	bool read_first = false;
+	enum End { CLOSE_FD, DETACH, REPLACE, UNBIND };
+	const char *const names[] = { "close the fault fd", "detach",
+				      "replace by a HWPT without a queue",
+				      "unbind the device" };
 
-	SUBCASE("the request read first") { read_first = true; }
-	SUBCASE("the request not read") {}
-	CAPTURE(read_first);
-	// By RID: the unbind case must not hold the device's ID.
-	a = async_write(fd, rig.md.rid, BASE, 16, 0x66, true);
-	if (read_first)
-		(void)next_request(rig.q);
-	else
-		REQUIRE(rig.q.readable(ARRIVE_MS));
+	for (End end : { CLOSE_FD, DETACH, REPLACE, UNBIND }) {
+		for (bool read_first : { true, false }) {
+			const char *how = names[end];
+			CAPTURE(how);
+			CAPTURE(read_first);
+			Iommufd fd;
+			PriRig rig(fd);
+			BasePages mem(PS, 0x55);
+			// By RID: the unbind case must not hold the device's ID.
+			auto a = async_write(fd, rig.md.rid, BASE, 16, 0x66, true);
 
-	SUBCASE("close the fault fd")
-	{
-		rig.q.close_fd();
-		a->wait();
-		CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
-		// A closed queue takes no request: the next DMA faults at
-		// once with the same reason.
-		DmaResult r = dma_fill(fd, rig.dev.id(), BASE, 16, 0x66);
-		CHECK(r.fault_reason != IOMMULAB_DMA_FAULT_NONE);
-		CHECK(r.done == 0);
+			if (read_first)
+				(void)next_request(rig.q);
+			else
+				REQUIRE(rig.q.readable(ARRIVE_MS));
+			switch (end) {
+			case CLOSE_FD:
+				rig.q.close_fd();
+				break;
+			case DETACH:
+				rig.dev.detach();
+				break;
+			case REPLACE: {
+				Hwpt plain(fd, rig.dev.id(), rig.ioas.id());
+				rig.dev.attach(plain.id());
+				a->wait();
+				rig.dev.detach();
+				break;
+			}
+			case UNBIND:
+				rig.dev.destroy();
+				break;
+			}
+			a->wait();
+			CHECK(a->err == 0);
+			CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
+			CHECK(a->r.done == 0);
+			CHECK(all_bytes(mem.p, PS, 0x55));
+			if (end == CLOSE_FD) {
+				// A closed queue takes no request: the next DMA
+				// faults at once with the same reason.
+				DmaResult r = dma_fill(fd, rig.dev.id(), BASE, 16,
+						       0x66);
+				CHECK(r.fault_reason != IOMMULAB_DMA_FAULT_NONE);
+				CHECK(r.done == 0);
+			} else {
+				// Nothing more was queued, and the one request
+				// is gone unless it was read.
+				CHECK_FALSE(rig.q.readable(0));
+			}
+		}
 	}
-	SUBCASE("detach")
-	{
-		rig.dev.detach();
-		a->wait();
-		CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
-		CHECK_FALSE(rig.q.readable(0));
-	}
-	SUBCASE("replace by a HWPT without a queue")
-	{
-		Hwpt plain(fd, rig.dev.id(), rig.ioas.id());
-		rig.dev.attach(plain.id());
-		a->wait();
-		CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
-		CHECK_FALSE(rig.q.readable(0));
-		rig.dev.detach();
-	}
-	SUBCASE("unbind the device")
-	{
-		rig.dev.destroy();
-		a->wait();
-		CHECK(a->r.fault_reason == IOMMULAB_DMA_FAULT_PRQ_INVALID);
-		CHECK_FALSE(rig.q.readable(0));
-	}
-	CHECK(a->err == 0);
-	CHECK(a->r.done == 0);
-	CHECK(all_bytes(mem.p, PS, 0x55));
 }
 
 namespace {
