@@ -69,9 +69,11 @@ fuzz: deps
 demo: all
 	@selftests/vm.sh demo
 
-# Benchmarks in the VM (4 GiB guest): figures only, nothing is judged.
+# Benchmarks in the VM (4 GiB guest), then bench dirty's harvest on the
+# host CPU (iommulab-ptbench): figures only, nothing is judged.
 bench: all
 	@VM_MEM=$${VM_MEM:-4G} VM_SCENARIO=selftests/bench.scn selftests/vm.sh demo
+	@$(BUILD)/iommulab-ptbench
 
 # Upstream Linux's own iommufd selftest, built unchanged from a directory the
 # user fetched (README, "Upstream's own selftest"), run in the VM lane;
@@ -118,7 +120,8 @@ help:
 	@echo '                 REPEAT=N: one build, unit tests + VM lane N times, each run reported'
 	@echo '  check-lane     test the VM lane itself: hang before init retried, after init failed'
 	@echo '  demo           build, then run the demo scenarios with the CLI in the VM'
-	@echo '  bench          benchmarks in the VM (selftests/bench.scn), figures only'
+	@echo '  bench          benchmarks in the VM (selftests/bench.scn), then the dirty'
+	@echo '                 harvest on the host CPU (iommulab-ptbench); figures only'
 	@echo '  vm             VM lane only (check mode), no rebuild'
 	@echo '  conformance    UPSTREAM_SELFTEST=DIR: build upstream'"'"'s iommufd selftest from DIR,'
 	@echo '                 run it in the VM, pass/fail per fixture (see README)'
