@@ -13,9 +13,11 @@
  * IOLAB_DIRTY_CHUNK_BITS bitmap bits, aligned to their own size, which is
  * at least the largest IOPTE: no IOPTE crosses a chunk, so a chunk's
  * window holds every IOPTE it reports whole and the driver may clear it.
- * Each chunk goes through a kernel bitmap, all zero between chunks, whose
- * words are then moved (ORed in, then zeroed) into the user's bytes, a
- * page at a time, skipping the zero words.
+ * Each chunk goes through a kernel bitmap, all zero between chunks, and a
+ * mark per word of it that whoever sets a bit there sets too
+ * (iolab_dirty_bitmap.touched); only the marked words are then moved (ORed
+ * in, then zeroed) into the user's bytes, so a clean or sparse chunk costs
+ * what it holds, not its size.
  */
 #include <linux/bitmap.h>
 #include <linux/highmem.h>
@@ -38,6 +40,8 @@
 #define IOLAB_DIRTY_CHUNK_BITS BIT(18)
 /* Bits of one chunk's kernel bitmap: a chunk, and the head of its byte. */
 #define IOLAB_DIRTY_KBUF_BITS (IOLAB_DIRTY_CHUNK_BITS + BITS_PER_BYTE)
+/* Its words, one mark each */
+#define IOLAB_DIRTY_KBUF_WORDS BITS_TO_LONGS(IOLAB_DIRTY_KBUF_BITS)
 /* Most bits one bitmap may have (VFIO type1's limit too). */
 #define IOLAB_DIRTY_MAX_BITS BIT_ULL(31)
 
@@ -115,6 +119,11 @@ int iolab_ubitmap_init(struct iolab_ubitmap *ub, u64 iova, u64 length,
 		rc = -ENOMEM;
 		goto err_pages;
 	}
+	ub->touched = bitmap_zalloc(IOLAB_DIRTY_KBUF_WORDS, GFP_KERNEL_ACCOUNT);
+	if (!ub->touched) {
+		rc = -ENOMEM;
+		goto err_kbuf;
+	}
 	while (done < ub->npages) {
 		int n = min_t(unsigned long, ub->npages - done, 512);
 
@@ -131,6 +140,8 @@ int iolab_ubitmap_init(struct iolab_ubitmap *ub, u64 iova, u64 length,
 
 err_unpin:
 	unpin_user_pages(ub->pages, done);
+	bitmap_free(ub->touched);
+err_kbuf:
 	bitmap_free(ub->kbuf);
 err_pages:
 	kvfree(ub->pages);
@@ -144,64 +155,108 @@ void iolab_ubitmap_destroy(struct iolab_ubitmap *ub)
 	if (!ub->pages)
 		return;
 	unpin_user_pages_dirty_lock(ub->pages, ub->npages, ub->written);
+	bitmap_free(ub->touched);
 	bitmap_free(ub->kbuf);
 	kvfree(ub->pages);
 	ub->pages = NULL;
 }
 
 /*
- * Move @n bytes of @src into the user's bitmap from its byte @byte0: OR
- * them in and zero them, eight bytes at a time where it can, skipping those
- * that are all zero (a sparse harvest writes almost nothing), in one pass.
- * Return the number of bits moved.
+ * The bits of @v, without a call for the sparse and the dense cases: the
+ * TCG guest's CPU has no POPCNT, so hweight64() is one there.
  */
-static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u8 *src,
-			      u64 n)
+static inline unsigned int iolab_ubitmap_bits(u64 v)
 {
-	u64 off = offset_in_page(ub->uaddr) + byte0, bits = 0;
+	if (!(v & (v - 1)))
+		return v ? 1 : 0;
+	return v == ~0ULL ? 64 : hweight64(v);
+}
 
-	while (n) {
-		unsigned int po = offset_in_page(off);
-		unsigned int k = min_t(u64, n, PAGE_SIZE - po), i = 0;
-		struct page *page = ub->pages[off >> PAGE_SHIFT];
-		u8 *dst = NULL;
-		u64 v, w;
+/*
+ * The user's bitmap byte at @off bytes from the start of its first page;
+ * *@dst maps page *@mapped (-1: none yet) and is moved there if need be.
+ */
+static __always_inline u8 *iolab_ubitmap_at(struct iolab_ubitmap *ub,
+					    u64 off, u8 **dst, long *mapped)
+{
+	if (*mapped != off >> PAGE_SHIFT) {
+		if (*dst)
+			kunmap_local(*dst);
+		*mapped = off >> PAGE_SHIFT;
+		*dst = kmap_local_page(ub->pages[*mapped]);
+	}
+	return *dst + offset_in_page(off);
+}
 
-		for (; i + sizeof(v) <= k; i += sizeof(v)) {
-			memcpy(&v, src + i, sizeof(v));
-			if (!v)
-				continue;
-			if (!dst)
-				dst = kmap_local_page(page);
-			/*
-			 * No call for the sparse and the dense cases: the TCG
-			 * guest's CPU has no POPCNT, so hweight64() is one.
-			 */
-			if (!(v & (v - 1)))
-				bits++;
-			else
-				bits += v == ~0ULL ? 64 : hweight64(v);
-			memcpy(&w, dst + po + i, sizeof(w));
-			w |= v;
-			memcpy(dst + po + i, &w, sizeof(w));
-			memset(src + i, 0, sizeof(v));
+/*
+ * Move word @w of the chunk's kernel bitmap, whose byte 0 is the user's
+ * byte at @base from the start of its first page and whose first @n bytes
+ * lie inside the user's bitmap: OR it in (in one step where its bytes lie
+ * in one page, at whatever alignment) and zero it. Return its bits.
+ */
+static __always_inline unsigned int
+iolab_ubitmap_move_word(struct iolab_ubitmap *ub, u64 base, u64 n,
+			unsigned long w, u8 **dst, long *mapped)
+{
+	u64 v = ub->kbuf[w], off = base + w * sizeof(v), u;
+	unsigned int len = min_t(u64, sizeof(v), n - w * sizeof(v)), i;
+	u8 *p;
+
+	if (!v)
+		return 0;
+	ub->kbuf[w] = 0;
+	if (len == sizeof(v) && offset_in_page(off) <= PAGE_SIZE - sizeof(v)) {
+		p = iolab_ubitmap_at(ub, off, dst, mapped);
+		memcpy(&u, p, sizeof(u));
+		u |= v;
+		memcpy(p, &u, sizeof(u));
+		return iolab_ubitmap_bits(v);
+	}
+	for (i = 0; i < len; i++)
+		if ((u8)(v >> (i * BITS_PER_BYTE)))
+			*iolab_ubitmap_at(ub, off + i, dst, mapped) |=
+				(u8)(v >> (i * BITS_PER_BYTE));
+	return iolab_ubitmap_bits(v);
+}
+
+/*
+ * Move the first @n bytes of the chunk's kernel bitmap into the user's
+ * bitmap from its byte @byte0: each word that ub->touched marks, and
+ * nothing else, since every bit set in the kernel bitmap is in a marked
+ * word; the marks are cleared as they go. A full word of marks (a dense
+ * stretch) takes its 64 words in order without a search. Return the
+ * number of bits moved.
+ */
+static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u64 n)
+{
+	u64 base = offset_in_page(ub->uaddr) + byte0, bits = 0;
+	unsigned long nwords = DIV_ROUND_UP(n, sizeof(u64));
+	unsigned long t, m, w, end;
+	long mapped = -1;
+	u8 *dst = NULL;
+
+	for (t = 0; t < BITS_TO_LONGS(nwords); t++) {
+		m = ub->touched[t];
+		if (!m)
+			continue;
+		ub->touched[t] = 0;
+		if (m == ~0UL) {
+			end = min(nwords, (t + 1) * BITS_PER_LONG);
+			for (w = t * BITS_PER_LONG; w < end; w++)
+				bits += iolab_ubitmap_move_word(ub, base, n, w,
+								&dst, &mapped);
+			continue;
 		}
-		for (; i != k; i++) {
-			if (!src[i])
-				continue;
-			if (!dst)
-				dst = kmap_local_page(page);
-			bits += hweight8(src[i]);
-			dst[po + i] |= src[i];
-			src[i] = 0;
+		while (m) {
+			w = t * BITS_PER_LONG + __ffs(m);
+			m &= m - 1;
+			bits += iolab_ubitmap_move_word(ub, base, n, w, &dst,
+							&mapped);
 		}
-		if (dst) {
-			kunmap_local(dst);
-			ub->written = true;
-		}
-		src += k;
-		off += k;
-		n -= k;
+	}
+	if (dst) {
+		kunmap_local(dst);
+		ub->written = true;
 	}
 	return bits;
 }
@@ -232,6 +287,7 @@ int iolab_ubitmap_harvest(struct iolab_ubitmap *ub, u64 first, u64 last,
 			.iova = ub->iova + (byte0 * BITS_PER_BYTE << ub->shift),
 			.page_size = page_size,
 			.bitmap = ub->kbuf,
+			.touched = ub->touched,
 		};
 		u64 nbits, nbytes;
 
@@ -243,8 +299,7 @@ int iolab_ubitmap_harvest(struct iolab_ubitmap *ub, u64 first, u64 last,
 		rc = fill(arg, cur, end, &win);
 		if (rc)
 			return rc;
-		ub->nr_dirty += iolab_ubitmap_move(ub, byte0, (u8 *)ub->kbuf,
-						   nbytes);
+		ub->nr_dirty += iolab_ubitmap_move(ub, byte0, nbytes);
 		if (end == last)
 			return 0;
 		cur = end + 1;

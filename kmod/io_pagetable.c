@@ -428,8 +428,11 @@ static void iolab_dirty_win_fill(struct iolab_dirty_bitmap *win, u64 iova,
 {
 	unsigned int shift = __ffs64(win->page_size);
 	u64 first = (iova - win->iova) >> shift;
+	u64 end = ((last - win->iova) >> shift) + 1;
 
-	bitmap_set(win->bitmap, first, ((last - win->iova) >> shift) - first + 1);
+	bitmap_set(win->bitmap, first, end - first);
+	bitmap_set(win->touched, first / BITS_PER_LONG,
+		   DIV_ROUND_UP(end, BITS_PER_LONG) - first / BITS_PER_LONG);
 }
 
 /*

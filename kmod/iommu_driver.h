@@ -45,6 +45,9 @@ enum iolab_iommu_cap {
  * @bitmap: kernel memory the caller sized and zeroed; bit i stands for
  *	    [@iova + i * @page_size, + @page_size). Drivers only set bits
  * @nr_dirty: drivers add the number of bits they newly set
+ * @touched: one bit per word of @bitmap, which the caller zeroed: whoever
+ *	     sets a bit of word w sets bit w here too (the caller reads back
+ *	     only the words marked)
  *
  * A dirty IOPTE sets the bit of every @page_size unit it overlaps inside
  * the bitmap, so a dirty 2 MiB IOPTE reports each of its 4 KiB pages.
@@ -55,6 +58,7 @@ struct iolab_dirty_bitmap {
 	u64 page_size;
 	unsigned long *bitmap;
 	u64 nr_dirty;
+	unsigned long *touched;
 };
 
 /**

@@ -338,6 +338,7 @@ struct iolab_dirty_bitmap;
  * @pages: the pinned pages holding the bitmap
  * @npages: how many
  * @kbuf: one chunk's kernel bitmap
+ * @touched: a mark per word of @kbuf that holds a bit (see dirty.c)
  * @nr_dirty: bits set so far
  * @written: a bit was ORed into the user's pages
  * @untracked_dirty: VFIO type1's rule, for the compat container: a domain
@@ -355,6 +356,7 @@ struct iolab_ubitmap {
 	struct page **pages;
 	unsigned long npages;
 	unsigned long *kbuf;
+	unsigned long *touched;
 	u64 nr_dirty;
 	bool written;
 	bool untracked_dirty;

@@ -286,6 +286,7 @@ static void mock_pt_dirty(struct iolab_pt_dirty *d,
 	d->page_size = dirty->page_size;
 	d->bitmap = dirty->bitmap;
 	d->nr_dirty = 0;
+	d->touched = dirty->touched;
 }
 
 static u64 mock_domain_unmap_pages(struct iolab_domain *domain, u64 iova,

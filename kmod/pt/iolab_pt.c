@@ -277,13 +277,18 @@ static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
 static void pt_dirty_record(struct iolab_pt_dirty *d, u64 base, u64 end)
 {
 	u64 wlast = d->iova + (d->length - 1);
+	u64 first, last;
 
 	if (end < d->iova || base > wlast)
 		return;
 	base = max(base, d->iova);
 	end = min(end, wlast);
-	d->nr_dirty += pt_bitmap_set(d->bitmap, (base - d->iova) / d->page_size,
-				     (end - d->iova) / d->page_size);
+	first = (base - d->iova) / d->page_size;
+	last = (end - d->iova) / d->page_size;
+	d->nr_dirty += pt_bitmap_set(d->bitmap, first, last);
+	if (d->touched)
+		pt_bitmap_set(d->touched, first / BITS_PER_LONG,
+			      last / BITS_PER_LONG);
 }
 
 /* Map */
@@ -758,6 +763,8 @@ static __always_inline void pt_dirty_flush_word(struct iolab_pt_dirty *d,
 		return;
 	d->nr_dirty += pt_count_bits(added);
 	d->bitmap[word] = old | added;
+	if (d->touched)
+		d->touched[word / BITS_PER_LONG] |= BIT(word % BITS_PER_LONG);
 }
 
 /*

@@ -215,23 +215,35 @@ inline Snapshot snap(Table &t)
 	return { t.dump(), t.tables(), t.pages.live() };
 }
 
-// A dirty bitmap window that owns its bitmap.
+// A dirty bitmap window that owns its bitmap and its word marks.
 struct DirtyWindow {
 	std::vector<unsigned long> bits;
+	std::vector<unsigned long> touched;
 	iolab_pt_dirty d{};
 
 	DirtyWindow(u64 iova, u64 length, u64 page_size)
-		: bits((length / page_size + 63) / 64 + 1)
+		: bits((length / page_size + 63) / 64 + 1),
+		  touched((bits.size() + 63) / 64)
 	{
 		d.iova = iova;
 		d.length = length;
 		d.page_size = page_size;
 		d.bitmap = bits.data();
+		d.touched = touched.data();
 	}
 
-	// Indexes of the set bits.
+	// Indexes of the set bits. Checks the marks on the way: a word is
+	// marked exactly when it holds a bit (a word with a bit but no mark
+	// is a bit dirty.c would never copy out: a lost dirty page).
 	std::vector<u64> set() const
 	{
+		for (size_t w = 0; w < bits.size(); w++) {
+			bool marked = (touched[w / 64] >> (w % 64)) & 1;
+
+			CHECK_MESSAGE(marked == (bits[w] != 0), "window word ", w,
+				      (marked ? " marked but empty" :
+						" holds bits but is not marked"));
+		}
 		std::vector<u64> v;
 
 		for (u64 i = 0; i < d.length / d.page_size; i++)
