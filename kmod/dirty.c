@@ -220,6 +220,42 @@ iolab_ubitmap_move_word(struct iolab_ubitmap *ub, u64 base, u64 n,
 }
 
 /*
+ * The BITS_PER_LONG words from word @w, all marked (a dense stretch), as
+ * iolab_ubitmap_move_word() would, if their bytes lie inside the bitmap
+ * and in one page of it: one mapping and a plain loop. Adds their bits to
+ * *@bits; false (nothing done) if they do not lie so.
+ */
+static bool iolab_ubitmap_move_run(struct iolab_ubitmap *ub, u64 base, u64 n,
+				   unsigned long w, u64 *bits)
+{
+	const unsigned int size = BITS_PER_LONG * sizeof(u64);
+	u64 off = base + w * sizeof(u64), v, u;
+	unsigned int i, k = 0;
+	u8 *dst;
+
+	if ((w + BITS_PER_LONG) * sizeof(u64) > n ||
+	    offset_in_page(off) > PAGE_SIZE - size)
+		return false;
+	dst = kmap_local_page(ub->pages[off >> PAGE_SHIFT]) +
+	      offset_in_page(off);
+	for (i = 0; i < BITS_PER_LONG; i++) {
+		v = ub->kbuf[w + i];
+		if (!v)
+			continue;
+		ub->kbuf[w + i] = 0;
+		k += iolab_ubitmap_bits(v);
+		memcpy(&u, dst + i * sizeof(u), sizeof(u));
+		u |= v;
+		memcpy(dst + i * sizeof(u), &u, sizeof(u));
+	}
+	kunmap_local(dst);
+	if (k)
+		ub->written = true;
+	*bits += k;
+	return true;
+}
+
+/*
  * Move the first @n bytes of the chunk's kernel bitmap into the user's
  * bitmap from its byte @byte0: each word that ub->touched marks, and
  * nothing else, since every bit set in the kernel bitmap is in a marked
@@ -241,8 +277,12 @@ static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u64 n)
 			continue;
 		ub->touched[t] = 0;
 		if (m == ~0UL) {
-			end = min(nwords, (t + 1) * BITS_PER_LONG);
-			for (w = t * BITS_PER_LONG; w < end; w++)
+			w = t * BITS_PER_LONG;
+			end = min(nwords, w + BITS_PER_LONG);
+			if (end == w + BITS_PER_LONG &&
+			    iolab_ubitmap_move_run(ub, base, n, w, &bits))
+				continue;
+			for (; w < end; w++)
 				bits += iolab_ubitmap_move_word(ub, base, n, w,
 								&dst, &mapped);
 			continue;

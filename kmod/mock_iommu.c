@@ -336,12 +336,13 @@ static u64 mock_domain_iova_to_phys(struct iolab_domain *domain, u64 iova)
 /* Clear every DIRTY bit of the table: one window bit covers it all. */
 static void mock_clear_all_dirty(struct mock_domain *mock)
 {
-	unsigned long bit = 0;
+	unsigned long bit = 0, mark = 0;
 	struct iolab_pt_dirty d = {
 		.iova = 0,
 		.length = mock->pt.max_iova + 1,
 		.page_size = mock->pt.max_iova + 1,
 		.bitmap = &bit,
+		.touched = &mark,
 	};
 
 	iolab_pt_read_dirty(&mock->pt, 0, mock->pt.max_iova + 1, true, &d);

@@ -286,9 +286,7 @@ static void pt_dirty_record(struct iolab_pt_dirty *d, u64 base, u64 end)
 	first = (base - d->iova) / d->page_size;
 	last = (end - d->iova) / d->page_size;
 	d->nr_dirty += pt_bitmap_set(d->bitmap, first, last);
-	if (d->touched)
-		pt_bitmap_set(d->touched, first / BITS_PER_LONG,
-			      last / BITS_PER_LONG);
+	pt_bitmap_set(d->touched, first / BITS_PER_LONG, last / BITS_PER_LONG);
 }
 
 /* Map */
@@ -763,8 +761,7 @@ static __always_inline void pt_dirty_flush_word(struct iolab_pt_dirty *d,
 		return;
 	d->nr_dirty += pt_count_bits(added);
 	d->bitmap[word] = old | added;
-	if (d->touched)
-		d->touched[word / BITS_PER_LONG] |= BIT(word % BITS_PER_LONG);
+	d->touched[word / BITS_PER_LONG] |= BIT(word % BITS_PER_LONG);
 }
 
 /*

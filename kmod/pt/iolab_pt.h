@@ -168,9 +168,9 @@ struct iolab_pt {
  * @bitmap: bit i stands for [@iova + i * @page_size, + @page_size); the
  *          caller sizes and zeroes it; bits are only ever set
  * @nr_dirty: incremented by the number of bits newly set in @bitmap
- * @touched: NULL, or one bit per word of @bitmap, which the caller zeroes:
- *           bit w is set whenever a bit of word w is, so the caller can
- *           read back only the words that got one
+ * @touched: one bit per word of @bitmap, which the caller sizes and
+ *           zeroes: bit w is set whenever a bit of word w is, so the caller
+ *           can read back only the words that got one
  *
  * A dirty leaf sets the bits of every @page_size unit it overlaps within the
  * window, so a dirty 2 MiB leaf reports all of its 4 KiB pages.
