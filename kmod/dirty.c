@@ -172,6 +172,16 @@ static inline unsigned int iolab_ubitmap_bits(u64 v)
 	return v == ~0ULL ? 64 : hweight64(v);
 }
 
+/* OR the eight bytes of @v into the user's bitmap bytes at @p. */
+static __always_inline void iolab_ubitmap_or8(u8 *p, u64 v)
+{
+	u64 u;
+
+	memcpy(&u, p, sizeof(u));
+	u |= v;
+	memcpy(p, &u, sizeof(u));
+}
+
 /*
  * The user's bitmap byte at @off bytes from the start of its first page;
  * *@dst maps page *@mapped (-1: none yet) and is moved there if need be.
@@ -198,18 +208,14 @@ static __always_inline unsigned int
 iolab_ubitmap_move_word(struct iolab_ubitmap *ub, u64 base, u64 n,
 			unsigned long w, u8 **dst, long *mapped)
 {
-	u64 v = ub->kbuf[w], off = base + w * sizeof(v), u;
+	u64 v = ub->kbuf[w], off = base + w * sizeof(v);
 	unsigned int len = min_t(u64, sizeof(v), n - w * sizeof(v)), i;
-	u8 *p;
 
 	if (!v)
 		return 0;
 	ub->kbuf[w] = 0;
 	if (len == sizeof(v) && offset_in_page(off) <= PAGE_SIZE - sizeof(v)) {
-		p = iolab_ubitmap_at(ub, off, dst, mapped);
-		memcpy(&u, p, sizeof(u));
-		u |= v;
-		memcpy(p, &u, sizeof(u));
+		iolab_ubitmap_or8(iolab_ubitmap_at(ub, off, dst, mapped), v);
 		return iolab_ubitmap_bits(v);
 	}
 	for (i = 0; i < len; i++)
@@ -229,7 +235,7 @@ static bool iolab_ubitmap_move_run(struct iolab_ubitmap *ub, u64 base, u64 n,
 				   unsigned long w, u64 *bits)
 {
 	const unsigned int size = BITS_PER_LONG * sizeof(u64);
-	u64 off = base + w * sizeof(u64), v, u;
+	u64 off = base + w * sizeof(u64), v;
 	unsigned int i, k = 0;
 	u8 *dst;
 
@@ -244,9 +250,7 @@ static bool iolab_ubitmap_move_run(struct iolab_ubitmap *ub, u64 base, u64 n,
 			continue;
 		ub->kbuf[w + i] = 0;
 		k += iolab_ubitmap_bits(v);
-		memcpy(&u, dst + i * sizeof(u), sizeof(u));
-		u |= v;
-		memcpy(dst + i * sizeof(u), &u, sizeof(u));
+		iolab_ubitmap_or8(dst + i * sizeof(v), v);
 	}
 	kunmap_local(dst);
 	if (k)
