@@ -32,6 +32,7 @@
 
 #include "iommu_driver.h"
 #include "iommulab_private.h"
+#include "pt/iolab_pt.h"
 
 #ifdef __BIG_ENDIAN
 #error "the kernel bitmap is copied to the user's bytes as little-endian"
@@ -267,7 +268,8 @@ static bool iolab_ubitmap_move_run(struct iolab_ubitmap *ub, u64 base, u64 n,
  * stretch) takes its 64 words in order without a search. Return the
  * number of bits moved.
  */
-static u64 iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u64 n)
+static IOLAB_HOT(ubitmap_move) u64
+iolab_ubitmap_move(struct iolab_ubitmap *ub, u64 byte0, u64 n)
 {
 	u64 base = offset_in_page(ub->uaddr) + byte0, bits = 0;
 	unsigned long nwords = DIV_ROUND_UP(n, sizeof(u64));

@@ -1079,8 +1079,9 @@ static __always_inline void pt_dirty_entry(struct iolab_pt *pt, u64 *ptep,
  * marked groups. Any other entry, or a compare-exchange that loses a race,
  * goes the general way, pt_dirty_entry().
  */
-static void pt_dirty_level1(struct iolab_pt *pt, u64 *table, u64 start,
-			    u64 last, struct pt_dirty_state *st)
+static IOLAB_HOT(dirty1) void
+pt_dirty_level1(struct iolab_pt *pt, u64 *table, u64 start, u64 last,
+		struct pt_dirty_state *st)
 {
 	const u64 look = IOLAB_PTE_SUMMARY | IOLAB_PTE_DIRTY;
 	unsigned int shift = pt_shift(pt, 1);
@@ -1147,9 +1148,9 @@ static void pt_dirty_level1(struct iolab_pt *pt, u64 *table, u64 start,
  * At level 0, @mode says whether the caller holds @table's leaf lock; the
  * DIRTY bits are cleared with compare-exchanges in either case.
  */
-static void pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
-			   u64 start, u64 last, struct pt_dirty_state *st,
-			   enum pt_leaf_mode mode)
+static IOLAB_HOT(dirty) void
+pt_dirty_level(struct iolab_pt *pt, u64 *table, unsigned int lvl, u64 start,
+	       u64 last, struct pt_dirty_state *st, enum pt_leaf_mode mode)
 {
 	u64 size = BIT_ULL(pt_shift(pt, lvl));
 	u64 cur = start;
@@ -1203,8 +1204,9 @@ int iolab_pt_read_dirty(struct iolab_pt *pt, u64 iova, u64 len, bool clear,
 
 /* The plain read: iolab_pt_read_leaves() */
 
-static u64 pt_read_level(struct iolab_pt *pt, u64 *table, unsigned int lvl,
-			 u64 start, u64 last)
+static IOLAB_HOT(read) u64
+pt_read_level(struct iolab_pt *pt, u64 *table, unsigned int lvl, u64 start,
+	      u64 last)
 {
 	u64 size = BIT_ULL(pt_shift(pt, lvl));
 	u64 cur = start, n = 0;
