@@ -162,17 +162,6 @@ void iolab_ubitmap_destroy(struct iolab_ubitmap *ub)
 	ub->pages = NULL;
 }
 
-/*
- * The bits of @v, without a call for the sparse and the dense cases: the
- * TCG guest's CPU has no POPCNT, so hweight64() is one there.
- */
-static inline unsigned int iolab_ubitmap_bits(u64 v)
-{
-	if (!(v & (v - 1)))
-		return v ? 1 : 0;
-	return v == ~0ULL ? 64 : hweight64(v);
-}
-
 /* OR the eight bytes of @v into the user's bitmap bytes at @p. */
 static __always_inline void iolab_ubitmap_or8(u8 *p, u64 v)
 {
@@ -217,13 +206,13 @@ iolab_ubitmap_move_word(struct iolab_ubitmap *ub, u64 base, u64 n,
 	ub->kbuf[w] = 0;
 	if (len == sizeof(v) && offset_in_page(off) <= PAGE_SIZE - sizeof(v)) {
 		iolab_ubitmap_or8(iolab_ubitmap_at(ub, off, dst, mapped), v);
-		return iolab_ubitmap_bits(v);
+		return iolab_bits64(v);
 	}
 	for (i = 0; i < len; i++)
 		if ((u8)(v >> (i * BITS_PER_BYTE)))
 			*iolab_ubitmap_at(ub, off + i, dst, mapped) |=
 				(u8)(v >> (i * BITS_PER_BYTE));
-	return iolab_ubitmap_bits(v);
+	return iolab_bits64(v);
 }
 
 /*
@@ -245,12 +234,11 @@ static bool iolab_ubitmap_move_run(struct iolab_ubitmap *ub, u64 base, u64 n,
 		return false;
 	dst = kmap_local_page(ub->pages[off >> PAGE_SHIFT]) +
 	      offset_in_page(off);
+	/* No branch: a zero word ORs in nothing and is zeroed again */
 	for (i = 0; i < BITS_PER_LONG; i++) {
 		v = ub->kbuf[w + i];
-		if (!v)
-			continue;
 		ub->kbuf[w + i] = 0;
-		k += iolab_ubitmap_bits(v);
+		k += iolab_bits64(v);
 		iolab_ubitmap_or8(dst + i * sizeof(v), v);
 	}
 	kunmap_local(dst);

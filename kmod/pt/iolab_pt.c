@@ -240,20 +240,6 @@ static int pt_dirty_check(const struct iolab_pt_dirty *d)
 	return 0;
 }
 
-/*
- * The bits set in @w. A harvest's words are mostly one bit (sparse) or all
- * bits (dense): those cost no call (the guest CPU model may lack POPCNT,
- * and then hweight_long() is a call into the kernel's software count).
- */
-static __always_inline unsigned int pt_count_bits(unsigned long w)
-{
-	if (!(w & (w - 1)))
-		return w != 0;
-	if (w == ~0UL)
-		return BITS_PER_LONG;
-	return hweight_long(w);
-}
-
 /* Set bits @first to @last of @map, return how many were clear before. */
 static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
 {
@@ -266,7 +252,7 @@ static u64 pt_bitmap_set(unsigned long *map, u64 first, u64 last)
 		unsigned int hi = top < BITS_PER_LONG ? top : BITS_PER_LONG - 1;
 		unsigned long mask = GENMASK(hi, lo);
 
-		added += pt_count_bits(mask & ~map[word]);
+		added += iolab_bits64(mask & ~map[word]);
 		map[word] |= mask;
 		first = (word + 1) * BITS_PER_LONG;
 	}
@@ -757,11 +743,11 @@ static __always_inline void pt_dirty_flush_word(struct iolab_pt_dirty *d,
 {
 	unsigned long old = d->bitmap[word], added = acc & ~old;
 
-	if (!added)
-		return;
-	d->nr_dirty += pt_count_bits(added);
+	/* No branch: a word that stays zero stays unmarked */
+	d->nr_dirty += iolab_bits64(added);
 	d->bitmap[word] = old | added;
-	d->touched[word / BITS_PER_LONG] |= BIT(word % BITS_PER_LONG);
+	d->touched[word / BITS_PER_LONG] |=
+		(unsigned long)!!(old | added) << (word % BITS_PER_LONG);
 }
 
 /*

@@ -95,6 +95,21 @@
 extern "C" {
 #endif
 
+/*
+ * The number of bits set in @v, without a branch or a call: the TCG
+ * guest's CPU model has no POPCNT, so hweight64() is a call there, and
+ * under TCG a branch ends a translation block. Bits are summed in pairs,
+ * then nibbles, then bytes, and the multiply adds the eight byte sums
+ * into the top byte.
+ */
+static inline unsigned int iolab_bits64(u64 v)
+{
+	v -= (v >> 1) & 0x5555555555555555ULL;
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (v * 0x0101010101010101ULL) >> 56;
+}
+
 /* Most levels a table can have: 2 KiB leaves and a 64-bit IOVA. */
 #define IOLAB_PT_MAX_LEVELS	6
 /* Size of one table page and number of entries in it. */

@@ -29,7 +29,6 @@ typedef unsigned int u32;
 #define min(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a < _b ? _a : _b; })
 #define max(a, b)	({ __auto_type _a = (a); __auto_type _b = (b); _a > _b ? _a : _b; })
 
-#define hweight_long(w)		__builtin_popcountl(w)
 #define __ffs(w)		((unsigned long)__builtin_ctzl(w))
 #define ilog2(n)		(63 - __builtin_clzll(n))
 
