@@ -289,11 +289,16 @@ void bench_dirty(const Iommufd &fd, uint64_t gib, int reps)
 		    (unsigned long long)(before == after ? 0 : before),
 		    t_map, reps);
 
-	// The plain read is timed beside each 100% harvest (below), so that
-	// the two figures the second target compares come from the same
-	// moments of a noisy host; this first read only checks it.
-	if (test_read_ioptes(fd, hwpt.id(), iova, len) != pages)
-		throw Error("bench dirty: plain read saw too few IOPTEs", EIO);
+	// The plain read, in seconds. It is timed beside each 100% harvest
+	// (below), so that the two figures the second target compares come
+	// from the same moments of a noisy host; this first one only checks.
+	auto plain_read = [&] {
+		double a = now_s();
+		if (test_read_ioptes(fd, hwpt.id(), iova, len) != pages)
+			throw Error("bench dirty: plain read saw too few IOPTEs", EIO);
+		return now_s() - a;
+	};
+	plain_read();
 
 	const auto &rows = DIRTY_ROWS;
 	constexpr int NROWS = std::size(DIRTY_ROWS);
@@ -309,13 +314,8 @@ void bench_dirty(const Iommufd &fd, uint64_t gib, int reps)
 		const uint64_t want = dirty_pattern_count(mark.bytes);
 		std::vector<double> t, plain;
 		for (int r = 0; r < reps; r++) {
-			if (k == ROW_ALL) {
-				double a = now_s();
-				uint64_t n = test_read_ioptes(fd, hwpt.id(), iova, len);
-				plain.push_back(now_s() - a);
-				if (n != pages)
-					throw Error("bench dirty: plain read saw too few IOPTEs", EIO);
-			}
+			if (k == ROW_ALL)
+				plain.push_back(plain_read());
 			if (want && test_set_dirty(fd, hwpt.id(), mark) != want)
 				throw Error("bench dirty: IOMMU_TEST_OP_DIRTY marked too few", EIO);
 			DirtyBitmap got(iova, len, page);

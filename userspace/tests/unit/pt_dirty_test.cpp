@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // I/O page table: dirty harvesting (read & clear, read & unmap).
 #include "pt_harness.h"
+#include <random>
 
 using namespace ptt;
 
@@ -381,5 +382,21 @@ TEST_CASE("a clearing harvest of a sparse, a mixed and a dense table reports exa
 			DirtyWindow c(0, 3 * L1, L0); // leave all clean
 			REQUIRE(iolab_pt_read_dirty(&t.pt, 0, 3 * L1, true, &c.d) == 0);
 		}
+	}
+}
+
+TEST_CASE("iolab_bits64 counts the bits of every word a harvest can make")
+{
+	std::mt19937_64 rng(64);
+
+	CHECK(iolab_bits64(0) == 0);
+	CHECK(iolab_bits64(~0ULL) == 64);
+	for (unsigned int i = 0; i < 64; i++) {
+		CHECK(iolab_bits64(1ULL << i) == 1);
+		CHECK(iolab_bits64(~0ULL << i) == 64 - i);
+	}
+	for (int n = 0; n < 100000; n++) {
+		uint64_t v = rng() & rng();
+		REQUIRE(iolab_bits64(v) == (unsigned int)__builtin_popcountll(v));
 	}
 }
